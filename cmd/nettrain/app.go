@@ -1,0 +1,106 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/engine"
+)
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1 // a run failed or a check did not pass
+	exitUsage  = 2 // bad usage or bad input
+)
+
+// app holds what every command shares: where output goes and whether a
+// command's own code started (errors before that are usage errors).
+type app struct {
+	stdout, stderr io.Writer
+	terminal       bool
+	started        bool
+}
+
+// checkFailed reports a check that ran and did not pass; its report is
+// already printed.
+type checkFailed struct{ what string }
+
+func (e *checkFailed) Error() string { return e.what }
+
+// inputError marks bad input found by the command layer (config loading).
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+// report prints err as one line and maps it to an exit status.
+func (a *app) report(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var cf *checkFailed
+	var ie *inputError
+	switch {
+	case errors.As(err, &cf):
+		fmt.Fprintf(a.stderr, "nettrain: %s\n", err)
+		return exitFailed
+	case !a.started:
+		fmt.Fprintf(a.stderr, "nettrain: %s (see 'nettrain --help')\n", err)
+		return exitUsage
+	case errors.As(err, &ie), engine.IsInputError(err):
+		fmt.Fprintf(a.stderr, "nettrain: %s\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(a.stderr, "nettrain: %s\n", err)
+		return exitFailed
+	}
+}
+
+// runE wraps a command's run function so errors raised before it (flags,
+// arguments) are told apart from errors raised by it.
+func (a *app) runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a.started = true
+		return f(cmd, args)
+	}
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "nettrain",
+		Short:         "Train neural networks on the CPU from YAML experiment configs",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(a.trainCommand(), a.evalCommand(), a.sanityCommand(), a.validateCommand(), a.versionCommand())
+	return root
+}
+
+// configFlags are the flags of every command that reads a config.
+type configFlags struct {
+	path      string
+	overrides []string
+}
+
+func (f *configFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.path, "config", "c", "", "experiment config (YAML)")
+	cmd.Flags().StringArrayVar(&f.overrides, "set", nil, "override a config key, e.g. --set train.epochs=1 (repeatable)")
+	_ = cmd.MarkFlagRequired("config")
+}
+
+// load reads, overrides and validates the config.
+func (f *configFlags) load() (*config.Config, error) {
+	cfg, err := config.Load(f.path, f.overrides)
+	if err != nil {
+		return nil, &inputError{err}
+	}
+	return cfg, nil
+}

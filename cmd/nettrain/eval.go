@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nettrain/nettrain/pkg/engine"
+)
+
+// evalOptions are the flags of `nettrain eval`.
+type evalOptions struct {
+	data      string
+	split     string
+	batchSize int
+	json      bool
+}
+
+func (a *app) evalCommand() *cobra.Command {
+	o := &evalOptions{}
+	cmd := &cobra.Command{
+		Use:   "eval CHECKPOINT [--data DIR] [--split test|val|train] [--json]",
+		Short: "Score a checkpoint: accuracy, loss, per-class accuracy, confusion matrix",
+		Args:  cobra.ExactArgs(1),
+		RunE:  a.runE(func(_ *cobra.Command, args []string) error { return a.eval(args[0], o) }),
+	}
+	cmd.Flags().StringVar(&o.data, "data", "", "data folder (default: the one stored in the checkpoint's config)")
+	cmd.Flags().StringVar(&o.split, "split", "test", "split to score: test, val or train (val/train are carved as in training)")
+	cmd.Flags().IntVar(&o.batchSize, "batch-size", 0, "evaluation batch size (default: train.eval_batch_size of the run)")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object")
+	return cmd
+}
+
+func (a *app) eval(path string, o *evalOptions) error {
+	switch o.split {
+	case "test", "val", "train":
+	default:
+		return &inputError{fmt.Errorf("--split: unknown split %q; allowed: test, val, train", o.split)}
+	}
+	r, err := engine.EvaluateCheckpoint(path, engine.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize})
+	if err != nil {
+		return err
+	}
+	if o.json {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, string(b))
+		return nil
+	}
+	printEval(a.stdout, r)
+	return nil
+}
+
+// printEval writes a human-readable evaluation report.
+func printEval(w io.Writer, r *engine.EvalReport) {
+	fmt.Fprintf(w, "checkpoint %s (epoch %d), %s split of %s\n", r.Checkpoint, r.Epoch, r.Split, r.DataDir)
+	fmt.Fprintf(w, "accuracy %.4f (%d/%d)  loss %.4f\n\n", r.Accuracy, r.Correct, r.N, r.Loss)
+	name := func(c int) string {
+		if r.ClassNames != nil {
+			return fmt.Sprintf("%d %s", c, r.ClassNames[c])
+		}
+		return fmt.Sprint(c)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "class\taccuracy\tn\t")
+	for c, acc := range r.PerClass {
+		n := 0
+		for _, v := range r.Confusion[c] {
+			n += v
+		}
+		fmt.Fprintf(tw, "%s\t%.4f\t%d\t\n", name(c), acc, n)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
+	tw = tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	header := []string{""}
+	for c := range r.Confusion {
+		header = append(header, fmt.Sprint(c))
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	for t, row := range r.Confusion {
+		cells := []string{fmt.Sprint(t)}
+		for _, v := range row {
+			cells = append(cells, fmt.Sprint(v))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	tw.Flush()
+}

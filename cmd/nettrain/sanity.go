@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nettrain/nettrain/pkg/engine"
+)
+
+// sanityOptions are the flags of `nettrain sanity`.
+type sanityOptions struct {
+	config         configFlags
+	overfitBatches int
+	maxSteps       int
+	json           bool
+}
+
+func (a *app) sanityCommand() *cobra.Command {
+	o := &sanityOptions{}
+	cmd := &cobra.Command{
+		Use:   "sanity -c CONFIG [--set key=value]... [--json]",
+		Short: "Check the initial loss against ln(C) and that the model can overfit a small sample",
+		Args:  cobra.NoArgs,
+		RunE:  a.runE(func(*cobra.Command, []string) error { return a.sanity(o) }),
+	}
+	o.config.register(cmd)
+	cmd.Flags().IntVar(&o.overfitBatches, "overfit-batches", 5, "size of the overfit sample in mini-batches")
+	cmd.Flags().IntVar(&o.maxSteps, "max-steps", 1000, "step budget of the overfit check")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object")
+	return cmd
+}
+
+func (a *app) sanity(o *sanityOptions) error {
+	if o.overfitBatches < 1 || o.maxSteps < 1 {
+		return &inputError{fmt.Errorf("--overfit-batches and --max-steps must be >= 1")}
+	}
+	cfg, err := o.config.load()
+	if err != nil {
+		return err
+	}
+	rep, err := engine.Sanity(cfg, engine.SanityOptions{ConfigPath: o.config.path, OverfitBatches: o.overfitBatches, MaxSteps: o.maxSteps})
+	if err != nil {
+		return err
+	}
+	if o.json {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, string(b))
+	} else {
+		printSanity(a.stdout, rep)
+	}
+	if !rep.Passed {
+		return &checkFailed{"sanity checks failed"}
+	}
+	return nil
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// printSanity writes a human-readable sanity report.
+func printSanity(w io.Writer, r *engine.SanityReport) {
+	ic, oc := r.InitialLoss, r.Overfit
+	fmt.Fprintf(w, "%s  initial loss %.4f vs ln(%d) = %.4f (within %.0f%%, %d examples, regularization off)\n",
+		passFail(ic.Passed), ic.Loss, r.Classes, ic.Expected, 100*ic.Tolerance, ic.Examples)
+	if ic.L2 > 0 {
+		fmt.Fprintf(w, "      with l2=%g the loss is %.4f (must be higher)\n", ic.L2, ic.LossWithReg)
+	}
+	if ic.Diagnosis != "" {
+		fmt.Fprintf(w, "      %s\n", ic.Diagnosis)
+	}
+	fmt.Fprintf(w, "%s  overfit %d examples: train accuracy %.4f after %d steps (budget %d, lr %g), loss %.4f → %.4f\n",
+		passFail(oc.Passed), oc.Examples, oc.TrainAcc, oc.Steps, oc.MaxSteps, oc.LR, oc.InitialLoss, oc.FinalLoss)
+	if oc.Diagnosis != "" {
+		fmt.Fprintf(w, "      %s\n", oc.Diagnosis)
+	}
+}

@@ -1,0 +1,100 @@
+package config
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// defaultName is the run name when there is no config file name to take it
+// from.
+const defaultName = "run"
+
+// Default returns a Config with every default filled in (Data.Dir empty, so
+// it does not validate as is). It is the one place defaults live: [Parse]
+// decodes the file onto it, then fills in the defaults that depend on other
+// keys with applyDerivedDefaults, below.
+//
+// Name is "run" and Output.Dir "runs/run"; [Parse] derives both from the file
+// name instead when they are not set.
+func Default() *Config {
+	return &Config{
+		Version: 1,
+		Name:    defaultName,
+		Seed:    1,
+		Data: Data{
+			Format:   "idx",
+			ValSplit: 0.1,
+		},
+		Preprocess: Preprocess{Normalize: "global"},
+		Model: Model{
+			Arch:       "mlp",
+			Hidden:     []int{256},
+			Activation: "relu",
+			Init:       "kaiming_normal",
+			InitStd:    0.01,
+		},
+		Optimizer: Optimizer{
+			Type: "sgd",
+			LR:   0.01,
+		},
+		Schedule: Schedule{
+			Type:     "constant",
+			StepSize: 10,
+			Gamma:    0.1,
+		},
+		Train: Train{
+			Epochs:        10,
+			BatchSize:     128,
+			EvalBatchSize: 1000,
+		},
+		Output: Output{Dir: defaultOutputDir(defaultName)},
+	}
+}
+
+// defaultOutputDir is the default output.dir of a run named name.
+func defaultOutputDir(name string) string {
+	return filepath.Join("runs", name)
+}
+
+// applyDerivedDefaults fills in the defaults that depend on other keys or on
+// the file name; isSet reports whether a key path was given a value.
+func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename string) {
+	if !isSet("name") {
+		c.Name = nameFromFile(filename)
+	}
+	if !isSet("output.dir") {
+		c.Output.Dir = defaultOutputDir(c.Name)
+	}
+	if c.Model.Arch != "mlp" && !isSet("model.hidden") {
+		c.Model.Hidden = nil // [256] is the default of arch mlp only
+	}
+	for i := range c.Model.Layers {
+		l := &c.Model.Layers[i]
+		if l.Type == "linear" && l.Bias == nil {
+			t := true
+			l.Bias = &t
+		}
+	}
+	// One spelling for "no elements", so that configs compare equal.
+	if len(c.Model.Hidden) == 0 {
+		c.Model.Hidden = nil
+	}
+	if len(c.Model.Layers) == 0 {
+		c.Model.Layers = nil
+	}
+}
+
+var badNameChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// nameFromFile is the default run name for a config file: its base name
+// without extension, with characters outside [A-Za-z0-9._-] replaced by "_".
+func nameFromFile(filename string) string {
+	base := filepath.Base(filename)
+	base = strings.TrimSuffix(base, filepath.Ext(base))
+	name := badNameChars.ReplaceAllString(base, "_")
+	if name == "" || name == "." || name == ".." || name == "_" {
+		return defaultName
+	}
+	return name
+}

@@ -1,0 +1,198 @@
+package config
+
+// Config is one experiment. Version 1 of the schema.
+//
+// A Config returned by [Load] or [Parse] is resolved: every default is
+// filled in, data.dir is absolute, and it has passed [Config.Validate].
+type Config struct {
+	// Version is the schema version (key "version"). Default 1; only 1 is
+	// allowed.
+	Version int `yaml:"version"`
+	// Name is the run name (key "name"), used in the default output folder.
+	// It must match [A-Za-z0-9._-]+ and must not be "." or "..". Default: the
+	// config file name without its extension (characters outside the allowed
+	// set replaced by "_"); "run" when there is no file name.
+	Name string `yaml:"name"`
+	// Seed seeds every random choice of the run: init, shuffling, split
+	// (key "seed"). Any integer 0 <= seed < 2^64. Default 1.
+	Seed uint64 `yaml:"seed"`
+	// Data says where the dataset is and how much of it to use (key "data").
+	Data Data `yaml:"data"`
+	// Preprocess says how inputs are transformed before the model sees them
+	// (key "preprocess").
+	Preprocess Preprocess `yaml:"preprocess"`
+	// Model describes the network (key "model").
+	Model Model `yaml:"model"`
+	// Optimizer describes the optimizer (key "optimizer").
+	Optimizer Optimizer `yaml:"optimizer"`
+	// Regularization holds the penalties added to the loss (key
+	// "regularization").
+	Regularization Regularization `yaml:"regularization"`
+	// Schedule describes how the learning rate changes over training (key
+	// "schedule").
+	Schedule Schedule `yaml:"schedule"`
+	// Train holds the training-loop settings (key "train").
+	Train Train `yaml:"train"`
+	// Output says where the run writes its files (key "output").
+	Output Output `yaml:"output"`
+}
+
+// Data is the "data" section: where the dataset is and how much of it to use.
+type Data struct {
+	// Dir is the folder holding the dataset files (key "data.dir").
+	// Required, no default. A relative path in the config file is relative
+	// to the config file's folder; a relative path given with --set is
+	// relative to the working directory. [Parse] resolves it to an absolute
+	// path.
+	Dir string `yaml:"dir"`
+	// Format is the dataset file format (key "data.format"): "idx" (gzipped
+	// or plain IDX files named as in MNIST / Fashion-MNIST). Default "idx",
+	// the only value for now.
+	Format string `yaml:"format"`
+	// ValSplit is how many validation examples are carved from the training
+	// set (key "data.val_split"): 0 < v < 1 is a fraction of the training
+	// examples, v >= 1 is a count and must be a whole number, 0 means no
+	// validation set. Must be >= 0. Default 0.1.
+	ValSplit float64 `yaml:"val_split"`
+	// TrainLimit keeps only the first N training examples, before the
+	// validation split (key "data.train_limit"). 0 means all of them. Must be
+	// >= 0. Default 0.
+	TrainLimit int `yaml:"train_limit"`
+}
+
+// Preprocess is the "preprocess" section: how inputs are transformed before
+// the model sees them.
+type Preprocess struct {
+	// Normalize is the input normalization (key "preprocess.normalize"):
+	// "global" standardizes every pixel with one mean and one standard
+	// deviation fitted on the training split only; "none" leaves the inputs
+	// as the data loader produces them. Default "global".
+	Normalize string `yaml:"normalize"`
+}
+
+// Model is the "model" section: the network architecture.
+type Model struct {
+	// Arch is the architecture (key "model.arch"): "mlp" (a multi-layer
+	// perceptron built from Hidden, Activation and Init) or "layers" (the
+	// explicit list in Layers). Any non-empty string is accepted here; the
+	// model registry checks the name. Default "mlp".
+	Arch string `yaml:"arch"`
+	// Hidden lists the hidden layer sizes of arch "mlp", input to output
+	// (key "model.hidden"); each must be >= 1. Default [256] when arch is
+	// "mlp", empty otherwise. An explicit empty list [] means no hidden layer
+	// (a linear classifier). Must be empty when arch is "layers".
+	Hidden []int `yaml:"hidden"`
+	// Activation is the activation function between layers of arch "mlp"
+	// (key "model.activation"), e.g. "relu". Any non-empty string is accepted
+	// here; the registry checks the name. Default "relu".
+	Activation string `yaml:"activation"`
+	// Init is the weight initialization of linear layers (key "model.init"),
+	// e.g. "kaiming_normal" or "normal". Any non-empty string is accepted
+	// here; the registry checks the name. Biases start at zero. Default
+	// "kaiming_normal".
+	Init string `yaml:"init"`
+	// InitStd is the standard deviation used by init "normal" (key
+	// "model.init_std"). Must be > 0 and finite. Default 0.01.
+	InitStd float64 `yaml:"init_std"`
+	// Layers is the explicit layer list of arch "layers", input to output
+	// (key "model.layers"). Required and non-empty when arch is "layers";
+	// must be empty for any other arch. Default empty.
+	Layers []Layer `yaml:"layers"`
+}
+
+// Layer is one entry of model.layers.
+type Layer struct {
+	// Type is the layer kind (key "type"): "linear", "flatten", or an
+	// activation name such as "relu". Required; the registry checks the name.
+	Type string `yaml:"type"`
+	// Name names the layer in parameter names, e.g. "fc1" gives "fc1.weight"
+	// (key "name"). Optional: when empty the model builder picks one. When set
+	// it must match [A-Za-z0-9_]+ and be unique within the list.
+	Name string `yaml:"name"`
+	// Out is the number of output features of a linear layer (key "out").
+	// Must be >= 1 when set; the model builder requires it for linear
+	// layers. Only allowed on linear layers. No default.
+	Out int `yaml:"out"`
+	// Bias says whether a linear layer adds a bias (key "bias"). Only allowed
+	// on linear layers. Default true, as in PyTorch's nn.Linear; [Parse] fills
+	// it in for every linear layer.
+	Bias *bool `yaml:"bias"`
+	// Init overrides model.init for this linear layer (key "init"). Only
+	// allowed on linear layers. Default empty: use model.init.
+	Init string `yaml:"init"`
+}
+
+// Optimizer is the "optimizer" section.
+type Optimizer struct {
+	// Type is the optimizer (key "optimizer.type"): "sgd", stochastic
+	// gradient descent with optional momentum as torch.optim.SGD. Default
+	// "sgd", the only value for now.
+	Type string `yaml:"type"`
+	// LR is the (initial) learning rate (key "optimizer.lr"). Must be > 0 and
+	// finite. Default 0.01.
+	LR float64 `yaml:"lr"`
+	// Momentum is the momentum factor (key "optimizer.momentum"), as in
+	// torch.optim.SGD (no dampening). Must satisfy 0 <= momentum < 1.
+	// Default 0.
+	Momentum float64 `yaml:"momentum"`
+	// Nesterov enables Nesterov momentum (key "optimizer.nesterov"): true or
+	// false. Requires momentum > 0, as in PyTorch. Default false.
+	Nesterov bool `yaml:"nesterov"`
+}
+
+// Regularization is the "regularization" section: penalties added to the
+// loss.
+type Regularization struct {
+	// L2 is the L2 penalty coefficient λ (key "regularization.l2"): the
+	// training loss becomes loss + λ·Σw² summed over weights, not biases.
+	// Note that PyTorch's weight_decay wd adds wd·w to the gradient, which is
+	// λ = wd/2. Must be >= 0 and finite. Default 0.
+	L2 float64 `yaml:"l2"`
+}
+
+// Schedule is the "schedule" section: how the learning rate changes over
+// training, per epoch.
+type Schedule struct {
+	// Type is the schedule (key "schedule.type"): "constant" keeps
+	// optimizer.lr, "step" multiplies it by Gamma every StepSize epochs (as
+	// torch StepLR), "cosine" anneals it to MinLR over the epochs (as torch
+	// CosineAnnealingLR). Default "constant".
+	Type string `yaml:"type"`
+	// StepSize is the period in epochs of schedule "step" (key
+	// "schedule.step_size"). Must be >= 1. Default 10.
+	StepSize int `yaml:"step_size"`
+	// Gamma is the decay factor of schedule "step" (key "schedule.gamma").
+	// Must satisfy 0 < gamma <= 1. Default 0.1.
+	Gamma float64 `yaml:"gamma"`
+	// MinLR is the final learning rate of schedule "cosine" (key
+	// "schedule.min_lr"). Must satisfy 0 <= min_lr < optimizer.lr. Default 0.
+	MinLR float64 `yaml:"min_lr"`
+	// WarmupEpochs is the length of a linear warmup from 0 to optimizer.lr at
+	// the start of training, in epochs; fractions are allowed (key
+	// "schedule.warmup_epochs"). Applies to every schedule type. Must satisfy
+	// 0 <= warmup_epochs < train.epochs. Default 0 (no warmup).
+	WarmupEpochs float64 `yaml:"warmup_epochs"`
+}
+
+// Train is the "train" section: the training loop.
+type Train struct {
+	// Epochs is the number of passes over the training set (key
+	// "train.epochs"). Must be >= 1. Default 10.
+	Epochs int `yaml:"epochs"`
+	// BatchSize is the mini-batch size for training (key
+	// "train.batch_size"). Must be >= 1. Default 128.
+	BatchSize int `yaml:"batch_size"`
+	// EvalBatchSize is the batch size for validation and test evaluation
+	// (key "train.eval_batch_size"); it does not change results, only speed
+	// and memory. Must be >= 1. Default 1000.
+	EvalBatchSize int `yaml:"eval_batch_size"`
+}
+
+// Output is the "output" section: where the run writes its files.
+type Output struct {
+	// Dir is the run directory (key "output.dir"). A relative path is
+	// relative to the working directory (not the config file's folder,
+	// unlike data.dir) and is kept as written, not made absolute. Must not be
+	// empty. Default "runs/<name>".
+	Dir string `yaml:"dir"`
+}

@@ -1,0 +1,253 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Validate checks every range and cross-key rule of a resolved Config in one
+// pass, section by section. It returns nil, or every problem found, one
+// [*Error] per line (joined with errors.Join when there are several; use
+// errors.As to get at one). The errors carry Path and Msg only; [Parse] adds
+// the file and line of the offending key.
+func (c *Config) Validate() error {
+	return joinErrors(c.validate())
+}
+
+// checker collects validation errors.
+type checker struct {
+	errs []*Error
+}
+
+func (ck *checker) add(path, format string, args ...any) {
+	ck.errs = append(ck.errs, &Error{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// finite reports whether v is finite, and records an error if it is not.
+func (ck *checker) finite(path string, v float64) bool {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		ck.add(path, "must be a finite number, got %s", fmtFloat(v))
+		return false
+	}
+	return true
+}
+
+// oneOf records an error unless v is one of allowed.
+func (ck *checker) oneOf(path, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	q := make([]string, len(allowed))
+	for i, a := range allowed {
+		q[i] = strconv.Quote(a)
+	}
+	if len(allowed) == 1 {
+		ck.add(path, "must be %s (the only value for now), got %q", q[0], v)
+		return
+	}
+	ck.add(path, "must be one of %s, got %q", strings.Join(q, ", "), v)
+}
+
+// atLeast records an error unless v >= lo.
+func (ck *checker) atLeast(path string, v, lo int) {
+	if v < lo {
+		ck.add(path, "must be >= %d, got %d", lo, v)
+	}
+}
+
+// fmtFloat formats v as in YAML: the shortest decimal that reads back to v,
+// or .inf, -.inf, .nan.
+func fmtFloat(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return ".nan"
+	case math.IsInf(v, 1):
+		return ".inf"
+	case math.IsInf(v, -1):
+		return "-.inf"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+var (
+	runNameRE   = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	layerNameRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+)
+
+// validate runs every section's checks; the errors have Path and Msg only.
+func (c *Config) validate() []*Error {
+	var ck checker
+	if c.Version != 1 {
+		ck.add("version", "unsupported schema version %d; this nettrain reads version 1", c.Version)
+	}
+	switch {
+	case !runNameRE.MatchString(c.Name):
+		ck.add("name", "must match [A-Za-z0-9._-]+ (it names the run folder), got %q", c.Name)
+	case c.Name == "." || c.Name == "..":
+		ck.add("name", "must not be %q (it names the run folder)", c.Name)
+	}
+	c.Data.validate(&ck)
+	c.Preprocess.validate(&ck)
+	c.Model.validate(&ck)
+	c.Optimizer.validate(&ck)
+	c.Regularization.validate(&ck)
+	c.Schedule.validate(&ck, c.Optimizer.LR, c.Train.Epochs)
+	c.Train.validate(&ck)
+	c.Output.validate(&ck)
+	return ck.errs
+}
+
+// maxCount is the largest whole count val_split may hold: above 2^53 a
+// float64 no longer holds every integer.
+const maxCount = 1 << 53
+
+func (d *Data) validate(ck *checker) {
+	if d.Dir == "" {
+		ck.add("data.dir", "required: the folder holding the dataset files (relative to the config file's folder)")
+	}
+	ck.oneOf("data.format", d.Format, "idx")
+	if v := d.ValSplit; ck.finite("data.val_split", v) {
+		switch {
+		case v < 0:
+			ck.add("data.val_split", "must be >= 0 (a fraction 0 < v < 1, a count >= 1, or 0 for none), got %s", fmtFloat(v))
+		case v >= 1 && v != math.Trunc(v):
+			ck.add("data.val_split", "must be a whole number when >= 1 (a count of examples; use 0 < v < 1 for a fraction), got %s", fmtFloat(v))
+		case v > maxCount:
+			ck.add("data.val_split", "count too large, got %s", fmtFloat(v))
+		case v >= 1 && d.TrainLimit > 0 && v >= float64(d.TrainLimit):
+			ck.add("data.val_split", "%s validation examples leave none for training out of data.train_limit %d", fmtFloat(v), d.TrainLimit)
+		}
+	}
+	if d.TrainLimit < 0 {
+		ck.add("data.train_limit", "must be >= 0 (0 = all examples), got %d", d.TrainLimit)
+	}
+}
+
+func (p *Preprocess) validate(ck *checker) {
+	ck.oneOf("preprocess.normalize", p.Normalize, "global", "none")
+}
+
+func (m *Model) validate(ck *checker) {
+	if m.Arch == "" {
+		ck.add("model.arch", `must not be empty ("mlp" or "layers")`)
+	}
+	for i, h := range m.Hidden {
+		ck.atLeast(fmt.Sprintf("model.hidden[%d]", i), h, 1)
+	}
+	if m.Arch == "layers" && len(m.Hidden) > 0 {
+		ck.add("model.hidden", `only used by model.arch "mlp"; remove it for arch "layers"`)
+	}
+	if m.Activation == "" {
+		ck.add("model.activation", `must not be empty (e.g. "relu")`)
+	}
+	if m.Init == "" {
+		ck.add("model.init", `must not be empty (e.g. "kaiming_normal")`)
+	}
+	if ck.finite("model.init_std", m.InitStd) && m.InitStd <= 0 {
+		ck.add("model.init_std", "must be > 0, got %s", fmtFloat(m.InitStd))
+	}
+	switch {
+	case m.Arch == "layers" && len(m.Layers) == 0:
+		ck.add("model.layers", `required when model.arch is "layers": a non-empty list such as [{type: flatten}, {type: linear, out: 10}]`)
+	case m.Arch != "layers" && len(m.Layers) > 0:
+		ck.add("model.layers", `only used with model.arch "layers" (arch is %q)`, m.Arch)
+	}
+	names := make(map[string]int)
+	for i := range m.Layers {
+		m.Layers[i].validate(ck, i, names)
+	}
+}
+
+// validate checks layer i of model.layers; names maps the layer names seen so
+// far to their index.
+func (l *Layer) validate(ck *checker, i int, names map[string]int) {
+	p := fmt.Sprintf("model.layers[%d]", i)
+	if l.Type == "" {
+		ck.add(p+".type", "required: linear, flatten, or an activation name such as relu")
+	}
+	if l.Name != "" {
+		if !layerNameRE.MatchString(l.Name) {
+			ck.add(p+".name", "must match [A-Za-z0-9_]+, got %q", l.Name)
+		} else if j, dup := names[l.Name]; dup {
+			ck.add(p+".name", "%q is already the name of model.layers[%d]", l.Name, j)
+		} else {
+			names[l.Name] = i
+		}
+	}
+	if l.Out < 0 {
+		ck.add(p+".out", "must be >= 1, got %d", l.Out)
+	}
+	if l.Type != "linear" && l.Type != "" {
+		if l.Out != 0 {
+			ck.add(p+".out", "only used by linear layers (this layer is %q)", l.Type)
+		}
+		if l.Bias != nil {
+			ck.add(p+".bias", "only used by linear layers (this layer is %q)", l.Type)
+		}
+		if l.Init != "" {
+			ck.add(p+".init", "only used by linear layers (this layer is %q)", l.Type)
+		}
+	}
+}
+
+func (o *Optimizer) validate(ck *checker) {
+	ck.oneOf("optimizer.type", o.Type, "sgd")
+	if ck.finite("optimizer.lr", o.LR) && o.LR <= 0 {
+		ck.add("optimizer.lr", "must be > 0, got %s", fmtFloat(o.LR))
+	}
+	if ck.finite("optimizer.momentum", o.Momentum) && (o.Momentum < 0 || o.Momentum >= 1) {
+		ck.add("optimizer.momentum", "must be >= 0 and < 1, got %s", fmtFloat(o.Momentum))
+	}
+	if o.Nesterov && !(o.Momentum > 0) {
+		ck.add("optimizer.nesterov", "requires optimizer.momentum > 0")
+	}
+}
+
+func (r *Regularization) validate(ck *checker) {
+	if ck.finite("regularization.l2", r.L2) && r.L2 < 0 {
+		ck.add("regularization.l2", "must be >= 0, got %s", fmtFloat(r.L2))
+	}
+}
+
+// validate checks the schedule; lr and epochs are optimizer.lr and
+// train.epochs, which bound min_lr and warmup_epochs.
+func (s *Schedule) validate(ck *checker, lr float64, epochs int) {
+	ck.oneOf("schedule.type", s.Type, "constant", "step", "cosine")
+	ck.atLeast("schedule.step_size", s.StepSize, 1)
+	if ck.finite("schedule.gamma", s.Gamma) && (s.Gamma <= 0 || s.Gamma > 1) {
+		ck.add("schedule.gamma", "must be > 0 and <= 1, got %s", fmtFloat(s.Gamma))
+	}
+	if ck.finite("schedule.min_lr", s.MinLR) {
+		switch {
+		case s.MinLR < 0:
+			ck.add("schedule.min_lr", "must be >= 0, got %s", fmtFloat(s.MinLR))
+		case s.MinLR >= lr && lr > 0:
+			ck.add("schedule.min_lr", "must be < optimizer.lr (%s), got %s", fmtFloat(lr), fmtFloat(s.MinLR))
+		}
+	}
+	if ck.finite("schedule.warmup_epochs", s.WarmupEpochs) {
+		switch {
+		case s.WarmupEpochs < 0:
+			ck.add("schedule.warmup_epochs", "must be >= 0, got %s", fmtFloat(s.WarmupEpochs))
+		case s.WarmupEpochs >= float64(epochs) && epochs >= 1:
+			ck.add("schedule.warmup_epochs", "must be < train.epochs (%d), got %s", epochs, fmtFloat(s.WarmupEpochs))
+		}
+	}
+}
+
+func (t *Train) validate(ck *checker) {
+	ck.atLeast("train.epochs", t.Epochs, 1)
+	ck.atLeast("train.batch_size", t.BatchSize, 1)
+	ck.atLeast("train.eval_batch_size", t.EvalBatchSize, 1)
+}
+
+func (o *Output) validate(ck *checker) {
+	if o.Dir == "" {
+		ck.add("output.dir", `must not be empty (default "runs/<name>")`)
+	}
+}

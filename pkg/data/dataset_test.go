@@ -1,0 +1,167 @@
+package data
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestDatasetExampleSubset(t *testing.T) {
+	d := markedDataset(5, 2, 3, 4, 3)
+	d.ClassNames = []string{"a", "b", "c"}
+	if d.FeatureLen() != 24 {
+		t.Fatalf("FeatureLen = %d", d.FeatureLen())
+	}
+	ex := d.Example(3)
+	if len(ex) != 24 || cap(ex) != 24 || ex[0] != 3 {
+		t.Fatalf("Example(3): len %d cap %d first %v", len(ex), cap(ex), ex[0])
+	}
+	ex[1] = -7
+	if d.X[3*24+1] != -7 {
+		t.Error("Example is not a view")
+	}
+
+	s := d.Subset([]int{4, 1, 1})
+	if s.N != 3 || s.C != 2 || s.H != 3 || s.W != 4 || s.Classes != 3 || len(s.X) != 72 {
+		t.Fatalf("Subset: %+v", s)
+	}
+	if !slices.Equal(s.Y, []int32{1, 1, 1}) || s.Example(0)[0] != 4 || s.Example(2)[0] != 1 {
+		t.Errorf("Subset picked the wrong examples")
+	}
+	if !slices.Equal(s.Example(0), d.Example(4)) {
+		t.Errorf("Subset example differs from the source")
+	}
+	s.X[0], s.ClassNames[0] = 99, "z"
+	if d.X[4*24] != 4 || d.ClassNames[0] != "a" {
+		t.Errorf("Subset shares memory with the source")
+	}
+	if e := d.Subset(nil); e.N != 0 || len(e.X) != 0 {
+		t.Errorf("empty Subset: %+v", e)
+	}
+}
+
+func TestSplitValidation(t *testing.T) {
+	tests := []struct {
+		n, nVal int
+		seed    uint64
+	}{
+		{10, 1, 0}, {10, 9, 1}, {100, 10, 42}, {2000, 200, 7}, {3, 2, 99},
+	}
+	for _, tt := range tests {
+		d := markedDataset(tt.n, 1, 2, 2, 10)
+		orig := slices.Clone(d.X)
+		train, val, err := SplitValidation(d, tt.nVal, tt.seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if train.N != tt.n-tt.nVal || val.N != tt.nVal || len(train.X) != train.N*4 || len(val.Y) != tt.nVal {
+			t.Fatalf("%+v: sizes train %d val %d", tt, train.N, val.N)
+		}
+		if !slices.Equal(d.X, orig) || d.N != tt.n {
+			t.Errorf("%+v: source modified", tt)
+		}
+		ids := func(s *Dataset) []int {
+			out := make([]int, s.N)
+			for i := range out {
+				out[i] = int(s.Example(i)[0])
+				if s.Y[i] != int32(out[i]%10) {
+					t.Fatalf("label does not follow its example")
+				}
+			}
+			return out
+		}
+		tr, va := ids(train), ids(val)
+		if !slices.IsSorted(tr) || !slices.IsSorted(va) {
+			t.Errorf("%+v: original order not kept", tt)
+		}
+		all := slices.Sorted(slices.Values(append(slices.Clone(tr), va...)))
+		for i, v := range all {
+			if v != i {
+				t.Fatalf("%+v: train and val are not a disjoint cover: %v", tt, all)
+			}
+		}
+		// Deterministic for a seed.
+		train2, val2, _ := SplitValidation(d, tt.nVal, tt.seed)
+		if !slices.Equal(ids(train2), tr) || !slices.Equal(ids(val2), va) {
+			t.Errorf("%+v: not deterministic", tt)
+		}
+	}
+
+	d := markedDataset(1000, 1, 1, 1, 10)
+	_, a, _ := SplitValidation(d, 100, 1)
+	_, b, _ := SplitValidation(d, 100, 2)
+	if slices.Equal(a.X, b.X) {
+		t.Error("different seeds gave the same validation set")
+	}
+	if first100 := slices.Equal(a.X, d.X[:100]); first100 {
+		t.Error("validation set is the first examples, not a shuffle")
+	}
+}
+
+func TestSplitValidationEdgeCases(t *testing.T) {
+	d := markedDataset(10, 1, 1, 1, 2)
+	train, val, err := SplitValidation(d, 0, 5)
+	if err != nil || train != d || val != nil {
+		t.Errorf("nVal 0: got (%p, %v, %v), want (d, nil, nil)", train, val, err)
+	}
+	for _, nVal := range []int{-1, 10, 11} {
+		train, val, err := SplitValidation(d, nVal, 5)
+		checkOneLine(t, err)
+		if train != nil || val != nil {
+			t.Errorf("nVal %d: datasets returned with an error", nVal)
+		}
+	}
+	_, _, err = SplitValidation(d, 10, 5)
+	if want := "data: validation size 10 out of range: want 0 <= n < 10 (the number of examples)"; err.Error() != want {
+		t.Errorf("err = %q, want %q", err, want)
+	}
+	if _, _, err := SplitValidation(nil, 1, 0); err == nil {
+		t.Error("nil dataset: no error")
+	}
+}
+
+func TestStandardizer(t *testing.T) {
+	real, err := LoadIDXDir(smallDir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		d    *Dataset
+	}{
+		{"synthetic", markedDataset(50, 3, 4, 4, 10)},
+		{"fashion-mnist-small test", real},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := FitStandardizer(tt.d)
+			if s.Std <= 0 || math.IsNaN(float64(s.Mean)) {
+				t.Fatalf("fitted %+v", s)
+			}
+			s.Apply(tt.d)
+			after := FitStandardizer(tt.d)
+			if math.Abs(float64(after.Mean)) > 1e-4 || math.Abs(float64(after.Std)-1) > 1e-4 {
+				t.Errorf("after Apply: mean %v std %v, want 0 and 1", after.Mean, after.Std)
+			}
+		})
+	}
+
+	// Known values: population std of {1,2,3,4} is sqrt(1.25).
+	d := &Dataset{X: []float32{1, 2, 3, 4}, N: 4, C: 1, H: 1, W: 1}
+	if s := FitStandardizer(d); s.Mean != 2.5 || math.Abs(float64(s.Std)-math.Sqrt(1.25)) > 1e-6 {
+		t.Errorf("FitStandardizer({1,2,3,4}) = %+v", s)
+	}
+	// A constant dataset hits the floor and stays finite.
+	c := &Dataset{X: []float32{0.5, 0.5, 0.5}, N: 3, C: 1, H: 1, W: 1}
+	s := FitStandardizer(c)
+	if s.Mean != 0.5 || s.Std != 1e-8 {
+		t.Errorf("constant: %+v, want {0.5 1e-8}", s)
+	}
+	s.Apply(c)
+	if !slices.Equal(c.X, []float32{0, 0, 0}) {
+		t.Errorf("constant after Apply: %v", c.X)
+	}
+	if s := FitStandardizer(&Dataset{}); s != (Standardizer{0, 1}) {
+		t.Errorf("empty: %+v", s)
+	}
+}

@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"github.com/nettrain/nettrain/pkg/data"
+)
+
+// EvalOptions select what EvaluateCheckpoint scores.
+type EvalOptions struct {
+	// DataDir overrides the data folder stored in the checkpoint's config.
+	DataDir string
+	// Split is "test" (default), "val" or "train"; val and train are carved
+	// exactly as in training (same seed, val_split and train_limit).
+	Split string
+	// BatchSize overrides train.eval_batch_size when > 0. Results do not
+	// depend on it except for float rounding in the mean loss.
+	BatchSize int
+}
+
+// EvalReport is the result of scoring one checkpoint.
+type EvalReport struct {
+	Checkpoint string   `json:"checkpoint"`
+	Split      string   `json:"split"`
+	DataDir    string   `json:"data_dir"`
+	Epoch      int      `json:"epoch"`
+	ClassNames []string `json:"class_names,omitempty"`
+	EvalMetrics
+}
+
+// EvaluateCheckpoint loads the checkpoint at path and scores it on a data
+// split with the preprocessing stored in it.
+func EvaluateCheckpoint(path string, o EvalOptions) (*EvalReport, error) {
+	l, err := LoadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	if o.Split == "" {
+		o.Split = "test"
+	}
+	dir := l.Config.Data.Dir
+	if o.DataDir != "" {
+		dir = o.DataDir
+	}
+	d, err := loadSplit(l.Config, dir, o.Split, l.Prep)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCompatible(d, l.Model.InShape, l.Model.Classes, dir); err != nil {
+		return nil, err
+	}
+	bs := l.Config.Train.EvalBatchSize
+	if o.BatchSize > 0 {
+		bs = o.BatchSize
+	}
+	r := &EvalReport{Checkpoint: path, Split: o.Split, DataDir: dir, Epoch: l.Epoch, EvalMetrics: Evaluate(l.Model, d, bs)}
+	r.ClassNames = classNames(d, l.Model.Classes)
+	return r, nil
+}
+
+// classNames returns the data set's class names, or nil if it has none for
+// every class.
+func classNames(d *data.Dataset, classes int) []string {
+	if len(d.ClassNames) != classes {
+		return nil
+	}
+	return d.ClassNames
+}

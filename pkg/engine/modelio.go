@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/nettrain/nettrain/pkg/checkpoint"
+	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/model"
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// Version is nettrain's version, recorded in checkpoints and printed by
+// `nettrain version`.
+var Version = "0.1.0-dev"
+
+// modelSpec converts the config's model section to the registry's plain
+// spec.
+func modelSpec(m config.Model) model.Spec {
+	s := model.Spec{Arch: m.Arch, Hidden: m.Hidden, Activation: m.Activation, Init: m.Init, InitStd: m.InitStd}
+	for _, l := range m.Layers {
+		s.Layers = append(s.Layers, model.LayerSpec{Type: l.Type, Name: l.Name, Out: l.Out, Bias: l.Bias, Init: l.Init})
+	}
+	return s
+}
+
+// BuildModel builds the model of cfg for inputs of per-example shape in
+// (C,H,W) and the given class count. Errors are input errors naming source
+// (the config file) and the key.
+func BuildModel(cfg *config.Config, source string, in []int, classes int) (*model.Model, error) {
+	m, err := model.Build(modelSpec(cfg.Model), in, classes, cfg.Seed)
+	if err != nil {
+		return nil, inputErrorf("%s: %w", source, err)
+	}
+	return m, nil
+}
+
+// Metadata keys nettrain writes into checkpoints (beside the container's
+// reserved format, format_version and checksum).
+const (
+	metaConfig     = "config"           // resolved config, YAML
+	metaPreprocess = "preprocess"       // Preprocessing, JSON
+	metaInShape    = "input_shape"      // per-example input shape, JSON
+	metaClasses    = "classes"          // number of classes
+	metaEpoch      = "epoch"            // epochs completed
+	metaStep       = "step"             // optimizer steps completed
+	metaMetrics    = "metrics"          // EpochMetrics of the last epoch, JSON
+	metaVersion    = "nettrain_version" // nettrain version that wrote it
+	optimPrefix    = "optimizer."       // prefix of optimizer state tensors
+)
+
+// state is what a checkpoint records of a run at the end of an epoch.
+type state struct {
+	cfg     *config.Config
+	model   *model.Model
+	optim   map[string]*tensor.Tensor
+	prep    Preprocessing
+	epoch   int
+	step    int64
+	metrics EpochMetrics
+}
+
+// saveCheckpoint writes st atomically to path.
+func saveCheckpoint(path string, st *state) error {
+	cfgYAML, err := st.cfg.Marshal()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	jsonOf := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	f := &checkpoint.File{Metadata: map[string]string{
+		metaConfig:     string(cfgYAML),
+		metaPreprocess: jsonOf(st.prep),
+		metaInShape:    jsonOf(st.model.InShape),
+		metaClasses:    strconv.Itoa(st.model.Classes),
+		metaEpoch:      strconv.Itoa(st.epoch),
+		metaStep:       strconv.FormatInt(st.step, 10),
+		metaMetrics:    jsonOf(st.metrics),
+		metaVersion:    Version,
+	}}
+	for _, p := range st.model.Params() {
+		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: p.Name, Shape: p.Value.Shape, Data: p.Value.Data})
+	}
+	for _, name := range slices.Sorted(maps.Keys(st.optim)) {
+		t := st.optim[name]
+		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: optimPrefix + name, Shape: t.Shape, Data: t.Data})
+	}
+	return checkpoint.Save(path, f)
+}
+
+// Loaded is a model restored from a checkpoint, with what it was trained
+// with.
+type Loaded struct {
+	Config  *config.Config
+	Model   *model.Model
+	Prep    Preprocessing
+	Epoch   int
+	Step    int64
+	Metrics EpochMetrics
+}
+
+// LoadCheckpoint reads a checkpoint, rebuilds its model from the stored
+// config and loads the weights. Every problem is an *InputError naming the
+// file.
+func LoadCheckpoint(path string) (*Loaded, error) {
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	bad := func(format string, a ...any) error {
+		return inputErrorf("checkpoint %s: %s", path, fmt.Sprintf(format, a...))
+	}
+	cfg, err := config.Parse([]byte(f.Metadata[metaConfig]), path+" (stored config)", nil)
+	if err != nil {
+		return nil, bad("stored config: %v", err)
+	}
+	l := &Loaded{Config: cfg}
+	var in []int
+	if err := json.Unmarshal([]byte(f.Metadata[metaInShape]), &in); err != nil || len(in) != 3 {
+		return nil, bad("metadata %q is not a (C,H,W) shape", metaInShape)
+	}
+	classes, err := strconv.Atoi(f.Metadata[metaClasses])
+	if err != nil || classes < 1 {
+		return nil, bad("metadata %q is not a positive integer", metaClasses)
+	}
+	if err := json.Unmarshal([]byte(f.Metadata[metaPreprocess]), &l.Prep); err != nil {
+		return nil, bad("metadata %q: %v", metaPreprocess, err)
+	}
+	l.Epoch, _ = strconv.Atoi(f.Metadata[metaEpoch])
+	l.Step, _ = strconv.ParseInt(f.Metadata[metaStep], 10, 64)
+	_ = json.Unmarshal([]byte(f.Metadata[metaMetrics]), &l.Metrics)
+	l.Model, err = BuildModel(cfg, path+" (stored config)", in, classes)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range l.Model.Params() {
+		t, ok := f.Tensor(p.Name)
+		if !ok {
+			return nil, bad("tensor %q is missing", p.Name)
+		}
+		if !p.Value.SameShape(t.Shape) {
+			return nil, bad("tensor %q has shape %v, the model needs %v", p.Name, t.Shape, p.Value.Shape)
+		}
+		copy(p.Value.Data, t.Data)
+	}
+	return l, nil
+}

@@ -1,0 +1,49 @@
+package engine
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// progressHook draws a live progress bar per epoch: batches done, running
+// loss and accuracy, speed in images/s and the time left in the epoch.
+type progressHook struct {
+	BaseHook
+	w       io.Writer
+	bar     *progressbar.ProgressBar
+	start   time.Time
+	lossSum float64
+	correct int
+	seen    int
+}
+
+func (h *progressHook) EpochStart(t *Trainer, epoch int) {
+	h.bar = progressbar.NewOptions(t.loader.NumBatches(),
+		progressbar.OptionSetWriter(h.w),
+		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch+1, t.Cfg.Train.Epochs)),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	h.start, h.lossSum, h.correct, h.seen = time.Now(), 0, 0, 0
+}
+
+func (h *progressHook) StepEnd(t *Trainer, s StepStats) {
+	h.lossSum += s.Loss * float64(s.N)
+	h.correct += s.Correct
+	h.seen += s.N
+	speed := float64(h.seen) / time.Since(h.start).Seconds()
+	h.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f acc %.4f %.0f img/s", s.Epoch+1, t.Cfg.Train.Epochs, h.lossSum/float64(h.seen), float64(h.correct)/float64(h.seen), speed))
+	h.bar.Add(1)
+}
+
+func (h *progressHook) EpochEnd(*Trainer, *EpochMetrics) error {
+	h.bar.Finish()
+	h.bar.Clear()
+	return nil
+}

@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/optim"
+	"github.com/nettrain/nettrain/pkg/rng"
+)
+
+// SanityOptions tune the sanity checks. Zero values take the defaults.
+type SanityOptions struct {
+	// ConfigPath is where the config came from, for messages.
+	ConfigPath string
+	// OverfitBatches is the size of the overfit sample in mini-batches
+	// (default 5).
+	OverfitBatches int
+	// MaxSteps is the step budget of the overfit check (default 1000).
+	MaxSteps int
+	// Tolerance is the allowed relative distance of the initial loss from
+	// ln(C) (default 0.1: within 10%).
+	Tolerance float64
+	// InitExamples is how many training examples the initial loss is
+	// averaged over (default 1024).
+	InitExamples int
+}
+
+func (o *SanityOptions) defaults() {
+	if o.OverfitBatches <= 0 {
+		o.OverfitBatches = 5
+	}
+	if o.MaxSteps <= 0 {
+		o.MaxSteps = 1000
+	}
+	if o.Tolerance <= 0 {
+		o.Tolerance = 0.1
+	}
+	if o.InitExamples <= 0 {
+		o.InitExamples = 1024
+	}
+}
+
+// InitialLossCheck compares the loss at initialization with ln(C), the loss
+// of a uniform prediction over C classes.
+type InitialLossCheck struct {
+	Examples  int     `json:"examples"`
+	Loss      float64 `json:"loss"`      // data loss, regularization off
+	Expected  float64 `json:"expected"`  // ln(C)
+	Tolerance float64 `json:"tolerance"` // allowed |loss − ln C| / ln C
+	// L2 is the configured penalty; LossWithReg is the loss with it on,
+	// which must be higher when L2 > 0.
+	L2          float64 `json:"l2"`
+	LossWithReg float64 `json:"loss_with_reg"`
+	Passed      bool    `json:"passed"`
+	Diagnosis   string  `json:"diagnosis,omitempty"`
+}
+
+// OverfitCheck trains on a small sample with regularization off and
+// expects 100% training accuracy on it within the step budget.
+type OverfitCheck struct {
+	Examples    int     `json:"examples"`
+	MaxSteps    int     `json:"max_steps"`
+	Steps       int     `json:"steps"`
+	LR          float64 `json:"lr"`
+	InitialLoss float64 `json:"initial_loss"`
+	FinalLoss   float64 `json:"final_loss"`
+	MaxLoss     float64 `json:"max_loss"`
+	TrainAcc    float64 `json:"train_acc"`
+	Passed      bool    `json:"passed"`
+	Diagnosis   string  `json:"diagnosis,omitempty"`
+}
+
+// SanityReport is the outcome of every sanity check.
+type SanityReport struct {
+	Passed      bool             `json:"passed"`
+	Classes     int              `json:"classes"`
+	InitialLoss InitialLossCheck `json:"initial_loss"`
+	Overfit     OverfitCheck     `json:"overfit"`
+}
+
+// Sanity runs the checks every practitioner should run before a long
+// training run: (a) the initial loss with regularization off is close to
+// ln(C), and higher with regularization on; (b) the model can overfit a
+// small sample to 100% training accuracy with regularization off.
+func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
+	o.defaults()
+	splits, err := loadTrainSplits(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tr := splits.Train
+	perm := rng.New(cfg.Seed, rng.Sample).Perm(tr.N)
+	in := []int{tr.C, tr.H, tr.W}
+	classes := tr.Classes
+
+	rep := &SanityReport{Classes: classes}
+	m, err := BuildModel(cfg, o.ConfigPath, in, classes)
+	if err != nil {
+		return nil, err
+	}
+	initSet := tr.Subset(perm[:min(o.InitExamples, tr.N)])
+	ic := &rep.InitialLoss
+	ic.Examples = initSet.N
+	ic.Loss = Evaluate(m, initSet, cfg.Train.EvalBatchSize).Loss
+	ic.Expected = math.Log(float64(classes))
+	ic.Tolerance = o.Tolerance
+	ic.L2 = cfg.Regularization.L2
+	ic.LossWithReg = ic.Loss + optim.L2(m.Params(), ic.L2)
+	ic.Passed = math.Abs(ic.Loss-ic.Expected) <= o.Tolerance*ic.Expected
+	switch {
+	case math.IsNaN(ic.Loss) || math.IsInf(ic.Loss, 0):
+		ic.Passed = false
+		ic.Diagnosis = "the initial loss is not finite: check the inputs (normalization) and the init"
+	case ic.Loss > ic.Expected*(1+o.Tolerance):
+		ic.Diagnosis = fmt.Sprintf("the initial loss is %.3f, above ln(%d) = %.3f: the logits start too large; use a smaller init scale for the last layer or check the normalization", ic.Loss, classes, ic.Expected)
+	case !ic.Passed:
+		ic.Diagnosis = fmt.Sprintf("the initial loss is %.3f, below ln(%d) = %.3f: a fresh model should not beat chance; check for label leakage or a wrong class count", ic.Loss, classes, ic.Expected)
+	}
+	if ic.L2 > 0 && !(ic.LossWithReg > ic.Loss) {
+		ic.Passed = false
+		ic.Diagnosis = "the loss with regularization on is not higher than without: the penalty is not applied"
+	}
+
+	// (b) Overfit a small sample with a fresh model.
+	n := min(o.OverfitBatches*cfg.Train.BatchSize, tr.N)
+	sample := tr.Subset(perm[:n])
+	rep.Overfit, err = overfit(cfg, o, sample, in, classes)
+	if err != nil {
+		return nil, err
+	}
+	rep.Passed = rep.InitialLoss.Passed && rep.Overfit.Passed
+	return rep, nil
+}
+
+// overfit trains a fresh model on sample with the configured optimizer at
+// a constant learning rate, regularization off, until every example is
+// classified correctly or the step budget runs out.
+func overfit(cfg *config.Config, o SanityOptions, sample *data.Dataset, in []int, classes int) (OverfitCheck, error) {
+	oc := OverfitCheck{Examples: sample.N, MaxSteps: o.MaxSteps, LR: cfg.Optimizer.LR}
+	m, err := BuildModel(cfg, o.ConfigPath, in, classes)
+	if err != nil {
+		return oc, err
+	}
+	t, err := NewTrainer(cfg, m, &Splits{Train: sample})
+	if err != nil {
+		return oc, err
+	}
+	t.L2 = 0
+	oc.InitialLoss = Evaluate(m, sample, cfg.Train.EvalBatchSize).Loss
+	oc.MaxLoss = oc.InitialLoss
+	eb := cfg.Train.EvalBatchSize
+	diverged := false
+	for epoch := 0; oc.Steps < o.MaxSteps && !diverged; epoch++ {
+		t.loader.Epoch(epoch)
+		for b := 0; b < t.loader.NumBatches() && oc.Steps < o.MaxSteps; b++ {
+			x, y := t.batch(b)
+			loss, _ := t.TrainStep(x, y, oc.LR)
+			oc.Steps++
+			oc.MaxLoss = math.Max(oc.MaxLoss, loss)
+			if math.IsNaN(loss) || math.IsInf(loss, 0) || loss > 10*oc.InitialLoss {
+				oc.MaxLoss, oc.FinalLoss, diverged = loss, loss, true
+				break
+			}
+		}
+		if diverged {
+			break
+		}
+		r := Evaluate(m, sample, eb)
+		oc.FinalLoss, oc.TrainAcc = r.Loss, r.Accuracy
+		if r.Accuracy == 1 {
+			oc.Passed = true
+			return oc, nil
+		}
+	}
+	switch {
+	case diverged || math.IsNaN(oc.FinalLoss) || oc.FinalLoss > oc.InitialLoss:
+		oc.Diagnosis = fmt.Sprintf("the loss exploded (reached %.4g from %.4g) after %d steps: the learning rate %g is too high; try 3-10x lower", oc.MaxLoss, oc.InitialLoss, oc.Steps, oc.LR)
+	case oc.FinalLoss > 0.9*oc.InitialLoss:
+		oc.Diagnosis = fmt.Sprintf("the loss is not going down (%.4f → %.4f in %d steps): the learning rate %g is too low, or the init is bad (zero init keeps every neuron identical)", oc.InitialLoss, oc.FinalLoss, oc.Steps, oc.LR)
+	default:
+		oc.Diagnosis = fmt.Sprintf("the loss went down (%.4f → %.4f) but train accuracy reached only %.4f in %d steps: allow more steps (--max-steps), raise the learning rate, or use a larger model", oc.InitialLoss, oc.FinalLoss, oc.TrainAcc, oc.Steps)
+	}
+	return oc, nil
+}

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/lrsched"
+	"github.com/nettrain/nettrain/pkg/model"
+	"github.com/nettrain/nettrain/pkg/nn"
+	"github.com/nettrain/nettrain/pkg/optim"
+	"github.com/nettrain/nettrain/pkg/rng"
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// EpochMetrics is one row of metrics.csv.
+type EpochMetrics struct {
+	Epoch     int     `json:"epoch"` // 1-based
+	Step      int64   `json:"step"`  // optimizer steps completed
+	LR        float64 `json:"lr"`    // learning rate of the epoch's last step
+	TrainLoss float64 `json:"train_loss"`
+	TrainAcc  float64 `json:"train_acc"`
+	HasVal    bool    `json:"has_val"`
+	ValLoss   float64 `json:"val_loss"`
+	ValAcc    float64 `json:"val_acc"`
+	// EpochSeconds is the wall time of the epoch including validation;
+	// ImagesPerSecond counts training images over the training part only.
+	EpochSeconds    float64 `json:"epoch_seconds"`
+	ImagesPerSecond float64 `json:"images_per_second"`
+}
+
+// StepStats describes one finished optimizer step.
+type StepStats struct {
+	Epoch, Batch, Batches int // Epoch is 0-based here; Batch in [0, Batches)
+	N                     int // examples in the batch
+	Loss                  float64
+	Correct               int
+	LR                    float64
+}
+
+// Hook observes the training loop. Hooks run in the order registered; an
+// error from EpochEnd stops training.
+type Hook interface {
+	EpochStart(t *Trainer, epoch int)
+	StepEnd(t *Trainer, s StepStats)
+	EpochEnd(t *Trainer, m *EpochMetrics) error
+}
+
+// BaseHook implements Hook with no-ops, for embedding.
+type BaseHook struct{}
+
+// EpochStart does nothing.
+func (BaseHook) EpochStart(*Trainer, int) {}
+
+// StepEnd does nothing.
+func (BaseHook) StepEnd(*Trainer, StepStats) {}
+
+// EpochEnd does nothing.
+func (BaseHook) EpochEnd(*Trainer, *EpochMetrics) error { return nil }
+
+// Trainer holds one training run's state.
+type Trainer struct {
+	Cfg   *config.Config
+	Model *model.Model
+	Train *data.Dataset
+	Val   *data.Dataset // may be nil
+	Prep  Preprocessing
+	Opt   *optim.SGD
+	LR    lrsched.Schedule
+	L2    float64
+	Step  int64 // optimizer steps completed
+	Epoch int   // epochs completed
+
+	loader *data.Loader
+	ce     nn.SoftmaxCrossEntropy
+	xbuf   []float32
+	ybuf   []int32
+	hooks  []Hook
+}
+
+// NewTrainer sets up training of m on the prepared splits with cfg's
+// optimizer, schedule and regularization.
+func NewTrainer(cfg *config.Config, m *model.Model, s *Splits) (*Trainer, error) {
+	opt, err := optim.NewSGD(m.Params(), optim.SGDConfig{Momentum: cfg.Optimizer.Momentum, Nesterov: cfg.Optimizer.Nesterov})
+	if err != nil {
+		return nil, inputErrorf("optimizer: %w", err)
+	}
+	bs := cfg.Train.BatchSize
+	loader := data.NewLoader(s.Train, bs, true, false, rng.New(cfg.Seed, rng.Shuffle).Uint64())
+	perEpoch := loader.NumBatches()
+	sc := cfg.Schedule
+	lr, err := lrsched.New(lrsched.Config{
+		Type: sc.Type, BaseLR: cfg.Optimizer.LR, StepsPerEpoch: perEpoch, TotalSteps: perEpoch * cfg.Train.Epochs,
+		StepSize: sc.StepSize, Gamma: sc.Gamma, MinLR: sc.MinLR,
+		WarmupSteps: int(math.Round(sc.WarmupEpochs * float64(perEpoch))),
+	})
+	if err != nil {
+		return nil, inputErrorf("schedule: %w", err)
+	}
+	return &Trainer{
+		Cfg: cfg, Model: m, Train: s.Train, Val: s.Val, Prep: s.Prep, Opt: opt, LR: lr, L2: cfg.Regularization.L2,
+		loader: loader,
+		xbuf:   make([]float32, bs*s.Train.FeatureLen()),
+		ybuf:   make([]int32, bs),
+	}, nil
+}
+
+// AddHook registers h after the hooks already registered.
+func (t *Trainer) AddHook(h Hook) { t.hooks = append(t.hooks, h) }
+
+// TrainStep runs one optimizer step on the batch x (N,C,H,W) with labels y
+// (N,): forward → loss → zero grad → backward → L2 penalty → step(lr). It
+// returns the loss (data loss plus penalty) and the number of correct
+// predictions.
+func (t *Trainer) TrainStep(x *tensor.Tensor, y []int32, lr float64) (loss float64, correct int) {
+	ctx := &nn.Context{Train: true, Seed: t.Cfg.Seed, Step: t.Step}
+	params := t.Model.Params()
+	logits := t.Model.Net.Forward(ctx, x)
+	loss, correct = t.ce.Forward(logits, y)
+	nn.ZeroGrad(params)
+	t.Model.Net.Backward(ctx, t.ce.Backward())
+	loss += optim.AddL2(params, t.L2)
+	t.Opt.Step(lr)
+	t.Step++
+	return loss, correct
+}
+
+// Run trains from the current epoch to cfg.Train.Epochs.
+func (t *Trainer) Run() error {
+	for t.Epoch < t.Cfg.Train.Epochs {
+		epoch := t.Epoch
+		start := time.Now()
+		for _, h := range t.hooks {
+			h.EpochStart(t, epoch)
+		}
+		t.loader.Epoch(epoch)
+		nb := t.loader.NumBatches()
+		var lossSum float64
+		var correct, seen int
+		var lr float64
+		for b := 0; b < nb; b++ {
+			x, y := t.batch(b)
+			n := len(y)
+			lr = t.LR(int(t.Step))
+			loss, c := t.TrainStep(x, y, lr)
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return fmt.Errorf("epoch %d, step %d: the loss is %v: training diverged; the learning rate (%g) is probably too high, or the inputs are not normalized", epoch+1, t.Step, loss, lr)
+			}
+			lossSum += loss * float64(n)
+			correct += c
+			seen += n
+			for _, h := range t.hooks {
+				h.StepEnd(t, StepStats{Epoch: epoch, Batch: b, Batches: nb, N: n, Loss: loss, Correct: c, LR: lr})
+			}
+		}
+		trainTime := time.Since(start).Seconds()
+		t.Epoch++
+		m := &EpochMetrics{
+			Epoch: t.Epoch, Step: t.Step, LR: lr,
+			TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
+			ImagesPerSecond: float64(seen) / trainTime,
+		}
+		m.EpochSeconds = trainTime
+		for _, h := range t.hooks {
+			if err := h.EpochEnd(t, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// batch loads batch b of the current epoch: x (n,C,H,W) and labels y (n,).
+func (t *Trainer) batch(b int) (*tensor.Tensor, []int32) {
+	d := t.Train
+	n := t.loader.Batch(b, t.xbuf, t.ybuf)
+	return tensor.FromData(t.xbuf[:n*d.FeatureLen()], n, d.C, d.H, d.W), t.ybuf[:n]
+}
+
+// state captures what a checkpoint records now.
+func (t *Trainer) state(m EpochMetrics) *state {
+	return &state{cfg: t.Cfg, model: t.Model, optim: t.Opt.State(), prep: t.Prep, epoch: t.Epoch, step: t.Step, metrics: m}
+}

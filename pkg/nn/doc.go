@@ -1,0 +1,18 @@
+// Package nn holds nettrain's layers, losses, activations and weight
+// initializers.
+//
+// Every layer owns a Forward, which caches what the backward pass needs, and
+// a Backward, which returns the gradient with respect to its input and
+// accumulates (+=) the gradients of its parameters. Layers keep their output
+// and gradient buffers between calls and reuse them while the batch shape is
+// unchanged, so a steady-state training step does not allocate.
+//
+// Parameters carry names; containers (Sequential) prefix the names of their
+// children, so every tensor of a model has one dotted name
+// ("fc1.weight", "fc1.bias") used by checkpoints, optimizers and reports.
+//
+// Activations and initializers are found through explicit registries
+// (Activations, Initializers): an unknown name is an error listing the known
+// ones. Every layer is checked against finite differences with the shared
+// helper in package nntest.
+package nn

@@ -1,0 +1,139 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// Context carries what a pass needs besides its input: whether the model is
+// training (dropout and batch statistics on) or evaluating.
+type Context struct {
+	// Train is true during a training step and false for evaluation.
+	Train bool
+	// Seed and Step identify the random draws of stochastic layers
+	// (dropout masks), so each step's draws are reproducible.
+	Seed uint64
+	Step int64
+}
+
+// Param is one trainable tensor with its gradient.
+type Param struct {
+	// Name is the dotted name of the tensor within the model ("fc1.weight").
+	Name string
+	// Value holds the parameter; Grad accumulates its gradient (same shape).
+	Value, Grad *tensor.Tensor
+	// Decay reports whether weight penalties (L2) apply by default: true for
+	// weights, false for biases.
+	Decay bool
+}
+
+// Layer is one differentiable operation.
+//
+// Forward computes the output for input x and caches what Backward needs;
+// the returned tensor is owned by the layer and valid until the next
+// Forward. Backward takes dy (the loss gradient with respect to the last
+// output, same shape), accumulates parameter gradients and returns dx (same
+// shape as the last input), also owned by the layer.
+type Layer interface {
+	Forward(c *Context, x *tensor.Tensor) *tensor.Tensor
+	Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor
+	// Params lists the trainable tensors with names relative to the layer.
+	Params() []*Param
+	// OutShape returns the per-example output shape for a per-example input
+	// shape (batch dimension excluded), or an error saying why the input does
+	// not fit. Model builders use it to check a configuration before any data
+	// flows.
+	OutShape(in []int) ([]int, error)
+	// Describe names the layer's kind and settings for model summaries
+	// ("Linear(784→512)").
+	Describe() string
+}
+
+// Named is a layer with its name inside a container.
+type Named struct {
+	Name  string
+	Layer Layer
+}
+
+// Sequential applies its layers in order. Parameter names are prefixed with
+// each child's name.
+type Sequential struct {
+	Layers []Named
+	params []*Param
+}
+
+// NewSequential returns a container of the given named layers. Names must be
+// unique and non-empty.
+func NewSequential(layers ...Named) *Sequential {
+	seen := map[string]bool{}
+	for _, l := range layers {
+		if l.Name == "" || seen[l.Name] {
+			panic(fmt.Sprintf("nn: layer name %q is empty or repeated", l.Name))
+		}
+		seen[l.Name] = true
+	}
+	return &Sequential{Layers: layers}
+}
+
+// Forward runs every layer in order.
+func (s *Sequential) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
+	for _, l := range s.Layers {
+		x = l.Layer.Forward(c, x)
+	}
+	return x
+}
+
+// Backward runs every layer's backward pass in reverse order.
+func (s *Sequential) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
+	for i := len(s.Layers) - 1; i >= 0; i-- {
+		dy = s.Layers[i].Layer.Backward(c, dy)
+	}
+	return dy
+}
+
+// Params lists every parameter of every child, named "child.param". The
+// slice is built once and cached.
+func (s *Sequential) Params() []*Param {
+	if s.params == nil {
+		for _, l := range s.Layers {
+			for _, p := range l.Layer.Params() {
+				q := *p
+				q.Name = l.Name + "." + p.Name
+				s.params = append(s.params, &q)
+			}
+		}
+	}
+	return s.params
+}
+
+// OutShape chains the children's shape inference; an error names the layer.
+func (s *Sequential) OutShape(in []int) ([]int, error) {
+	for _, l := range s.Layers {
+		out, err := l.Layer.OutShape(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s (%s): %w", l.Name, l.Layer.Describe(), err)
+		}
+		in = out
+	}
+	return in, nil
+}
+
+// Describe returns "Sequential(n layers)".
+func (s *Sequential) Describe() string { return fmt.Sprintf("Sequential(%d layers)", len(s.Layers)) }
+
+// ZeroGrad sets every parameter gradient to zero.
+func ZeroGrad(params []*Param) {
+	for _, p := range params {
+		p.Grad.Zero()
+	}
+}
+
+// CountParams returns the total number of trainable scalars.
+func CountParams(params []*Param) int {
+	n := 0
+	for _, p := range params {
+		n += p.Value.Len()
+	}
+	return n
+}
