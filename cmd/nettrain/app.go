@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -38,25 +39,33 @@ type inputError struct{ err error }
 func (e *inputError) Error() string { return e.err.Error() }
 func (e *inputError) Unwrap() error { return e.err }
 
+// oneLine folds a multi-line message (cobra's "Did you mean this?"
+// suggestions) into one line.
+func oneLine(msg string) string {
+	msg = strings.ReplaceAll(strings.TrimSpace(msg), "\n\nDid you mean this?\n\t", "; did you mean ")
+	return strings.NewReplacer("\n\t", ", ", "\n", " ").Replace(msg)
+}
+
 // report prints err as one line and maps it to an exit status.
 func (a *app) report(err error) int {
 	if err == nil {
 		return exitOK
 	}
+	msg := oneLine(err.Error())
 	var cf *checkFailed
 	var ie *inputError
 	switch {
 	case errors.As(err, &cf):
-		fmt.Fprintf(a.stderr, "nettrain: %s\n", err)
+		fmt.Fprintf(a.stderr, "nettrain: %s\n", msg)
 		return exitFailed
 	case !a.started:
-		fmt.Fprintf(a.stderr, "nettrain: %s (see 'nettrain --help')\n", err)
+		fmt.Fprintf(a.stderr, "nettrain: %s (see 'nettrain --help')\n", msg)
 		return exitUsage
 	case errors.As(err, &ie), engine.IsInputError(err):
-		fmt.Fprintf(a.stderr, "nettrain: %s\n", err)
+		fmt.Fprintf(a.stderr, "nettrain: %s\n", msg)
 		return exitUsage
 	default:
-		fmt.Fprintf(a.stderr, "nettrain: %s\n", err)
+		fmt.Fprintf(a.stderr, "nettrain: %s\n", msg)
 		return exitFailed
 	}
 }

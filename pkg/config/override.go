@@ -42,9 +42,13 @@ func applyOverride(root *yaml.Node, file, o string, marks map[*yaml.Node]string)
 		if s == "" {
 			return &Error{File: src, Msg: fmt.Sprintf("malformed override: empty key in path %q", keyPath)}
 		}
-		if t.Kind() != reflect.Struct {
+		if t.Kind() == reflect.Slice {
 			return &Error{File: src, Path: prefix, Msg: fmt.Sprintf(
 				"is a list of %s, not a section: set it whole, e.g. --set %s=[...]", listOf(t.Elem()), prefix)}
+		}
+		if t.Kind() != reflect.Struct {
+			return &Error{File: src, Path: prefix, Msg: fmt.Sprintf(
+				"is %s, not a section: set it with --set %s=VALUE", kindOf(t), prefix)}
 		}
 		f, ok := lookupField(t, s)
 		if !ok {
@@ -165,4 +169,23 @@ func copyTree(n *yaml.Node) *yaml.Node {
 		c.Content[i] = copyTree(x)
 	}
 	return &c
+}
+
+// kindOf describes the values of scalar type t, for error messages.
+func kindOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return kindOf(t.Elem())
+	case reflect.Int:
+		return "an integer"
+	case reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	}
+	return t.String()
 }
