@@ -64,8 +64,9 @@
 // Unknown keys (with a suggestion from the section's keys, or the list of
 // them), duplicate keys, a mapping where a value belongs and the reverse, and
 // wrong scalar types are all errors. Integers reject 1.5, seed rejects
-// negative numbers, booleans accept only true and false (not yes/no/on/off
-// or 0/1), and a quoted "0.1" is a string, not a number. Anchors and aliases
+// negative numbers, booleans accept only true and false (and the YAML 1.2
+// spellings True, TRUE, False, FALSE; not yes/no/on/off or 0/1), and a quoted
+// "0.1" is a string, not a number. Anchors and aliases
 // work; merge keys (<<) do not. A config is exactly one YAML document, and
 // must be a mapping.
 //
