@@ -28,11 +28,12 @@ func Default() *Config {
 		},
 		Preprocess: Preprocess{Normalize: "global"},
 		Model: Model{
-			Arch:       "mlp",
-			Hidden:     []int{256},
-			Activation: "relu",
-			Init:       "kaiming_normal",
-			InitStd:    0.01,
+			Arch:          "mlp",
+			Hidden:        []int{256},
+			Activation:    "relu",
+			Init:          "kaiming_normal",
+			InitStd:       0.01,
+			HeadInitScale: 1,
 		},
 		Optimizer: Optimizer{
 			Type: "sgd",

@@ -21,6 +21,7 @@
 //	  activation: relu
 //	  init: kaiming_normal       # weight init; biases start at 0
 //	  init_std: 0.01             # std of init "normal"
+//	  head_init_scale: 1         # multiplies the last linear layer's initial weights
 //	  layers: []                 # arch "layers" only, e.g.
 //	                             # - {type: flatten}
 //	                             # - {type: linear, name: fc1, out: 256}  # bias: true by default

@@ -94,6 +94,12 @@ type Model struct {
 	// InitStd is the standard deviation used by init "normal" (key
 	// "model.init_std"). Must be > 0 and finite. Default 0.01.
 	InitStd float64 `yaml:"init_std"`
+	// HeadInitScale multiplies the initial weights of the last linear layer
+	// (the classifier) (key "model.head_init_scale"), as timm's
+	// head_init_scale. Values below 1 start the logits near zero, so the
+	// initial loss is close to ln(C). Must be >= 0 and finite. Default 1
+	// (the plain init, as in PyTorch).
+	HeadInitScale float64 `yaml:"head_init_scale"`
 	// Layers is the explicit layer list of arch "layers", input to output
 	// (key "model.layers"). Required and non-empty when arch is "layers";
 	// must be empty for any other arch. Default empty.

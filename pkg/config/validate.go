@@ -151,6 +151,9 @@ func (m *Model) validate(ck *checker) {
 	if ck.finite("model.init_std", m.InitStd) && m.InitStd <= 0 {
 		ck.add("model.init_std", "must be > 0, got %s", fmtFloat(m.InitStd))
 	}
+	if ck.finite("model.head_init_scale", m.HeadInitScale) && m.HeadInitScale < 0 {
+		ck.add("model.head_init_scale", "must be >= 0, got %s", fmtFloat(m.HeadInitScale))
+	}
 	switch {
 	case m.Arch == "layers" && len(m.Layers) == 0:
 		ck.add("model.layers", `required when model.arch is "layers": a non-empty list such as [{type: flatten}, {type: linear, out: 10}]`)

@@ -30,6 +30,7 @@ func TestValidateErrors(t *testing.T) {
 		{"activation empty", `model: {activation: ""}`, `x.yaml:2: model.activation: must not be empty (e.g. "relu")`},
 		{"init empty", `model: {init: ""}`, `x.yaml:2: model.init: must not be empty (e.g. "kaiming_normal")`},
 		{"init_std zero", "model: {init_std: 0}", `x.yaml:2: model.init_std: must be > 0, got 0`},
+		{"head_init_scale negative", "model: {head_init_scale: -1}", `x.yaml:2: model.head_init_scale: must be >= 0, got -1`},
 		{"init_std inf", "model: {init_std: .inf}", `x.yaml:2: model.init_std: must be a finite number, got .inf`},
 		{"layers missing", "model: {arch: layers}", `x.yaml:2: model.layers: required when model.arch is "layers": a non-empty list such as [{type: flatten}, {type: linear, out: 10}]`},
 		{"layers empty", "model:\n  arch: layers\n  layers: []", `x.yaml:4: model.layers: required when model.arch is "layers": a non-empty list such as [{type: flatten}, {type: linear, out: 10}]`},

@@ -20,7 +20,7 @@ var Version = "0.1.0-dev"
 // modelSpec converts the config's model section to the registry's plain
 // spec.
 func modelSpec(m config.Model) model.Spec {
-	s := model.Spec{Arch: m.Arch, Hidden: m.Hidden, Activation: m.Activation, Init: m.Init, InitStd: m.InitStd}
+	s := model.Spec{Arch: m.Arch, Hidden: m.Hidden, Activation: m.Activation, Init: m.Init, InitStd: m.InitStd, HeadInitScale: m.HeadInitScale}
 	for _, l := range m.Layers {
 		s.Layers = append(s.Layers, model.LayerSpec{Type: l.Type, Name: l.Name, Out: l.Out, Bias: l.Bias, Init: l.Init})
 	}

@@ -16,12 +16,14 @@ import (
 
 // Spec describes an architecture. It mirrors the config file's model section.
 type Spec struct {
-	Arch       string      // registry name: "mlp" or "layers"
-	Hidden     []int       // mlp: hidden layer sizes
-	Activation string      // mlp: nonlinearity after each hidden layer
-	Init       string      // weight initializer for every layer without its own
-	InitStd    float64     // standard deviation of the "normal" initializer
-	Layers     []LayerSpec // layers: the explicit list
+	Arch       string  // registry name: "mlp" or "layers"
+	Hidden     []int   // mlp: hidden layer sizes
+	Activation string  // mlp: nonlinearity after each hidden layer
+	Init       string  // weight initializer for every layer without its own
+	InitStd    float64 // standard deviation of the "normal" initializer
+	// HeadInitScale multiplies the initial weights of the last linear layer.
+	HeadInitScale float64
+	Layers        []LayerSpec // layers: the explicit list
 }
 
 // LayerSpec is one entry of an explicit layer list.
@@ -80,6 +82,7 @@ func Build(s Spec, in []int, classes int, seed uint64) (*Model, error) {
 	}
 	named := make([]nn.Named, len(plan))
 	r := rng.New(seed, rng.Init)
+	var head *nn.Linear
 	for i, p := range plan {
 		named[i] = p.named
 		if lin, ok := p.named.Layer.(*nn.Linear); ok {
@@ -87,6 +90,12 @@ func Build(s Spec, in []int, classes int, seed uint64) (*Model, error) {
 			if err := nn.Init(p.init, lin.Weight.Value.Data, opts, r); err != nil {
 				return nil, fmt.Errorf("%s: %w", p.key, err)
 			}
+			head = lin
+		}
+	}
+	if head != nil && s.HeadInitScale != 1 {
+		for i := range head.Weight.Value.Data {
+			head.Weight.Value.Data[i] *= float32(s.HeadInitScale)
 		}
 	}
 	m := &Model{Net: nn.NewSequential(named...), InShape: slices.Clone(in), Classes: classes, Arch: s.Arch}
