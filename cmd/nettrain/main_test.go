@@ -157,7 +157,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown command", []string{"trian"}, []string{"trian"}},
 		{"missing --config", []string{"train"}, []string{"config"}},
 		{"bad flag value", []string{"sanity", "-c", quickstart, "--max-steps", "many"}, []string{"max-steps"}},
-		{"unknown activation", []string{"validate", "-c", quickstart, "--set", "model.activation=relux"}, []string{"model.activation", "relux", "known: relu"}},
+		{"unknown activation", []string{"validate", "-c", quickstart, "--set", "model.activation=relux"}, []string{"model.activation", "relux", "known: elu, gelu, leaky_relu, prelu, relu"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/model"
+	"github.com/nettrain/nettrain/pkg/nn"
 )
 
 // Options are the settings of one invocation that are not part of the
@@ -113,7 +114,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	}
 	defer csvHook.close()
 	ckpt := &checkpointHook{dir: filepath.Join(runDir, CheckpointDir)}
-	res := &Result{RunDir: runDir, Parameters: len(m.Params())}
+	res := &Result{RunDir: runDir, Parameters: nn.CountParams(m.Params())}
 	t.AddHook(validationHook{})
 	if opt.Progress != nil {
 		t.AddHook(&progressHook{w: opt.Progress})
@@ -127,10 +128,6 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	}
 	res.TrainSeconds = time.Since(trainStart).Seconds()
 	res.Best, res.BestMetric = ckpt.best, ckpt.metric()
-	res.Parameters = 0
-	for _, p := range m.Params() {
-		res.Parameters += p.Value.Len()
-	}
 
 	// Score the best checkpoint exactly as `nettrain eval` does: reload it
 	// from disk and evaluate the test set with the stored preprocessing.

@@ -146,8 +146,9 @@ func buildMLP(s Spec, in []int, classes int) ([]planned, error) {
 		return nil, errors.New("model.layers: only used with arch: layers")
 	}
 	act := s.Activation
-	if !nn.IsActivation(act) {
-		_, err := nn.NewActivation(act)
+	// prelu gets one shared slope per layer (Channels: 0).
+	actOpt := nn.ActivationOptions{}
+	if _, err := nn.NewActivation(act, actOpt); err != nil {
 		return nil, fmt.Errorf("model.activation: %w", err)
 	}
 	plan := []planned{{named: nn.Named{Name: "flatten", Layer: &nn.Flatten{}}, key: "model"}}
@@ -159,9 +160,9 @@ func buildMLP(s Spec, in []int, classes int) ([]planned, error) {
 		if h < 1 {
 			return nil, fmt.Errorf("model.hidden[%d]: must be >= 1, got %d", i, h)
 		}
-		a, _ := nn.NewActivation(act)
+		a, _ := nn.NewActivation(act, actOpt)
 		plan = append(plan,
-			planned{named: nn.Named{Name: fmt.Sprintf("fc%d", i+1), Layer: nn.NewLinear(features, h, true)}, init: s.Init, gain: nn.Gain(act), key: fmt.Sprintf("model.hidden[%d]", i)},
+			planned{named: nn.Named{Name: fmt.Sprintf("fc%d", i+1), Layer: nn.NewLinear(features, h, true)}, init: s.Init, gain: a.(*nn.Activation).Gain(), key: fmt.Sprintf("model.hidden[%d]", i)},
 			planned{named: nn.Named{Name: fmt.Sprintf("%s%d", act, i+1), Layer: a}, key: "model.activation"})
 		features = h
 	}
@@ -211,7 +212,10 @@ func buildLayers(s Spec, in []int, classes int) ([]planned, error) {
 		case ls.Type == "flatten":
 			layer = &nn.Flatten{}
 		case nn.IsActivation(ls.Type):
-			layer, _ = nn.NewActivation(ls.Type)
+			var err error
+			if layer, err = nn.NewActivation(ls.Type, nn.ActivationOptions{}); err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
 		default:
 			known := append(slices.Clone(layerTypes), nn.ActivationNames()...)
 			slices.Sort(known)
@@ -230,7 +234,7 @@ func buildLayers(s Spec, in []int, classes int) ([]planned, error) {
 	// A Kaiming init takes the gain of the nonlinearity that follows.
 	for i := range plan[:len(plan)-1] {
 		if a, ok := plan[i+1].named.Layer.(*nn.Activation); ok {
-			plan[i].gain = nn.Gain(a.Name())
+			plan[i].gain = a.Gain()
 		}
 	}
 	return plan, checkShapes(plan, in, classes, "model.layers")

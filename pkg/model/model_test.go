@@ -31,7 +31,7 @@ func TestBuild(t *testing.T) {
 		{name: "wrong_classes", spec: Spec{Arch: "layers", Init: "zeros", Layers: []LayerSpec{{Type: "flatten"}, {Type: "linear", Out: 4}}},
 			wantErr: "model.layers: the network outputs shape [4] but the data has 3 classes"},
 		{name: "unknown_layer", spec: Spec{Arch: "layers", Layers: []LayerSpec{{Type: "conv9d"}}},
-			wantErr: `model.layers[0].type: unknown layer type "conv9d"; known: flatten, linear, relu, sigmoid, tanh`},
+			wantErr: `model.layers[0].type: unknown layer type "conv9d"; known: elu, flatten, gelu, leaky_relu, linear, prelu, relu, selu, sigmoid, tanh`},
 		{name: "out_on_relu", spec: Spec{Arch: "layers", Layers: []LayerSpec{{Type: "flatten"}, {Type: "relu", Out: 3}}},
 			wantErr: "model.layers[1]: out, bias and init apply only to linear layers"},
 		{name: "duplicate_name", spec: Spec{Arch: "layers", Layers: []LayerSpec{{Type: "flatten", Name: "a"}, {Type: "relu", Name: "a"}}},

@@ -23,7 +23,7 @@ func randomLinear(in, out int, bias bool, seed uint64) *nn.Linear {
 
 func TestLayerGradients(t *testing.T) {
 	mustAct := func(name string) nn.Layer {
-		a, err := nn.NewActivation(name)
+		a, err := nn.NewActivation(name, nn.ActivationOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,8 +147,8 @@ func TestInitStatistics(t *testing.T) {
 }
 
 func TestUnknownActivationListsKnown(t *testing.T) {
-	_, err := nn.NewActivation("relux")
-	if err == nil || err.Error() != `unknown activation "relux"; known: relu, sigmoid, tanh` {
+	_, err := nn.NewActivation("relux", nn.ActivationOptions{})
+	if err == nil || err.Error() != `unknown activation "relux"; known: elu, gelu, leaky_relu, prelu, relu, selu, sigmoid, tanh` {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -1,0 +1,258 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// Buffer is a named non-trainable tensor of a layer's state (batch norm's
+// running statistics): saved in checkpoints, never touched by optimizers.
+type Buffer struct {
+	// Name is the tensor's name relative to its layer ("running_mean").
+	Name  string
+	Value *tensor.Tensor
+}
+
+// BufferLayer is implemented by layers with buffers.
+type BufferLayer interface {
+	// Buffers lists the layer's buffers with names relative to the layer.
+	Buffers() []*Buffer
+}
+
+// CollectBuffers returns the buffers of l and, for a Sequential, of its
+// children, named as parameters are ("bn1.running_mean"). The returned
+// Buffers share their Values with the layers.
+func CollectBuffers(l Layer) []*Buffer {
+	var out []*Buffer
+	if s, ok := l.(*Sequential); ok {
+		for _, c := range s.Layers {
+			for _, b := range CollectBuffers(c.Layer) {
+				out = append(out, &Buffer{Name: c.Name + "." + b.Name, Value: b.Value})
+			}
+		}
+		return out
+	}
+	if bl, ok := l.(BufferLayer); ok {
+		for _, b := range bl.Buffers() {
+			q := *b
+			out = append(out, &q)
+		}
+	}
+	return out
+}
+
+// PyTorch's batch-norm defaults.
+const (
+	DefaultBatchNormMomentum = 0.1
+	DefaultBatchNormEps      = 1e-5
+)
+
+// BatchNorm normalizes each channel over the batch (and spatial positions),
+// as PyTorch's BatchNorm1d for (N, C) inputs and BatchNorm2d for (N, C, H, W)
+// inputs (any (N, C, ...) works, channel = dimension 1):
+//
+//	y = γ·(x − μ)/√(σ² + eps) + β
+//
+// In training μ and σ² are the batch mean and biased variance of the
+// channel, and the running statistics move towards the batch ones:
+// running = (1−momentum)·running + momentum·batch, with the unbiased
+// variance for running_var. In evaluation the running statistics are used.
+type BatchNorm struct {
+	Channels      int
+	Momentum, Eps float64
+	Weight, Bias  *Param  // γ and β, (C,)
+	RunningMean   *Buffer // (C,), initially 0
+	RunningVar    *Buffer // (C,), initially 1
+
+	train  bool           // whether the last Forward used batch statistics
+	shape  []int          // shape of the last input
+	xhat   *tensor.Tensor // normalized input of the last Forward
+	invStd []float64      // (C,) 1/√(σ²+eps) of the last Forward
+	mean   []float64      // (C,) scratch
+	sum    []float64      // (C,) scratch
+	sumXh  []float64      // (C,) scratch
+	y, dx  *tensor.Tensor
+}
+
+// NewBatchNorm returns a batch-norm layer over the given number of channels
+// with γ = 1, β = 0, running mean 0 and running variance 1. A zero momentum
+// or eps takes PyTorch's default (0.1 and 1e-5). It panics on invalid
+// settings: builders validate configurations first.
+func NewBatchNorm(channels int, momentum, eps float64) *BatchNorm {
+	if momentum == 0 {
+		momentum = DefaultBatchNormMomentum
+	}
+	if eps == 0 {
+		eps = DefaultBatchNormEps
+	}
+	if channels < 1 || !(momentum > 0 && momentum <= 1) || !(eps > 0) {
+		panic(fmt.Sprintf("nn: batch norm needs channels >= 1, momentum in (0, 1] and eps > 0; got %d, %v, %v", channels, momentum, eps))
+	}
+	b := &BatchNorm{Channels: channels, Momentum: momentum, Eps: eps}
+	b.Weight = &Param{Name: "weight", Value: tensor.New(channels), Grad: tensor.New(channels)}
+	b.Bias = &Param{Name: "bias", Value: tensor.New(channels), Grad: tensor.New(channels)}
+	b.RunningMean = &Buffer{Name: "running_mean", Value: tensor.New(channels)}
+	b.RunningVar = &Buffer{Name: "running_var", Value: tensor.New(channels)}
+	for i := 0; i < channels; i++ {
+		b.Weight.Value.Data[i] = 1
+		b.RunningVar.Value.Data[i] = 1
+	}
+	b.invStd = make([]float64, channels)
+	b.mean = make([]float64, channels)
+	b.sum = make([]float64, channels)
+	b.sumXh = make([]float64, channels)
+	return b
+}
+
+// layout checks x is (N, C, ...) and returns N and the number of elements
+// per (example, channel).
+func (b *BatchNorm) layout(shape []int) (n, inner int) {
+	if len(shape) < 2 || shape[1] != b.Channels {
+		panic(fmt.Sprintf("nn: %s got input %v, want (N, %d, ...)", b.Describe(), shape, b.Channels))
+	}
+	return shape[0], tensor.Numel(shape[2:])
+}
+
+// Forward: x is (N, C) or (N, C, H, W); y has the same shape. In training
+// it also updates the running statistics.
+func (b *BatchNorm) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
+	n, inner := b.layout(x.Shape)
+	C := b.Channels
+	b.train = c.Train
+	b.shape = x.Shape
+	b.y = tensor.Ensure(b.y, x.Shape...)
+	b.xhat = tensor.Ensure(b.xhat, x.Shape...)
+	xs, xh, y := x.Data, b.xhat.Data, b.y.Data
+	mean := b.mean
+	if b.train {
+		m := n * inner
+		if m < 2 {
+			panic(fmt.Sprintf("nn: %s in training needs more than one value per channel, got input %v", b.Describe(), x.Shape))
+		}
+		// Two passes in float64: the mean, then the biased variance.
+		clear(mean)
+		clear(b.sum)
+		for i := 0; i < n; i++ {
+			for ch := 0; ch < C; ch++ {
+				var s float64
+				for _, v := range xs[(i*C+ch)*inner : (i*C+ch+1)*inner] {
+					s += float64(v)
+				}
+				mean[ch] += s
+			}
+		}
+		for ch := range mean {
+			mean[ch] /= float64(m)
+		}
+		for i := 0; i < n; i++ {
+			for ch := 0; ch < C; ch++ {
+				mu := mean[ch]
+				var s float64
+				for _, v := range xs[(i*C+ch)*inner : (i*C+ch+1)*inner] {
+					d := float64(v) - mu
+					s += d * d
+				}
+				b.sum[ch] += s
+			}
+		}
+		rm, rv := b.RunningMean.Value.Data, b.RunningVar.Value.Data
+		mom := b.Momentum
+		for ch := 0; ch < C; ch++ {
+			variance := b.sum[ch] / float64(m)
+			b.invStd[ch] = 1 / math.Sqrt(variance+b.Eps)
+			unbiased := b.sum[ch] / float64(m-1)
+			rm[ch] = float32((1-mom)*float64(rm[ch]) + mom*mean[ch])
+			rv[ch] = float32((1-mom)*float64(rv[ch]) + mom*unbiased)
+		}
+	} else {
+		rm, rv := b.RunningMean.Value.Data, b.RunningVar.Value.Data
+		for ch := 0; ch < C; ch++ {
+			mean[ch] = float64(rm[ch])
+			b.invStd[ch] = 1 / math.Sqrt(float64(rv[ch])+b.Eps)
+		}
+	}
+	gamma, beta := b.Weight.Value.Data, b.Bias.Value.Data
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < C; ch++ {
+			off := (i*C + ch) * inner
+			mu, is := mean[ch], b.invStd[ch]
+			g, bb := float64(gamma[ch]), float64(beta[ch])
+			for j, v := range xs[off : off+inner] {
+				h := (float64(v) - mu) * is
+				xh[off+j] = float32(h)
+				y[off+j] = float32(g*h + bb)
+			}
+		}
+	}
+	return b.y
+}
+
+// Backward: dy has the input's shape. Accumulates dγ += Σ dy·x̂ and
+// dβ += Σ dy per channel and returns dx. In training the gradient flows
+// through the batch statistics (m values per channel):
+//
+//	dx = γ/(m·√(σ²+eps)) · (m·dy − Σdy − x̂·Σ(dy·x̂))
+//
+// In evaluation dx = γ·dy/√(running_var+eps).
+func (b *BatchNorm) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
+	n, inner := b.layout(b.shape)
+	C := b.Channels
+	b.dx = tensor.Ensure(b.dx, b.shape...)
+	g, xh, dx := dy.Data, b.xhat.Data, b.dx.Data
+	clear(b.sum)
+	clear(b.sumXh)
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < C; ch++ {
+			off := (i*C + ch) * inner
+			var s, sx float64
+			for j, v := range g[off : off+inner] {
+				s += float64(v)
+				sx += float64(v) * float64(xh[off+j])
+			}
+			b.sum[ch] += s
+			b.sumXh[ch] += sx
+		}
+	}
+	gamma, dgamma, dbeta := b.Weight.Value.Data, b.Weight.Grad.Data, b.Bias.Grad.Data
+	for ch := 0; ch < C; ch++ {
+		dgamma[ch] += float32(b.sumXh[ch])
+		dbeta[ch] += float32(b.sum[ch])
+	}
+	m := float64(n * inner)
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < C; ch++ {
+			off := (i*C + ch) * inner
+			k := float64(gamma[ch]) * b.invStd[ch]
+			if !b.train {
+				for j, v := range g[off : off+inner] {
+					dx[off+j] = float32(k * float64(v))
+				}
+				continue
+			}
+			meanG, meanGX := b.sum[ch]/m, b.sumXh[ch]/m
+			for j, v := range g[off : off+inner] {
+				dx[off+j] = float32(k * (float64(v) - meanG - float64(xh[off+j])*meanGX))
+			}
+		}
+	}
+	return b.dx
+}
+
+// Params returns weight (γ) and bias (β); neither decays by default.
+func (b *BatchNorm) Params() []*Param { return []*Param{b.Weight, b.Bias} }
+
+// Buffers returns running_mean and running_var.
+func (b *BatchNorm) Buffers() []*Buffer { return []*Buffer{b.RunningMean, b.RunningVar} }
+
+// OutShape is the identity on (C) or (C, H, W) (any (C, ...)).
+func (b *BatchNorm) OutShape(in []int) ([]int, error) {
+	if len(in) == 0 || in[0] != b.Channels {
+		return nil, fmt.Errorf("expects %d channels (first per-example dimension), got shape %v", b.Channels, in)
+	}
+	return append([]int(nil), in...), nil
+}
+
+// Describe returns "BatchNorm(C)".
+func (b *BatchNorm) Describe() string { return fmt.Sprintf("BatchNorm(%d)", b.Channels) }
