@@ -19,11 +19,13 @@ type Conv2d struct {
 	// kernel height and width.
 	InC, OutC, KH, KW int
 	// StrideH, StrideW, PadH and PadW are the per-axis stride (≥ 1) and
-	// zero padding (≥ 0). NewConv2d sets both axes alike; they may be
-	// changed before the first Forward for a non-square configuration.
+	// zero padding (≥ 0). NewConv2d sets both axes alike; set them after
+	// construction (not between Forward and Backward) for a non-square
+	// configuration.
 	StrideH, StrideW, PadH, PadW int
-	Weight                       *Param // (outC, inC, kH, kW)
-	Bias                         *Param // (outC,), nil without bias
+
+	Weight *Param // (outC, inC, kH, kW)
+	Bias   *Param // (outC,), nil without bias
 
 	x   *tensor.Tensor // cached input (N, inC, H, W)
 	y   *tensor.Tensor // output buffer (N, outC, OH, OW)
