@@ -152,3 +152,28 @@ func TestUnknownActivationListsKnown(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestMLPStepDoesNotAllocate holds the memory discipline: once buffers exist
+// for a batch shape, forward + backward allocate nothing.
+func TestMLPStepDoesNotAllocate(t *testing.T) {
+	act, _ := nn.NewActivation("relu", nn.ActivationOptions{})
+	net := nn.NewSequential(
+		nn.Named{Name: "flat", Layer: &nn.Flatten{}},
+		nn.Named{Name: "fc1", Layer: randomLinear(12, 8, true, 1)},
+		nn.Named{Name: "act", Layer: act},
+		nn.Named{Name: "fc2", Layer: randomLinear(8, 3, true, 2)},
+	)
+	x := nntest.RandomInput(1, 4, 3, 2, 2)
+	var ce nn.SoftmaxCrossEntropy
+	labels := []int32{0, 1, 2, 1}
+	ctx := &nn.Context{Train: true}
+	step := func() {
+		ce.Forward(net.Forward(ctx, x), labels)
+		nn.ZeroGrad(net.Params())
+		net.Backward(ctx, ce.Backward())
+	}
+	step()
+	if n := testing.AllocsPerRun(20, step); n != 0 {
+		t.Fatalf("%v allocations per step, want 0", n)
+	}
+}

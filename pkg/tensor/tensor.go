@@ -18,7 +18,9 @@ func Numel(shape []int) int {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			panic(fmt.Sprintf("tensor: negative dimension in shape %v", shape))
+			// Format a copy so that shape itself does not escape: callers
+			// pass literal shapes on hot paths (Ensure).
+			panic(fmt.Sprintf("tensor: negative dimension in shape %v", slices.Clone(shape)))
 		}
 		n *= d
 	}
@@ -33,7 +35,7 @@ func New(shape ...int) *Tensor {
 // FromData wraps data (not copied) as a tensor of the given shape.
 func FromData(data []float32, shape ...int) *Tensor {
 	if len(data) != Numel(shape) {
-		panic(fmt.Sprintf("tensor: %d values do not fill shape %v", len(data), shape))
+		panic(fmt.Sprintf("tensor: %d values do not fill shape %v", len(data), slices.Clone(shape)))
 	}
 	return &Tensor{Shape: slices.Clone(shape), Data: data}
 }
