@@ -838,3 +838,57 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("empty data set: %+v", empty)
 	}
 }
+
+// TestOverwriteRemovesOldResults checks that --overwrite cannot leave the
+// earlier run's best checkpoint or summary beside a failed new run.
+func TestOverwriteRemovesOldResults(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	trainRunInto := func(overrides ...string) error {
+		_, err := Train(testConfig(t, overrides...), Options{OutDir: dir, Overwrite: true})
+		return err
+	}
+	if err := trainRunInto(); err != nil {
+		t.Fatal(err)
+	}
+	if err := trainRunInto("optimizer.lr=1.0e+6"); err == nil {
+		t.Fatal("the second run should diverge")
+	}
+	for _, name := range []string{SummaryFile, filepath.Join(CheckpointDir, BestCheckpoint), filepath.Join(CheckpointDir, LastCheckpoint)} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s of the overwritten run is still there", name)
+		}
+	}
+}
+
+// TestNonFiniteWeightsStopTraining checks the end-of-epoch weight check:
+// weights poisoned after the last step of an epoch are never checkpointed.
+func TestNonFiniteWeightsStopTraining(t *testing.T) {
+	cfg := testConfig(t)
+	s, err := loadTrainSplits(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := BuildModel(cfg, "test", []int{1, 28, 28}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(cfg, m, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.AddHook(poisonHook{})
+	err = tr.Run()
+	if err == nil || !strings.Contains(err.Error(), "NaN or Inf") || !strings.Contains(err.Error(), m.Params()[0].Name) {
+		t.Fatalf("error %v, want one naming %s as non-finite", err, m.Params()[0].Name)
+	}
+}
+
+// poisonHook writes a NaN into the first parameter after the last step of
+// each epoch.
+type poisonHook struct{ BaseHook }
+
+func (poisonHook) StepEnd(t *Trainer, s StepStats) {
+	if s.Batch == s.Batches-1 {
+		t.Model.Params()[0].Value.Data[0] = float32(math.NaN())
+	}
+}

@@ -169,6 +169,15 @@ func prepareRunDir(dir string, overwrite bool) error {
 			}
 		}
 	}
+	if overwrite {
+		// Remove the earlier run's results so a failed new run cannot leave
+		// them mixed with its own.
+		for _, name := range []string{SummaryFile, MetricsFile, ConfigFile, filepath.Join(CheckpointDir, LastCheckpoint), filepath.Join(CheckpointDir, BestCheckpoint)} {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return inputErrorf("run directory %s: %w", dir, err)
+			}
+		}
+	}
 	if err := os.MkdirAll(filepath.Join(dir, CheckpointDir), 0o755); err != nil {
 		return inputErrorf("run directory: %w", err)
 	}

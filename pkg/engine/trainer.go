@@ -155,6 +155,9 @@ func (t *Trainer) Run() error {
 				h.StepEnd(t, StepStats{Epoch: epoch, Batch: b, Batches: nb, N: n, Loss: loss, Correct: c, LR: lr})
 			}
 		}
+		if name := firstNonFinite(t.Model.Params()); name != "" {
+			return fmt.Errorf("epoch %d, step %d: parameter %s holds NaN or Inf: training diverged; the learning rate (%g) is probably too high, or the inputs are not normalized", epoch+1, t.Step, name, lr)
+		}
 		trainTime := time.Since(start).Seconds()
 		t.Epoch++
 		m := &EpochMetrics{
@@ -170,6 +173,19 @@ func (t *Trainer) Run() error {
 		}
 	}
 	return nil
+}
+
+// firstNonFinite returns the name of the first parameter holding a NaN or
+// an infinity, or "".
+func firstNonFinite(params []*nn.Param) string {
+	for _, p := range params {
+		for _, v := range p.Value.Data {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return p.Name
+			}
+		}
+	}
+	return ""
 }
 
 // batch loads batch b of the current epoch: x (n,C,H,W) and labels y (n,).
