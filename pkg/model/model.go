@@ -151,6 +151,9 @@ func buildMLP(s Spec, in []int, classes int) ([]planned, error) {
 	if _, err := nn.NewActivation(act, actOpt); err != nil {
 		return nil, fmt.Errorf("model.activation: %w", err)
 	}
+	if err := nn.CheckInit(s.Init); err != nil {
+		return nil, fmt.Errorf("model.init: %w", err)
+	}
 	plan := []planned{{named: nn.Named{Name: "flatten", Layer: &nn.Flatten{}}, key: "model"}}
 	features := 1
 	for _, d := range in {

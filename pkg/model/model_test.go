@@ -25,7 +25,7 @@ func TestBuild(t *testing.T) {
 			wantParams: 12*5 + 5 + 5*3, wantNames: []string{"hidden.weight", "hidden.bias", "linear3.weight"}},
 		{name: "unknown_arch", spec: Spec{Arch: "transformer"}, wantErr: `model.arch: unknown architecture "transformer"; known: layers, mlp`},
 		{name: "unknown_activation", spec: Spec{Arch: "mlp", Hidden: []int{4}, Activation: "relux", Init: "zeros"}, wantErr: `model.activation: unknown activation "relux"`},
-		{name: "unknown_init", spec: Spec{Arch: "mlp", Hidden: []int{4}, Activation: "relu", Init: "he"}, wantErr: `unknown init "he"`},
+		{name: "unknown_init", spec: Spec{Arch: "mlp", Hidden: []int{4}, Activation: "relu", Init: "he"}, wantErr: `model.init: unknown init "he"`},
 		{name: "missing_flatten", spec: Spec{Arch: "layers", Init: "zeros", Layers: []LayerSpec{{Type: "linear", Out: 3}}},
 			wantErr: "model.layers[0]: linear expects flat features, got shape [1 2 6]: add {type: flatten} before it"},
 		{name: "wrong_classes", spec: Spec{Arch: "layers", Init: "zeros", Layers: []LayerSpec{{Type: "flatten"}, {Type: "linear", Out: 4}}},
