@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -78,9 +80,39 @@ func printSanity(w io.Writer, r *engine.SanityReport) {
 	if ic.Diagnosis != "" {
 		fmt.Fprintf(w, "      %s\n", ic.Diagnosis)
 	}
+	printActivations(w, r)
 	fmt.Fprintf(w, "%s  overfit %d examples: train accuracy %.4f after %d steps (budget %d, lr %g), loss %.4f → %.4f\n",
 		passFail(oc.Passed), oc.Examples, oc.TrainAcc, oc.Steps, oc.MaxSteps, oc.LR, oc.InitialLoss, oc.FinalLoss)
 	if oc.Diagnosis != "" {
 		fmt.Fprintf(w, "      %s\n", oc.Diagnosis)
+	}
+}
+
+// printActivations writes the init diagnostics: one row per layer, then one
+// advice line per flag. They are advice: they do not fail the checks.
+func printActivations(w io.Writer, r *engine.SanityReport) {
+	if len(r.Activations) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "      activations at init (%d examples, eval mode):\n", min(engine.DiagnosticExamples, r.InitialLoss.Examples))
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "      layer\tkind\tmean\tstd\tdead%%\tsaturated%%\tflag\n")
+	for _, s := range r.Activations {
+		dead, sat := "-", "-"
+		switch s.Kind {
+		case "relu":
+			dead = fmt.Sprintf("%.1f", 100*s.DeadFrac)
+		case "tanh", "sigmoid":
+			sat = fmt.Sprintf("%.1f", 100*s.SaturatedFrac)
+		}
+		fmt.Fprintf(tw, "      %s\t%s\t%.3g\t%.3g\t%s\t%s\t%s\n", s.Name, s.Kind, s.Mean, s.Std, dead, sat, s.Flag)
+	}
+	tw.Flush()
+	for line := range strings.Lines(table.String()) {
+		fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+	}
+	for _, warning := range r.Warnings {
+		fmt.Fprintf(w, "WARN  %s\n", warning)
 	}
 }

@@ -111,8 +111,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"scalar for list", "model: {hidden: 256}\n", `x.yaml:2: model.hidden: must be a list of integers, got 256; for one element write [256]`},
 		{"string for list", "model: {hidden: big}\n", `x.yaml:2: model.hidden: must be a list of integers, got "big"`},
 		{"mapping for list", "model: {hidden: {a: 1}}\n", `x.yaml:2: model.hidden: must be a list of integers, got a mapping`},
-		{"scalar for layer", "model: {arch: layers, layers: [flatten]}\n", `x.yaml:2: model.layers[0]: must be a mapping with keys type, name, out, bias, init; got "flatten"`},
-		{"scalar for layers", "model: {arch: layers, layers: flatten}\n", `x.yaml:2: model.layers: must be a list of mappings with keys type, name, out, bias, init, got "flatten"`},
+		{"scalar for layer", "model: {arch: layers, layers: [flatten]}\n", `x.yaml:2: model.layers[0]: must be a mapping with keys type, name, out, bias, init, kernel, stride, padding, p, slope, alpha, approximate, per_channel; got "flatten"`},
+		{"scalar for layers", "model: {arch: layers, layers: flatten}\n", `x.yaml:2: model.layers: must be a list of mappings with keys type, name, out, bias, init, kernel, stride, padding, p, slope, alpha, approximate, per_channel, got "flatten"`},
 		// Types.
 		{"string for int", "train:\n  epochs: ten\n", `x.yaml:3: train.epochs: must be an integer, got "ten"`},
 		{"float for int", "train: {epochs: 1.5}\n", `x.yaml:2: train.epochs: must be an integer, got 1.5`},

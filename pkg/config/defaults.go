@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -28,12 +29,15 @@ func Default() *Config {
 		},
 		Preprocess: Preprocess{Normalize: "global"},
 		Model: Model{
-			Arch:          "mlp",
-			Hidden:        []int{256},
-			Activation:    "relu",
-			Init:          "kaiming_normal",
-			InitStd:       0.01,
-			HeadInitScale: 1,
+			Arch:            "mlp",
+			Hidden:          []int{256},
+			Activation:      "relu",
+			Init:            "kaiming_normal",
+			InitStd:         0.01,
+			HeadInitScale:   1,
+			ActivationSlope: 0.01,
+			ActivationAlpha: 1,
+			GELUApproximate: "none",
 		},
 		Optimizer: Optimizer{
 			Type: "sgd",
@@ -67,19 +71,65 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 	if !isSet("output.dir") {
 		c.Output.Dir = defaultOutputDir(c.Name)
 	}
-	if c.Model.Arch != "mlp" && !isSet("model.hidden") {
-		c.Model.Hidden = nil // [256] is the default of arch mlp only
+	m := &c.Model
+	if m.Arch != "mlp" && !isSet("model.hidden") {
+		m.Hidden = nil // [256] is the default of arch mlp only
 	}
-	for i := range c.Model.Layers {
-		l := &c.Model.Layers[i]
-		if l.Type == "linear" && l.Bias == nil {
-			t := true
-			l.Bias = &t
+	// Keys of one architecture get their defaults only for it, so the
+	// resolved config shows what is used; set explicitly for another arch
+	// they are kept and Validate reports them.
+	if m.Arch == "cnn" {
+		if !isSet("model.widths") {
+			m.Widths = []int{32, 64}
+		}
+		if !isSet("model.convs_per_stage") {
+			m.ConvsPerStage = 2
+		}
+		if !isSet("model.batch_norm") {
+			m.BatchNorm = true
+		}
+		if !isSet("model.pool") {
+			m.Pool = "max"
+		}
+	}
+	if m.Arch == "resnet" {
+		if !isSet("model.depth") {
+			m.Depth = 20
+		}
+		if !isSet("model.width") {
+			m.Width = 16
+		}
+	}
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		switch l.Type {
+		case "linear", "conv2d":
+			if l.Bias == nil {
+				t := true
+				l.Bias = &t
+			}
+		case "dropout":
+			if !isSet(fmt.Sprintf("model.layers[%d].p", i)) {
+				l.P = 0.5
+			}
+		}
+		switch l.Type {
+		case "conv2d", "basic_block":
+			if l.Stride == 0 {
+				l.Stride = 1
+			}
+		case "maxpool2d", "avgpool2d":
+			if l.Stride == 0 {
+				l.Stride = l.Kernel
+			}
 		}
 	}
 	// One spelling for "no elements", so that configs compare equal.
 	if len(c.Model.Hidden) == 0 {
 		c.Model.Hidden = nil
+	}
+	if len(c.Model.Widths) == 0 {
+		c.Model.Widths = nil
 	}
 	if len(c.Model.Layers) == 0 {
 		c.Model.Layers = nil

@@ -73,21 +73,73 @@ type Preprocess struct {
 // Model is the "model" section: the network architecture.
 type Model struct {
 	// Arch is the architecture (key "model.arch"): "mlp" (a multi-layer
-	// perceptron built from Hidden, Activation and Init) or "layers" (the
-	// explicit list in Layers). Any non-empty string is accepted here; the
-	// model registry checks the name. Default "mlp".
+	// perceptron built from Hidden), "lenet5", "cnn" (VGG-style stages built
+	// from Widths, ConvsPerStage, BatchNorm and Pool), "resnet" (CIFAR-style,
+	// Depth and Width) or "layers" (the explicit list in Layers). Any
+	// non-empty string is accepted here; the model registry checks the name.
+	// Default "mlp".
 	Arch string `yaml:"arch"`
-	// Hidden lists the hidden layer sizes of arch "mlp", input to output
-	// (key "model.hidden"); each must be >= 1. Default [256] when arch is
-	// "mlp", empty otherwise. An explicit empty list [] means no hidden layer
-	// (a linear classifier). Must be empty when arch is "layers".
+	// Hidden lists the sizes of the hidden fully connected layers, input to
+	// output (key "model.hidden"): the whole network of arch "mlp", and the
+	// layers between the convolutional features and the classifier of arch
+	// "cnn". Each must be >= 1. Default [256] when arch is "mlp", empty
+	// otherwise. An explicit empty list [] means no hidden layer. Must be
+	// empty for arch "layers", "lenet5" and "resnet".
 	Hidden []int `yaml:"hidden"`
-	// Activation is the activation function between layers of arch "mlp"
-	// (key "model.activation"), e.g. "relu". Any non-empty string is accepted
-	// here; the registry checks the name. Default "relu".
+	// Widths are the output channels of the stages of arch "cnn" (key
+	// "model.widths"), each >= 1; every stage is ConvsPerStage 3x3
+	// convolutions followed by a 2x2 pooling. Default [32, 64] for arch
+	// "cnn"; must be empty for other archs.
+	Widths []int `yaml:"widths"`
+	// ConvsPerStage is the number of 3x3 convolutions per stage of arch
+	// "cnn" (key "model.convs_per_stage"), >= 1. Default 2.
+	ConvsPerStage int `yaml:"convs_per_stage"`
+	// BatchNorm puts a batch-norm layer after every convolution of arch
+	// "cnn" (the convolutions then have no bias) (key "model.batch_norm").
+	// Default true.
+	BatchNorm bool `yaml:"batch_norm"`
+	// Pool is the pooling at the end of each stage of arch "cnn" (key
+	// "model.pool"): "max" (default) or "avg".
+	Pool string `yaml:"pool"`
+	// Depth is the number of weighted layers of arch "resnet" (key
+	// "model.depth"): 6n+2, e.g. 8, 14, 20, 32, 56. Default 20.
+	Depth int `yaml:"depth"`
+	// Width is the number of channels of the first stage of arch "resnet"
+	// (key "model.width"); the three stages have Width, 2·Width and 4·Width
+	// channels. Default 16, as in He et al. (2016).
+	Width int `yaml:"width"`
+	// ZeroInitResidual starts the last batch-norm scale of every residual
+	// block at 0, so each block starts as the identity (key
+	// "model.zero_init_residual", torchvision's zero_init_residual; Goyal et
+	// al. 2017). Arch "resnet" only. Default false.
+	ZeroInitResidual bool `yaml:"zero_init_residual"`
+	// Dropout is the probability of inverted dropout on the input of every
+	// fully connected layer that follows hidden features (key
+	// "model.dropout"): after each hidden activation of an mlp, and after the
+	// convolutional features and each hidden layer of a cnn, lenet5 or
+	// resnet. 0 <= p < 1. Default 0 (none).
+	Dropout float64 `yaml:"dropout"`
+	// Activation is the activation function of every architecture except
+	// "layers" (key "model.activation"): relu, leaky_relu, prelu, elu, selu,
+	// gelu, tanh or sigmoid. Any non-empty string is accepted here; the
+	// registry checks the name. Default "relu".
 	Activation string `yaml:"activation"`
-	// Init is the weight initialization of linear layers (key "model.init"),
-	// e.g. "kaiming_normal" or "normal". Any non-empty string is accepted
+	// ActivationSlope is the negative slope of leaky_relu (key
+	// "model.activation_slope"), >= 0. Default 0.01, as PyTorch.
+	ActivationSlope float64 `yaml:"activation_slope"`
+	// ActivationAlpha is the α of elu (key "model.activation_alpha"), > 0.
+	// Default 1, as PyTorch.
+	ActivationAlpha float64 `yaml:"activation_alpha"`
+	// GELUApproximate selects gelu's form (key "model.gelu_approximate"):
+	// "none" (the exact erf form, default) or "tanh", as PyTorch's
+	// approximate argument.
+	GELUApproximate string `yaml:"gelu_approximate"`
+	// PReLUPerChannel gives prelu one learned slope per channel (or feature)
+	// instead of one shared slope (key "model.prelu_per_channel"), as
+	// PyTorch's num_parameters. Default false.
+	PReLUPerChannel bool `yaml:"prelu_per_channel"`
+	// Init is the weight initialization of linear and convolution layers
+	// (key "model.init"), e.g. "kaiming_normal" or "normal". Any non-empty string is accepted
 	// here; the registry checks the name. Biases start at zero. Default
 	// "kaiming_normal".
 	Init string `yaml:"init"`
@@ -108,24 +160,49 @@ type Model struct {
 
 // Layer is one entry of model.layers.
 type Layer struct {
-	// Type is the layer kind (key "type"): "linear", "flatten", or an
-	// activation name such as "relu". Required; the registry checks the name.
+	// Type is the layer kind (key "type"): "linear", "conv2d", "maxpool2d",
+	// "avgpool2d", "global_avgpool", "batchnorm", "dropout", "flatten",
+	// "basic_block" (a ResNet basic block), or an activation name such as
+	// "relu". Required; the registry checks activation names.
 	Type string `yaml:"type"`
 	// Name names the layer in parameter names, e.g. "fc1" gives "fc1.weight"
 	// (key "name"). Optional: when empty the model builder picks one. When set
 	// it must match [A-Za-z0-9_]+ and be unique within the list.
 	Name string `yaml:"name"`
-	// Out is the number of output features of a linear layer (key "out").
-	// Must be >= 1 when set; the model builder requires it for linear
-	// layers. Only allowed on linear layers. No default.
+	// Out is the number of output features of a linear layer or output
+	// channels of a conv2d or basic_block (key "out"). Required (>= 1) for
+	// those types, not allowed on others.
 	Out int `yaml:"out"`
-	// Bias says whether a linear layer adds a bias (key "bias"). Only allowed
-	// on linear layers. Default true, as in PyTorch's nn.Linear; [Parse] fills
-	// it in for every linear layer.
+	// Bias says whether a linear or conv2d layer adds a bias (key "bias").
+	// Default true, as in PyTorch; [Parse] fills it in for those types.
 	Bias *bool `yaml:"bias"`
-	// Init overrides model.init for this linear layer (key "init"). Only
-	// allowed on linear layers. Default empty: use model.init.
+	// Init overrides model.init for this linear or conv2d layer (key
+	// "init"). Default empty: use model.init.
 	Init string `yaml:"init"`
+	// Kernel is the kernel size of conv2d, maxpool2d and avgpool2d (key
+	// "kernel"), >= 1. Required for those types.
+	Kernel int `yaml:"kernel"`
+	// Stride of conv2d, the pools and basic_block (key "stride"), >= 1.
+	// Default 1 for conv2d and basic_block, the kernel size for pools (as
+	// PyTorch).
+	Stride int `yaml:"stride"`
+	// Padding is the zero padding of conv2d and the pools (key "padding"),
+	// >= 0. Default 0.
+	Padding int `yaml:"padding"`
+	// P is the drop probability of a dropout layer (key "p"), 0 <= p < 1.
+	// Default 0.5, as PyTorch.
+	P float64 `yaml:"p"`
+	// Slope is the negative slope of a leaky_relu layer (key "slope"),
+	// >= 0. Default 0.01.
+	Slope float64 `yaml:"slope"`
+	// Alpha is the α of an elu layer (key "alpha"), > 0. Default 1.
+	Alpha float64 `yaml:"alpha"`
+	// Approximate selects a gelu layer's form (key "approximate"): "none"
+	// (default) or "tanh".
+	Approximate string `yaml:"approximate"`
+	// PerChannel gives a prelu layer one slope per channel (key
+	// "per_channel"). Default false.
+	PerChannel bool `yaml:"per_channel"`
 }
 
 // Optimizer is the "optimizer" section.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -139,9 +140,7 @@ func (m *Model) validate(ck *checker) {
 	for i, h := range m.Hidden {
 		ck.atLeast(fmt.Sprintf("model.hidden[%d]", i), h, 1)
 	}
-	if m.Arch == "layers" && len(m.Hidden) > 0 {
-		ck.add("model.hidden", `only used by model.arch "mlp"; remove it for arch "layers"`)
-	}
+	m.validateArchKeys(ck)
 	if m.Activation == "" {
 		ck.add("model.activation", `must not be empty (e.g. "relu")`)
 	}
@@ -166,6 +165,50 @@ func (m *Model) validate(ck *checker) {
 	}
 }
 
+// validateArchKeys checks the keys that belong to one architecture.
+func (m *Model) validateArchKeys(ck *checker) {
+	only := func(key string, set bool, archs ...string) {
+		if set && !slices.Contains(archs, m.Arch) {
+			ck.add("model."+key, "only used by model.arch %s (arch is %q)", strings.Join(archs, " and "), m.Arch)
+		}
+	}
+	only("hidden", len(m.Hidden) > 0, "mlp", "cnn")
+	only("widths", len(m.Widths) > 0, "cnn")
+	only("convs_per_stage", m.ConvsPerStage != 0, "cnn")
+	only("batch_norm", m.BatchNorm, "cnn")
+	only("pool", m.Pool != "", "cnn")
+	only("depth", m.Depth != 0, "resnet")
+	only("width", m.Width != 0, "resnet")
+	only("zero_init_residual", m.ZeroInitResidual, "resnet")
+	only("dropout", m.Dropout != 0, "mlp", "cnn", "lenet5", "resnet")
+	if m.Arch == "cnn" {
+		if len(m.Widths) == 0 {
+			ck.add("model.widths", "arch cnn needs at least one stage width, e.g. [32, 64]")
+		}
+		for i, w := range m.Widths {
+			ck.atLeast(fmt.Sprintf("model.widths[%d]", i), w, 1)
+		}
+		ck.atLeast("model.convs_per_stage", m.ConvsPerStage, 1)
+		ck.oneOf("model.pool", m.Pool, "max", "avg")
+	}
+	if m.Arch == "resnet" {
+		if m.Depth < 8 || (m.Depth-2)%6 != 0 {
+			ck.add("model.depth", "must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, ...), got %d", m.Depth)
+		}
+		ck.atLeast("model.width", m.Width, 1)
+	}
+	if ck.finite("model.dropout", m.Dropout) && (m.Dropout < 0 || m.Dropout >= 1) {
+		ck.add("model.dropout", "must be in [0, 1), got %s", fmtFloat(m.Dropout))
+	}
+	if ck.finite("model.activation_slope", m.ActivationSlope) && m.ActivationSlope < 0 {
+		ck.add("model.activation_slope", "must be >= 0, got %s", fmtFloat(m.ActivationSlope))
+	}
+	if ck.finite("model.activation_alpha", m.ActivationAlpha) && m.ActivationAlpha <= 0 {
+		ck.add("model.activation_alpha", "must be > 0, got %s", fmtFloat(m.ActivationAlpha))
+	}
+	ck.oneOf("model.gelu_approximate", m.GELUApproximate, "none", "tanh")
+}
+
 // validate checks layer i of model.layers; names maps the layer names seen so
 // far to their index.
 func (l *Layer) validate(ck *checker, i int, names map[string]int) {
@@ -182,20 +225,75 @@ func (l *Layer) validate(ck *checker, i int, names map[string]int) {
 			names[l.Name] = i
 		}
 	}
-	if l.Out < 0 {
-		ck.add(p+".out", "must be >= 1, got %d", l.Out)
+	keys, known := layerKeys[l.Type]
+	if !known {
+		keys = activationLayerKeys // any other type is an activation name, checked by the registry
 	}
-	if l.Type != "linear" && l.Type != "" {
-		if l.Out != 0 {
-			ck.add(p+".out", "only used by linear layers (this layer is %q)", l.Type)
-		}
-		if l.Bias != nil {
-			ck.add(p+".bias", "only used by linear layers (this layer is %q)", l.Type)
-		}
-		if l.Init != "" {
-			ck.add(p+".init", "only used by linear layers (this layer is %q)", l.Type)
+	used := map[string]bool{}
+	for _, k := range keys {
+		used[k] = true
+	}
+	present := []struct {
+		key string
+		set bool
+	}{
+		{"out", l.Out != 0}, {"bias", l.Bias != nil}, {"init", l.Init != ""}, {"kernel", l.Kernel != 0},
+		{"stride", l.Stride != 0}, {"padding", l.Padding != 0}, {"p", l.P != 0}, {"slope", l.Slope != 0},
+		{"alpha", l.Alpha != 0}, {"approximate", l.Approximate != ""}, {"per_channel", l.PerChannel},
+	}
+	for _, k := range present {
+		if k.set && !used[k.key] && l.Type != "" {
+			ck.add(p+"."+k.key, "not used by a %q layer (it takes: %s)", l.Type, keyList(keys))
 		}
 	}
+	if used["out"] && l.Out < 1 {
+		ck.add(p+".out", "required for a %q layer: must be >= 1, got %d", l.Type, l.Out)
+	}
+	if used["kernel"] && l.Kernel < 1 {
+		ck.add(p+".kernel", "required for a %q layer: must be >= 1, got %d", l.Type, l.Kernel)
+	}
+	if used["stride"] && l.Stride < 1 {
+		ck.add(p+".stride", "must be >= 1, got %d", l.Stride)
+	}
+	if l.Padding < 0 {
+		ck.add(p+".padding", "must be >= 0, got %d", l.Padding)
+	}
+	if ck.finite(p+".p", l.P) && (l.P < 0 || l.P >= 1) {
+		ck.add(p+".p", "must be in [0, 1), got %s", fmtFloat(l.P))
+	}
+	if ck.finite(p+".slope", l.Slope) && l.Slope < 0 {
+		ck.add(p+".slope", "must be >= 0, got %s", fmtFloat(l.Slope))
+	}
+	if ck.finite(p+".alpha", l.Alpha) && l.Alpha < 0 {
+		ck.add(p+".alpha", "must be > 0, got %s", fmtFloat(l.Alpha))
+	}
+	if l.Approximate != "" {
+		ck.oneOf(p+".approximate", l.Approximate, "none", "tanh")
+	}
+}
+
+// layerKeys lists, per layer type of model.layers, the keys it takes
+// besides type and name.
+var layerKeys = map[string][]string{
+	"linear":         {"out", "bias", "init"},
+	"conv2d":         {"out", "kernel", "stride", "padding", "bias", "init"},
+	"maxpool2d":      {"kernel", "stride", "padding"},
+	"avgpool2d":      {"kernel", "stride", "padding"},
+	"global_avgpool": {},
+	"flatten":        {},
+	"batchnorm":      {},
+	"dropout":        {"p"},
+	"basic_block":    {"out", "stride"},
+}
+
+// activationLayerKeys are the keys an activation layer takes.
+var activationLayerKeys = []string{"slope", "alpha", "approximate", "per_channel"}
+
+func keyList(keys []string) string {
+	if len(keys) == 0 {
+		return "no other keys"
+	}
+	return strings.Join(keys, ", ")
 }
 
 func (o *Optimizer) validate(ck *checker) {

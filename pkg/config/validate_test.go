@@ -26,7 +26,7 @@ func TestValidateErrors(t *testing.T) {
 		{"normalize", "preprocess: {normalize: minmax}", `x.yaml:2: preprocess.normalize: must be one of "global", "none", got "minmax"`},
 		{"arch empty", `model: {arch: ""}`, `x.yaml:2: model.arch: must not be empty ("mlp" or "layers")`},
 		{"hidden element", "model:\n  hidden: [128, 0]", `x.yaml:3: model.hidden[1]: must be >= 1, got 0`},
-		{"hidden with arch layers", "model: {arch: layers, hidden: [3], layers: [{type: flatten}]}", `x.yaml:2: model.hidden: only used by model.arch "mlp"; remove it for arch "layers"`},
+		{"hidden with arch layers", "model: {arch: layers, hidden: [3], layers: [{type: flatten}]}", `x.yaml:2: model.hidden: only used by model.arch mlp and cnn (arch is "layers")`},
 		{"activation empty", `model: {activation: ""}`, `x.yaml:2: model.activation: must not be empty (e.g. "relu")`},
 		{"init empty", `model: {init: ""}`, `x.yaml:2: model.init: must not be empty (e.g. "kaiming_normal")`},
 		{"init_std zero", "model: {init_std: 0}", `x.yaml:2: model.init_std: must be > 0, got 0`},
@@ -38,10 +38,10 @@ func TestValidateErrors(t *testing.T) {
 		{"layer type missing", "model:\n  arch: layers\n  layers:\n    - {name: fc}", `x.yaml:5: model.layers[0].type: required: linear, flatten, or an activation name such as relu`},
 		{"layer name chars", "model:\n  arch: layers\n  layers:\n    - {type: linear, out: 2, name: fc-1}", `x.yaml:5: model.layers[0].name: must match [A-Za-z0-9_]+, got "fc-1"`},
 		{"layer name duplicate", "model:\n  arch: layers\n  layers:\n    - {type: linear, out: 2, name: fc}\n    - {type: linear, out: 2, name: fc}", `x.yaml:6: model.layers[1].name: "fc" is already the name of model.layers[0]`},
-		{"layer out negative", "model:\n  arch: layers\n  layers:\n    - {type: linear, out: -3}", `x.yaml:5: model.layers[0].out: must be >= 1, got -3`},
-		{"out on flatten", "model:\n  arch: layers\n  layers:\n    - {type: flatten, out: 3}", `x.yaml:5: model.layers[0].out: only used by linear layers (this layer is "flatten")`},
-		{"bias on relu", "model:\n  arch: layers\n  layers:\n    - type: relu\n      bias: true", `x.yaml:6: model.layers[0].bias: only used by linear layers (this layer is "relu")`},
-		{"init on relu", "model:\n  arch: layers\n  layers:\n    - {type: relu, init: normal}", `x.yaml:5: model.layers[0].init: only used by linear layers (this layer is "relu")`},
+		{"layer out negative", "model:\n  arch: layers\n  layers:\n    - {type: linear, out: -3}", `x.yaml:5: model.layers[0].out: required for a "linear" layer: must be >= 1, got -3`},
+		{"out on flatten", "model:\n  arch: layers\n  layers:\n    - {type: flatten, out: 3}", `x.yaml:5: model.layers[0].out: not used by a "flatten" layer (it takes: no other keys)`},
+		{"bias on relu", "model:\n  arch: layers\n  layers:\n    - type: relu\n      bias: true", `x.yaml:6: model.layers[0].bias: not used by a "relu" layer (it takes: slope, alpha, approximate, per_channel)`},
+		{"init on relu", "model:\n  arch: layers\n  layers:\n    - {type: relu, init: normal}", `x.yaml:5: model.layers[0].init: not used by a "relu" layer (it takes: slope, alpha, approximate, per_channel)`},
 		{"optimizer type", "optimizer: {type: adam}", `x.yaml:2: optimizer.type: must be "sgd" (the only value for now), got "adam"`},
 		{"lr negative", "optimizer:\n  lr: -1", `x.yaml:3: optimizer.lr: must be > 0, got -1`},
 		{"lr zero", "optimizer: {lr: 0}", `x.yaml:2: optimizer.lr: must be > 0, got 0`},
@@ -151,5 +151,71 @@ func TestValidEdgeValues(t *testing.T) {
 		"model: {arch: layers, layers: [{type: linear, name: A_1, out: 1}]}",
 	} {
 		mustParse(t, yml, "data.dir=.")
+	}
+}
+
+// TestArchAndLayerKeys covers the keys of the cnn, resnet and layers
+// architectures: defaults per arch, keys used by the wrong arch or layer
+// type, and ranges.
+func TestArchAndLayerKeys(t *testing.T) {
+	cases := []struct {
+		name, yaml, wantErr string
+		check               func(t *testing.T, c *Config)
+	}{
+		{name: "cnn defaults", yaml: "model: {arch: cnn}", check: func(t *testing.T, c *Config) {
+			m := c.Model
+			if len(m.Widths) != 2 || m.Widths[0] != 32 || m.ConvsPerStage != 2 || !m.BatchNorm || m.Pool != "max" || m.Hidden != nil || m.Depth != 0 {
+				t.Errorf("cnn defaults: %+v", m)
+			}
+		}},
+		{name: "resnet defaults", yaml: "model: {arch: resnet}", check: func(t *testing.T, c *Config) {
+			if c.Model.Depth != 20 || c.Model.Width != 16 || c.Model.Widths != nil || c.Model.BatchNorm {
+				t.Errorf("resnet defaults: %+v", c.Model)
+			}
+		}},
+		{name: "cnn batch_norm off", yaml: "model: {arch: cnn, batch_norm: false, widths: [8]}", check: func(t *testing.T, c *Config) {
+			if c.Model.BatchNorm || len(c.Model.Widths) != 1 {
+				t.Errorf("got %+v", c.Model)
+			}
+		}},
+		{name: "layer defaults", yaml: "model:\n  arch: layers\n  layers:\n    - {type: conv2d, out: 4, kernel: 3}\n    - {type: maxpool2d, kernel: 2}\n    - {type: dropout}\n    - {type: basic_block, out: 8}",
+			check: func(t *testing.T, c *Config) {
+				l := c.Model.Layers
+				if l[0].Stride != 1 || l[0].Bias == nil || !*l[0].Bias || l[1].Stride != 2 || l[2].P != 0.5 || l[3].Stride != 1 {
+					t.Errorf("layer defaults: %+v", l)
+				}
+			}},
+		{name: "widths on mlp", yaml: "model: {widths: [8]}", wantErr: `x.yaml:2: model.widths: only used by model.arch cnn (arch is "mlp")`},
+		{name: "depth on cnn", yaml: "model: {arch: cnn, depth: 20}", wantErr: `x.yaml:2: model.depth: only used by model.arch resnet (arch is "cnn")`},
+		{name: "bad depth", yaml: "model: {arch: resnet, depth: 10}", wantErr: `x.yaml:2: model.depth: must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, ...), got 10`},
+		{name: "bad pool", yaml: "model: {arch: cnn, pool: min}", wantErr: `model.pool`},
+		{name: "bad dropout", yaml: "model: {dropout: 1}", wantErr: `x.yaml:2: model.dropout: must be in [0, 1), got 1`},
+		{name: "conv without kernel", yaml: "model:\n  arch: layers\n  layers:\n    - {type: conv2d, out: 4}", wantErr: `model.layers[0].kernel: required for a "conv2d" layer: must be >= 1, got 0`},
+		{name: "p on linear", yaml: "model:\n  arch: layers\n  layers:\n    - {type: linear, out: 4, p: 0.5}", wantErr: `model.layers[0].p: not used by a "linear" layer (it takes: out, bias, init)`},
+		{name: "dropout p 1", yaml: "model:\n  arch: layers\n  layers:\n    - {type: dropout, p: 1}", wantErr: `model.layers[0].p: must be in [0, 1), got 1`},
+		{name: "gelu approximate", yaml: "model:\n  arch: layers\n  layers:\n    - {type: gelu, approximate: fast}", wantErr: `model.layers[0].approximate`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte("data: {dir: .}\n"+tc.yaml), "x.yaml", nil)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+			// The resolved config must parse back to the same config.
+			b, err := c.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Parse(b, "x.yaml", nil); err != nil {
+				t.Fatalf("resolved config does not parse: %v\n%s", err, b)
+			}
+		})
 	}
 }

@@ -892,3 +892,34 @@ func (poisonHook) StepEnd(t *Trainer, s StepStats) {
 		t.Model.Params()[0].Value.Data[0] = float32(math.NaN())
 	}
 }
+
+// TestReloadWithBuffersAndPReLU trains a small CNN with batch norm, prelu
+// and dropout, and checks that its checkpoint carries the running
+// statistics and evaluates to exactly the reported test metrics.
+func TestReloadWithBuffersAndPReLU(t *testing.T) {
+	layers := "[{type: conv2d, out: 4, kernel: 3, padding: 1, bias: false}, {type: batchnorm}, {type: prelu, per_channel: true}, " +
+		"{type: maxpool2d, kernel: 2}, {type: basic_block, out: 8, stride: 2}, {type: global_avgpool}, {type: dropout, p: 0.2}, {type: linear, out: 10}]"
+	cfg := testConfig(t, "model.arch=layers", "model.hidden=[]", "model.layers="+layers, "train.epochs=1")
+	res, dir := trainRun(t, cfg)
+	f := loadFile(t, ckptPath(dir, BestCheckpoint))
+	for _, name := range []string{"batchnorm1.running_mean", "batchnorm1.running_var", "basic_block4.bn1.running_mean", "basic_block4.shortcut.bn.running_var", "prelu2.weight"} {
+		tn, ok := f.Tensor(name)
+		if !ok {
+			t.Fatalf("checkpoint lacks %s", name)
+		}
+		changed := false
+		for _, v := range tn.Data {
+			changed = changed || (v != 0 && v != 1 && v != 0.25)
+		}
+		if !changed {
+			t.Errorf("%s still holds its initial values after training", name)
+		}
+	}
+	r, err := EvaluateCheckpoint(ckptPath(dir, BestCheckpoint), EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Accuracy != res.Test.Accuracy || r.Loss != res.Test.Loss {
+		t.Fatalf("reloaded checkpoint scores %v/%v, training reported %v/%v", r.Accuracy, r.Loss, res.Test.Accuracy, res.Test.Loss)
+	}
+}

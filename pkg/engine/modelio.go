@@ -20,9 +20,18 @@ var Version = "0.1.0-dev"
 // modelSpec converts the config's model section to the registry's plain
 // spec.
 func modelSpec(m config.Model) model.Spec {
-	s := model.Spec{Arch: m.Arch, Hidden: m.Hidden, Activation: m.Activation, Init: m.Init, InitStd: m.InitStd, HeadInitScale: m.HeadInitScale}
+	s := model.Spec{
+		Arch: m.Arch, Hidden: m.Hidden, Widths: m.Widths, ConvsPerStage: m.ConvsPerStage, BatchNorm: m.BatchNorm,
+		Pool: m.Pool, Depth: m.Depth, Width: m.Width, ZeroInitResidual: m.ZeroInitResidual, Dropout: m.Dropout,
+		Activation: m.Activation, ActivationSlope: m.ActivationSlope, ActivationAlpha: m.ActivationAlpha,
+		GELUApproximate: m.GELUApproximate, PReLUPerChannel: m.PReLUPerChannel,
+		Init: m.Init, InitStd: m.InitStd, HeadInitScale: m.HeadInitScale,
+	}
 	for _, l := range m.Layers {
-		s.Layers = append(s.Layers, model.LayerSpec{Type: l.Type, Name: l.Name, Out: l.Out, Bias: l.Bias, Init: l.Init})
+		s.Layers = append(s.Layers, model.LayerSpec{
+			Type: l.Type, Name: l.Name, Out: l.Out, Bias: l.Bias, Init: l.Init, Kernel: l.Kernel, Stride: l.Stride,
+			Padding: l.Padding, P: l.P, Slope: l.Slope, Alpha: l.Alpha, Approximate: l.Approximate, PerChannel: l.PerChannel,
+		})
 	}
 	return s
 }
@@ -83,6 +92,9 @@ func saveCheckpoint(path string, st *state) error {
 	for _, p := range st.model.Params() {
 		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: p.Name, Shape: p.Value.Shape, Data: p.Value.Data})
 	}
+	for _, b := range st.model.Buffers() {
+		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: b.Name, Shape: b.Value.Shape, Data: b.Value.Data})
+	}
 	for _, name := range slices.Sorted(maps.Keys(st.optim)) {
 		t := st.optim[name]
 		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: optimPrefix + name, Shape: t.Shape, Data: t.Data})
@@ -135,15 +147,26 @@ func LoadCheckpoint(path string) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range l.Model.Params() {
-		t, ok := f.Tensor(p.Name)
+	restore := func(name string, dst *tensor.Tensor) error {
+		t, ok := f.Tensor(name)
 		if !ok {
-			return nil, bad("tensor %q is missing", p.Name)
+			return bad("tensor %q is missing", name)
 		}
-		if !p.Value.SameShape(t.Shape) {
-			return nil, bad("tensor %q has shape %v, the model needs %v", p.Name, t.Shape, p.Value.Shape)
+		if !dst.SameShape(t.Shape) {
+			return bad("tensor %q has shape %v, the model needs %v", name, t.Shape, dst.Shape)
 		}
-		copy(p.Value.Data, t.Data)
+		copy(dst.Data, t.Data)
+		return nil
+	}
+	for _, p := range l.Model.Params() {
+		if err := restore(p.Name, p.Value); err != nil {
+			return nil, err
+		}
+	}
+	for _, b := range l.Model.Buffers() {
+		if err := restore(b.Name, b.Value); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
 }

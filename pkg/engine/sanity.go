@@ -8,6 +8,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/data"
 	"github.com/nettrain/nettrain/pkg/optim"
 	"github.com/nettrain/nettrain/pkg/rng"
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
 // SanityOptions tune the sanity checks. Zero values take the defaults.
@@ -78,12 +79,20 @@ type SanityReport struct {
 	Classes     int              `json:"classes"`
 	InitialLoss InitialLossCheck `json:"initial_loss"`
 	Overfit     OverfitCheck     `json:"overfit"`
+	// Activations are the init diagnostics: per-layer statistics of the
+	// fresh model's outputs on the first DiagnosticExamples examples of the
+	// initial-loss sample. They are advice and do not change Passed.
+	Activations []LayerStats `json:"activations"`
+	// Warnings say in words what the flagged activations mean.
+	Warnings []string `json:"warnings"`
 }
 
 // Sanity runs the checks every practitioner should run before a long
 // training run: (a) the initial loss with regularization off is close to
 // ln(C), and higher with regularization on; (b) the model can overfit a
-// small sample to 100% training accuracy with regularization off.
+// small sample to 100% training accuracy with regularization off. It also
+// reports the activation statistics of every layer at init (see
+// LayerDiagnostics), with warnings that do not affect Passed.
 func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	o.defaults()
 	splits, err := loadTrainSplits(cfg)
@@ -122,6 +131,13 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 		ic.Passed = false
 		ic.Diagnosis = "the loss with regularization on is not higher than without: the penalty is not applied"
 	}
+
+	// Init diagnostics on the first examples of the same sample.
+	if nd := min(DiagnosticExamples, initSet.N); nd > 0 {
+		x := tensor.FromData(initSet.X[:nd*initSet.FeatureLen()], nd, initSet.C, initSet.H, initSet.W)
+		rep.Activations = LayerDiagnostics(m, x)
+	}
+	rep.Warnings = DiagnosticWarnings(rep.Activations)
 
 	// (b) Overfit a small sample with a fresh model.
 	n := min(o.OverfitBatches*cfg.Train.BatchSize, tr.N)

@@ -21,15 +21,18 @@ type BufferLayer interface {
 	Buffers() []*Buffer
 }
 
-// CollectBuffers returns the buffers of l and, for a Sequential, of its
-// children, named as parameters are ("bn1.running_mean"). The returned
-// Buffers share their Values with the layers.
+// CollectBuffers returns the buffers of l: for a Container those of its
+// children, recursively, each name prefixed with the child's name
+// ("stage1.block1.bn1.running_mean", as parameters are named); otherwise
+// the layer's own Buffers, if it is a BufferLayer. The returned Buffers are
+// fresh copies that share their Values with the layers.
 func CollectBuffers(l Layer) []*Buffer {
 	var out []*Buffer
-	if s, ok := l.(*Sequential); ok {
-		for _, c := range s.Layers {
-			for _, b := range CollectBuffers(c.Layer) {
-				out = append(out, &Buffer{Name: c.Name + "." + b.Name, Value: b.Value})
+	if c, ok := l.(Container); ok {
+		for _, ch := range c.Children() {
+			for _, b := range CollectBuffers(ch.Layer) {
+				b.Name = ch.Name + "." + b.Name // b is already a copy
+				out = append(out, b)
 			}
 		}
 		return out

@@ -56,6 +56,33 @@ type Named struct {
 	Layer Layer
 }
 
+// Container is a layer built from named child layers (Sequential,
+// BasicBlock). Its Params are its children's, each name prefixed with the
+// child's name and a dot, recursively ("stage1.block1.conv1.weight");
+// CollectBuffers names buffers the same way. A container keeps all its state
+// (parameters and buffers) in its children.
+type Container interface {
+	Layer
+	// Children lists the child layers in a fixed order (the order of
+	// Params); names are unique and non-empty.
+	Children() []Named
+}
+
+// prefixedParams returns the parameters of children named
+// "child.param". The returned Params are copies that share Value and Grad
+// with the children's.
+func prefixedParams(children []Named) []*Param {
+	var out []*Param
+	for _, l := range children {
+		for _, p := range l.Layer.Params() {
+			q := *p
+			q.Name = l.Name + "." + p.Name
+			out = append(out, &q)
+		}
+	}
+	return out
+}
+
 // Sequential applies its layers in order. Parameter names are prefixed with
 // each child's name.
 type Sequential struct {
@@ -96,16 +123,13 @@ func (s *Sequential) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 // slice is built once and cached.
 func (s *Sequential) Params() []*Param {
 	if s.params == nil {
-		for _, l := range s.Layers {
-			for _, p := range l.Layer.Params() {
-				q := *p
-				q.Name = l.Name + "." + p.Name
-				s.params = append(s.params, &q)
-			}
-		}
+		s.params = prefixedParams(s.Layers)
 	}
 	return s.params
 }
+
+// Children returns the layers in order.
+func (s *Sequential) Children() []Named { return s.Layers }
 
 // OutShape chains the children's shape inference; an error names the layer.
 func (s *Sequential) OutShape(in []int) ([]int, error) {

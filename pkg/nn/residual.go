@@ -1,0 +1,190 @@
+package nn
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// BasicBlock is the basic residual block of ResNet (He et al. 2016, "Deep
+// Residual Learning for Image Recognition", the CIFAR variant):
+//
+//	out = act2(bn2(conv2(act1(bn1(conv1(x))))) + shortcut(x))
+//
+// conv1 is 3x3 with stride Stride and padding 1, conv2 3x3 with stride 1 and
+// padding 1, both without bias (the batch norms that follow have one). The
+// shortcut is the identity when Stride is 1 and InC equals OutC; otherwise
+// it is a projection, a 1x1 convolution with stride Stride (no bias)
+// followed by batch norm (the paper's option B), held in Shortcut.
+//
+// The children are named "conv1", "bn1", "act1", "conv2", "bn2",
+// "shortcut" (a Sequential of "conv" and "bn"; absent for the identity) and
+// "act2", so parameters are named "conv1.weight", "bn2.bias",
+// "shortcut.conv.weight" (and "act1.weight" for prelu), and buffers
+// "bn1.running_mean" etc., as torchvision names them. The convolutions
+// start at zero, like every layer's weights: initialize them before use.
+type BasicBlock struct {
+	InC, OutC, Stride int
+
+	Conv1    *Conv2d
+	BN1      *BatchNorm
+	Act1     Layer
+	Conv2    *Conv2d
+	BN2      *BatchNorm
+	Shortcut *Sequential // 1x1 conv + batch norm; nil for the identity
+	Act2     Layer
+
+	children []Named
+	params   []*Param       // cached by Params
+	sum      *tensor.Tensor // main branch + shortcut, act2's input
+	dx       *tensor.Tensor // input-gradient buffer
+}
+
+// NewBasicBlock returns a basic block from inC to outC channels whose first
+// convolution (and projection shortcut) has the given stride. newAct makes
+// each of its two activations (it is called twice and must return a new
+// layer each time; a per-channel prelu has outC channels); nil means relu.
+// Batch norms have PyTorch's defaults. It is an error if a size is not
+// positive or newAct fails.
+func NewBasicBlock(inC, outC, stride int, newAct func() (Layer, error)) (*BasicBlock, error) {
+	if inC < 1 || outC < 1 || stride < 1 {
+		return nil, fmt.Errorf("basic block needs positive channels and stride, got %d→%d, stride %d", inC, outC, stride)
+	}
+	if newAct == nil {
+		newAct = func() (Layer, error) { return NewActivation("relu", ActivationOptions{}) }
+	}
+	act1, err := newAct()
+	if err != nil {
+		return nil, fmt.Errorf("basic block activation: %w", err)
+	}
+	act2, err := newAct()
+	if err != nil {
+		return nil, fmt.Errorf("basic block activation: %w", err)
+	}
+	if act1 == nil || act2 == nil {
+		return nil, fmt.Errorf("basic block activation: the factory returned a nil layer")
+	}
+	b := &BasicBlock{
+		InC: inC, OutC: outC, Stride: stride,
+		Conv1: NewConv2d(inC, outC, 3, 3, stride, 1, false),
+		BN1:   NewBatchNorm(outC, 0, 0),
+		Act1:  act1,
+		Conv2: NewConv2d(outC, outC, 3, 3, 1, 1, false),
+		BN2:   NewBatchNorm(outC, 0, 0),
+		Act2:  act2,
+	}
+	b.children = []Named{{"conv1", b.Conv1}, {"bn1", b.BN1}, {"act1", b.Act1}, {"conv2", b.Conv2}, {"bn2", b.BN2}}
+	if stride != 1 || inC != outC {
+		b.Shortcut = NewSequential(
+			Named{Name: "conv", Layer: NewConv2d(inC, outC, 1, 1, stride, 0, false)},
+			Named{Name: "bn", Layer: NewBatchNorm(outC, 0, 0)},
+		)
+		b.children = append(b.children, Named{"shortcut", b.Shortcut})
+	}
+	b.children = append(b.children, Named{"act2", b.Act2})
+	return b, nil
+}
+
+// Children returns conv1, bn1, act1, conv2, bn2, shortcut (projection only)
+// and act2, in that order.
+func (b *BasicBlock) Children() []Named { return b.children }
+
+// Forward: x is (N, InC, H, W), returns (N, OutC, OH, OW) with
+// OH = (H−1)/Stride + 1, rounded down (likewise OW).
+func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
+	if len(x.Shape) != 4 || x.Shape[1] != b.InC {
+		panic(fmt.Sprintf("nn: %s got input %v, want (N, %d, H, W)", b.Describe(), x.Shape, b.InC))
+	}
+	h := b.Conv1.Forward(c, x)
+	h = b.BN1.Forward(c, h)
+	h = b.Act1.Forward(c, h)
+	h = b.Conv2.Forward(c, h)
+	h = b.BN2.Forward(c, h)
+	// Stochastic depth (Huang et al. 2016) belongs here: in training, keep
+	// each example's residual branch h with some probability (scaled by its
+	// inverse) or drop it, before the add; Backward then applies the same
+	// per-example factor to the branch's gradient before bn2.
+	short := x
+	if b.Shortcut != nil {
+		short = b.Shortcut.Forward(c, x)
+	}
+	b.sum = reuse4(b.sum, h.Shape[0], h.Shape[1], h.Shape[2], h.Shape[3])
+	s, hs, ss := b.sum.Data, h.Data, short.Data
+	for i := range s {
+		s[i] = hs[i] + ss[i]
+	}
+	return b.Act2.Forward(c, b.sum)
+}
+
+// Backward: dy is the output's shape. The gradient of the add flows
+// unchanged into both the residual branch and the shortcut; dx is the sum
+// of the two branches' input gradients.
+func (b *BasicBlock) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
+	ds := b.Act2.Backward(c, dy)
+	g := b.BN2.Backward(c, ds)
+	g = b.Conv2.Backward(c, g)
+	g = b.Act1.Backward(c, g)
+	g = b.BN1.Backward(c, g)
+	g = b.Conv1.Backward(c, g)
+	dshort := ds // act2's buffer, unchanged by the branch's backward
+	if b.Shortcut != nil {
+		dshort = b.Shortcut.Backward(c, ds)
+	}
+	b.dx = reuse4(b.dx, g.Shape[0], g.Shape[1], g.Shape[2], g.Shape[3])
+	dx, gs, sh := b.dx.Data, g.Data, dshort.Data
+	for i := range dx {
+		dx[i] = gs[i] + sh[i]
+	}
+	return b.dx
+}
+
+// Params lists the children's parameters, named "child.param"; the slice is
+// built once and cached.
+func (b *BasicBlock) Params() []*Param {
+	if b.params == nil {
+		b.params = prefixedParams(b.children)
+	}
+	return b.params
+}
+
+// Buffers returns the batch norms' running statistics, named
+// "bn1.running_mean", ..., "shortcut.bn.running_var" (see CollectBuffers).
+func (b *BasicBlock) Buffers() []*Buffer { return CollectBuffers(b) }
+
+// OutShape requires an image (InC, H, W) and returns (OutC, OH, OW); an
+// error names the child that rejects the input.
+func (b *BasicBlock) OutShape(in []int) ([]int, error) {
+	out := slices.Clone(in)
+	for _, l := range b.children {
+		if l.Name == "shortcut" {
+			continue
+		}
+		o, err := l.Layer.OutShape(out)
+		if err != nil {
+			return nil, fmt.Errorf("%s (%s): %w", l.Name, l.Layer.Describe(), err)
+		}
+		out = o
+	}
+	if b.Shortcut != nil {
+		s, err := b.Shortcut.OutShape(in)
+		if err != nil {
+			return nil, fmt.Errorf("shortcut: %w", err)
+		}
+		if !slices.Equal(s, out) {
+			return nil, fmt.Errorf("shortcut gives %v but the residual branch %v", s, out)
+		}
+	}
+	return out, nil
+}
+
+// Describe returns "BasicBlock(in→out, stride S)".
+func (b *BasicBlock) Describe() string {
+	return fmt.Sprintf("BasicBlock(%d→%d, stride %d)", b.InC, b.OutC, b.Stride)
+}
+
+// ZeroInitLastBN sets bn2's weight γ to zero, so that, with bn2's bias β
+// at its initial zero, the residual branch starts at zero and the block
+// computes act2(shortcut(x)) (Goyal et al. 2017, "Accurate, Large Minibatch
+// SGD"; torchvision's zero_init_residual). Call it after initializing.
+func (b *BasicBlock) ZeroInitLastBN() { b.BN2.Weight.Value.Zero() }
