@@ -41,11 +41,12 @@ const (
 const (
 	// CollapseFraction: an activation whose std is below 0.1× the first
 	// activation's is "collapsed". A healthy init keeps the ratio near 1
-	// (Kaiming for relu ≈ 1, Xavier for tanh ≈ 0.5 after 10 layers, see the
-	// tests), while a too-small init shrinks it geometrically (normal 0.01
-	// at width 256: ×0.16 a layer, so the second or third layer is below).
-	// Xavier on relu crosses 0.1× after about 7 layers (2^(−k/2)), which is
-	// worth the warning: that net trains ever more slowly with depth.
+	// (measured after 10 layers of width 256: Kaiming for relu 1.2, Xavier
+	// for tanh 0.34; see the tests), while a too-small init shrinks it
+	// geometrically (normal 0.01 at width 256: ×0.16 a layer, so the third
+	// activation is at 0.026×). Xavier on relu puts the k-th relu at
+	// 2^(−(k−1)/2)×, below 0.1× from the 8th on, which is worth the
+	// warning: that net trains ever more slowly with depth.
 	CollapseFraction = 0.1
 	// LogitsCollapseFraction is the same bound for the logits, 100× lower:
 	// a scaled-down head (model.head_init_scale: 0.1, recommended so the
@@ -226,7 +227,7 @@ func flagStats(stats []LayerStats) {
 			s.Flag = FlagDead
 		case s.SaturatedFrac > SaturatedLimit:
 			s.Flag = FlagSaturated
-		case s.nonFinite > 0 || s.Std > ExplodeFactor*ref:
+		case s.nonFinite > 0 || (ref > 0 && s.Std > ExplodeFactor*ref):
 			s.Flag = FlagExploding
 		case s.logits && s.Std == 0:
 			// A constant output (zero head): deliberate, not a collapse.

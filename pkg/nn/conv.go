@@ -11,8 +11,12 @@ import (
 //
 //	y[n,o,i,j] = b[o] + Σ_{c,u,v} W[o,c,u,v] · x[n, c, i·sH−pH+u, j·sW−pW+v]
 //
-// It is computed per example with im2col and tensor.Gemm; the column buffer
-// is kept between calls. The output size along each axis is
+// It is computed per example with im2col and tensor.Gemm, the batch split
+// across up to Threads() goroutines, each with its own column buffer kept
+// between calls. Results are bit-identical for every thread count: the
+// output and input gradient are per example, and the parameter gradients
+// are summed over gradChunks fixed batch chunks in chunk order (see
+// Backward). The output size along each axis is
 // (in + 2·pad − kernel)/stride + 1, rounded down.
 type Conv2d struct {
 	// InC and OutC are the input and output channel counts; KH and KW the
@@ -27,10 +31,64 @@ type Conv2d struct {
 	Weight *Param // (outC, inC, kH, kW)
 	Bias   *Param // (outC,), nil without bias
 
-	x   *tensor.Tensor // cached input (N, inC, H, W)
-	y   *tensor.Tensor // output buffer (N, outC, OH, OW)
-	dx  *tensor.Tensor // input-gradient buffer (N, inC, H, W)
-	col []float32      // column buffer (inC·kH·kW, OH·OW), reused by backward for dcol
+	x    *tensor.Tensor // cached input (N, inC, H, W)
+	y    *tensor.Tensor // output buffer (N, outC, OH, OW)
+	dx   *tensor.Tensor // input-gradient buffer (N, inC, H, W)
+	cols [][]float32    // per-worker column buffers (inC·kH·kW, OH·OW), reused by backward for dcol
+
+	// dwPart and dbPart hold the weight and bias gradients of batch chunks
+	// 1, 2, … (chunk 0 accumulates into the Grad tensors directly), each
+	// outC·inC·kH·kW and outC values.
+	dwPart, dbPart []float32
+
+	run convRun // the call in progress, shared with the workers
+}
+
+// gradChunks is the most batch chunks Backward sums parameter gradients
+// over. A batch of N is cut into min(N, gradChunks) contiguous chunks of
+// ⌊N/chunks⌋ or ⌈N/chunks⌉ examples whatever the thread count, so the sum
+// order, and with it every bit of the gradient, depends on N alone. It
+// bounds the useful parallelism of Backward, and costs gradChunks−1 extra
+// copies of the parameter gradients per layer.
+const gradChunks = 8
+
+// convRun is the geometry and data of one Forward or Backward call, read
+// by the workers. convForward, convBackward and convReduce are its tasks.
+type convRun struct {
+	c                                    *Conv2d
+	n, h, w, oh, ow, p, k, inLen, outLen int
+	direct                               bool           // 1x1 pointwise: the column matrix is the example
+	dy                                   *tensor.Tensor // Backward's output gradient
+	chunks                               int            // Backward's batch chunks
+}
+
+type (
+	convForward  convRun
+	convBackward convRun
+	convReduce   convRun
+)
+
+// setup fills r for an input of n×(inC, h, w) with output (oh, ow).
+func (r *convRun) setup(c *Conv2d, n, h, w, oh, ow int) {
+	*r = convRun{c: c, n: n, h: h, w: w, oh: oh, ow: ow, p: oh * ow,
+		k: c.InC * c.KH * c.KW, inLen: c.InC * h * w, outLen: c.OutC * oh * ow,
+		direct: c.isPointwise()}
+}
+
+// workers returns how many workers to use for tasks over the batch and
+// makes sure each has a column buffer.
+func (c *Conv2d) workers(r *convRun) int {
+	nw := min(Threads(), r.n)
+	if r.direct {
+		return nw
+	}
+	for len(c.cols) < nw {
+		c.cols = append(c.cols, nil)
+	}
+	for i := range nw {
+		c.cols[i] = reuseFloats(c.cols[i], r.k*r.p)
+	}
+	return nw
 }
 
 // NewConv2d returns a Conv2d layer with zero weights (see the initializers
@@ -77,45 +135,21 @@ func (c *Conv2d) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 		panic(fmt.Sprintf("nn: %s got input %v: %v", c.Describe(), x.Shape, err))
 	}
 	n, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
-	p := oh * ow              // output positions per example
-	k := c.InC * c.KH * c.KW  // column rows
-	inLen := c.InC * h * w    // input values per example
-	outLen := c.OutC * p      // output values per example
-	direct := c.isPointwise() // 1x1, stride 1, no padding: col is x itself
 	c.x = x
 	c.y = reuse4(c.y, n, c.OutC, oh, ow)
-	if !direct {
-		c.col = reuseFloats(c.col, k*p)
-	}
-	wt := c.Weight.Value.Data
-	beta := float32(0)
-	if c.Bias != nil {
-		beta = 1
-	}
-	for i := 0; i < n; i++ {
-		xn := x.Data[i*inLen : (i+1)*inLen]
-		yn := c.y.Data[i*outLen : (i+1)*outLen]
-		col := xn
-		if !direct {
-			col = c.col
-			c.im2col(xn, h, w, oh, ow, col)
-		}
-		if c.Bias != nil {
-			for o, b := range c.Bias.Value.Data {
-				row := yn[o*p : (o+1)*p]
-				for j := range row {
-					row[j] = b
-				}
-			}
-		}
-		// y_n (outC,P) = W (outC,K) · col (K,P) [+ y_n]
-		tensor.Gemm(false, false, c.OutC, p, k, 1, wt, k, col, p, beta, yn, p)
-	}
+	r := &c.run
+	r.setup(c, n, h, w, oh, ow)
+	parallelFor(c.workers(r), n, (*convForward)(r))
 	return c.y
 }
 
 // Backward: dy is (N, outC, OH, OW); accumulates dW += Σₙ dyₙ·colₙᵀ and
 // db += Σ_{n,i,j} dy, and returns dx = Σ col2im(Wᵀ·dyₙ) (N, inC, H, W).
+//
+// The batch is cut into min(N, gradChunks) contiguous chunks. Chunk 0 adds
+// its examples' gradients into Weight.Grad and Bias.Grad in example order;
+// each other chunk sums its examples in order into its own partial buffer,
+// and the partials are then added to the gradients in chunk order.
 func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	x := c.x
 	n, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
@@ -123,44 +157,124 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	if !dy.SameShape(c.y.Shape) {
 		panic(fmt.Sprintf("nn: %s backward got dy %v, want %v", c.Describe(), dy.Shape, c.y.Shape))
 	}
-	p := oh * ow
-	k := c.InC * c.KH * c.KW
-	inLen := c.InC * h * w
-	outLen := c.OutC * p
-	direct := c.isPointwise()
 	c.dx = tensor.Ensure(c.dx, x.Shape...)
-	wt, dw := c.Weight.Value.Data, c.Weight.Grad.Data
-	for i := 0; i < n; i++ {
-		xn := x.Data[i*inLen : (i+1)*inLen]
-		dyn := dy.Data[i*outLen : (i+1)*outLen]
-		dxn := c.dx.Data[i*inLen : (i+1)*inLen]
+	r := &c.run
+	r.setup(c, n, h, w, oh, ow)
+	r.dy = dy
+	r.chunks = min(n, gradChunks)
+	c.dwPart = reuseFloats(c.dwPart, (r.chunks-1)*len(c.Weight.Grad.Data))
+	if c.Bias != nil {
+		c.dbPart = reuseFloats(c.dbPart, (r.chunks-1)*c.OutC)
+	}
+	nw := c.workers(r)
+	parallelFor(nw, r.chunks, (*convBackward)(r))
+	if r.chunks > 1 {
+		parallelFor(nw, (len(c.Weight.Grad.Data)+reduceBlock-1)/reduceBlock, (*convReduce)(r))
 		if c.Bias != nil {
 			db := c.Bias.Grad.Data
-			for o := range db {
-				var s float32
-				for _, v := range dyn[o*p : (o+1)*p] {
-					s += v
+			for ch := range r.chunks - 1 {
+				for o, v := range c.dbPart[ch*c.OutC : (ch+1)*c.OutC] {
+					db[o] += v
 				}
+			}
+		}
+	}
+	r.dy = nil
+	return c.dx
+}
+
+// reduceBlock is how many weight-gradient values one convReduce task sums.
+const reduceBlock = 1 << 14
+
+// run computes example i of the output.
+func (r *convForward) run(worker, i int) {
+	c, p, k := r.c, r.p, r.k
+	xn := c.x.Data[i*r.inLen : (i+1)*r.inLen]
+	yn := c.y.Data[i*r.outLen : (i+1)*r.outLen]
+	col := xn
+	if !r.direct {
+		col = c.cols[worker]
+		c.im2col(xn, r.h, r.w, r.oh, r.ow, col)
+	}
+	beta := float32(0)
+	if c.Bias != nil {
+		beta = 1
+		for o, b := range c.Bias.Value.Data {
+			row := yn[o*p : (o+1)*p]
+			for j := range row {
+				row[j] = b
+			}
+		}
+	}
+	// y_n (outC,P) = W (outC,K) · col (K,P) [+ y_n]
+	tensor.Gemm(false, false, c.OutC, p, k, 1, c.Weight.Value.Data, k, col, p, beta, yn, p)
+}
+
+// run computes the input gradient of the examples of chunk ch and their
+// parameter gradients, added to the Grad tensors for chunk 0 and written to
+// the chunk's partial buffers otherwise.
+func (r *convBackward) run(worker, ch int) {
+	c, p, k := r.c, r.p, r.k
+	wt := c.Weight.Value.Data
+	dw, db := c.Weight.Grad.Data, []float32(nil)
+	if c.Bias != nil {
+		db = c.Bias.Grad.Data
+	}
+	beta := float32(1) // 0 while the chunk's partial buffers are unset
+	if ch > 0 {
+		beta = 0
+		dw = c.dwPart[(ch-1)*len(dw) : ch*len(dw)]
+		if db != nil {
+			db = c.dbPart[(ch-1)*c.OutC : ch*c.OutC]
+		}
+	}
+	for i := ch * r.n / r.chunks; i < (ch+1)*r.n/r.chunks; i++ {
+		xn := c.x.Data[i*r.inLen : (i+1)*r.inLen]
+		dyn := r.dy.Data[i*r.outLen : (i+1)*r.outLen]
+		dxn := c.dx.Data[i*r.inLen : (i+1)*r.inLen]
+		for o := range db {
+			var s float32
+			for _, v := range dyn[o*p : (o+1)*p] {
+				s += v
+			}
+			if beta == 0 {
+				db[o] = s
+			} else {
 				db[o] += s
 			}
 		}
-		if direct {
+		if r.direct {
 			// dW (outC,K) += dy_n (outC,P) · x_nᵀ (P,K)
-			tensor.Gemm(false, true, c.OutC, k, p, 1, dyn, p, xn, p, 1, dw, k)
+			tensor.Gemm(false, true, c.OutC, k, p, 1, dyn, p, xn, p, beta, dw, k)
 			// dx_n (K,P) = Wᵀ (K,outC) · dy_n (outC,P)
 			tensor.Gemm(true, false, k, p, c.OutC, 1, wt, k, dyn, p, 0, dxn, p)
+			beta = 1
 			continue
 		}
-		col := c.col
-		c.im2col(xn, h, w, oh, ow, col)
+		col := c.cols[worker]
+		c.im2col(xn, r.h, r.w, r.oh, r.ow, col)
 		// dW (outC,K) += dy_n (outC,P) · col_nᵀ (P,K)
-		tensor.Gemm(false, true, c.OutC, k, p, 1, dyn, p, col, p, 1, dw, k)
+		tensor.Gemm(false, true, c.OutC, k, p, 1, dyn, p, col, p, beta, dw, k)
+		beta = 1
 		// dcol (K,P) = Wᵀ (K,outC) · dy_n (outC,P), reusing the column buffer
 		tensor.Gemm(true, false, k, p, c.OutC, 1, wt, k, dyn, p, 0, col, p)
 		clear(dxn)
-		c.col2im(col, h, w, oh, ow, dxn)
+		c.col2im(col, r.h, r.w, r.oh, r.ow, dxn)
 	}
-	return c.dx
+}
+
+// run adds the partial weight gradients of chunks 1, 2, … in order to
+// block b of Weight.Grad.
+func (r *convReduce) run(_, b int) {
+	dw := r.c.Weight.Grad.Data
+	lo, hi := b*reduceBlock, min((b+1)*reduceBlock, len(dw))
+	g := dw[lo:hi]
+	for ch := range r.chunks - 1 {
+		part := r.c.dwPart[ch*len(dw):]
+		for e, v := range part[lo:hi] {
+			g[e] += v
+		}
+	}
 }
 
 // isPointwise reports whether the convolution is a plain per-pixel matrix

@@ -308,22 +308,29 @@ func TestConvPoolDescribeAndFans(t *testing.T) {
 // batch shape allocate nothing in the layers. The shapes are small enough
 // that tensor.Gemm stays serial (gonum's parallel Sgemm starts goroutines,
 // which allocate, for products of four or more 64x64 blocks).
+// testing.AllocsPerRun sets GOMAXPROCS to 1, so the default thread count is
+// 1; the _threads3 cases go through the worker pool.
 func TestConvPoolSteadyStateAllocs(t *testing.T) {
 	ctx := &nn.Context{Train: true}
+	t.Cleanup(func() { nn.SetThreads(0) })
 	cases := []struct {
-		name  string
-		layer nn.Layer
-		in    []int
+		name    string
+		layer   nn.Layer
+		in      []int
+		threads int
 	}{
-		{"conv3x3", randomConv(3, 8, 3, 3, 1, 1, true, 41), []int{4, 3, 8, 8}},
-		{"conv1x1", randomConv(3, 8, 1, 1, 1, 0, true, 42), []int{4, 3, 8, 8}},
-		{"conv5x5_stride2", randomConv(3, 8, 5, 5, 2, 2, false, 43), []int{4, 3, 9, 7}},
-		{"maxpool", nn.NewMaxPool2d(3, 2, 1), []int{4, 3, 8, 8}},
-		{"avgpool", nn.NewAvgPool2d(2, 0, 0), []int{4, 3, 8, 8}},
-		{"globalavg", &nn.GlobalAvgPool{}, []int{4, 3, 8, 8}},
+		{"conv3x3", randomConv(3, 8, 3, 3, 1, 1, true, 41), []int{4, 3, 8, 8}, 0},
+		{"conv1x1", randomConv(3, 8, 1, 1, 1, 0, true, 42), []int{4, 3, 8, 8}, 0},
+		{"conv5x5_stride2", randomConv(3, 8, 5, 5, 2, 2, false, 43), []int{4, 3, 9, 7}, 0},
+		{"conv3x3_threads3", randomConv(3, 8, 3, 3, 1, 1, true, 44), []int{11, 3, 8, 8}, 3},
+		{"conv1x1_threads3", randomConv(3, 8, 1, 1, 1, 0, true, 45), []int{11, 3, 8, 8}, 3},
+		{"maxpool", nn.NewMaxPool2d(3, 2, 1), []int{4, 3, 8, 8}, 0},
+		{"avgpool", nn.NewAvgPool2d(2, 0, 0), []int{4, 3, 8, 8}, 0},
+		{"globalavg", &nn.GlobalAvgPool{}, []int{4, 3, 8, 8}, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			nn.SetThreads(tc.threads)
 			x := nntest.RandomInput(1, tc.in...)
 			y := tc.layer.Forward(ctx, x)
 			dy := nntest.RandomInput(2, y.Shape...)
@@ -339,6 +346,75 @@ func TestConvPoolSteadyStateAllocs(t *testing.T) {
 	}
 }
 
+// TestConv2dThreadsBitIdentical checks that y, dx, dW and db do not depend
+// on the number of threads in any bit, for batches that split unevenly over
+// workers and gradient chunks, with gradients accumulating onto non-zero
+// values over two steps.
+func TestConv2dThreadsBitIdentical(t *testing.T) {
+	t.Cleanup(func() { nn.SetThreads(0) })
+	rect := func(seed uint64) *nn.Conv2d {
+		c := randomConv(3, 5, 3, 2, 1, 0, true, seed)
+		c.StrideW, c.PadH = 2, 1
+		return c
+	}
+	cases := []struct {
+		name string
+		conv func() *nn.Conv2d
+		in   []int
+	}{
+		{"3x3_pad1_batch7", func() *nn.Conv2d { return randomConv(3, 6, 3, 3, 1, 1, true, 51) }, []int{7, 3, 9, 8}},
+		{"3x3_stride2_no_bias_batch13", func() *nn.Conv2d { return randomConv(4, 5, 3, 3, 2, 1, false, 52) }, []int{13, 4, 11, 9}},
+		{"1x1_batch7", func() *nn.Conv2d { return randomConv(6, 4, 1, 1, 1, 0, true, 53) }, []int{7, 6, 5, 7}},
+		{"rect_batch7", func() *nn.Conv2d { return rect(54) }, []int{7, 3, 8, 7}},
+		{"batch1", func() *nn.Conv2d { return randomConv(2, 3, 3, 3, 1, 1, true, 55) }, []int{1, 2, 6, 6}},
+	}
+	type result struct{ y, dx, dw, db []float32 }
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := &nn.Context{Train: true}
+			var ref result
+			for _, threads := range []int{1, 2, 3, 8} {
+				nn.SetThreads(threads)
+				c := tc.conv()
+				for _, p := range c.Params() {
+					for i := range p.Grad.Data {
+						p.Grad.Data[i] = 0.01 * float32(i%7)
+					}
+				}
+				var got result
+				for step := range 2 {
+					x := nntest.RandomInput(uint64(60+step), tc.in...)
+					y := c.Forward(ctx, x)
+					dy := nntest.RandomInput(uint64(70+step), y.Shape...)
+					dx := c.Backward(ctx, dy)
+					got.y, got.dx = slices.Clone(y.Data), slices.Clone(dx.Data)
+				}
+				got.dw = slices.Clone(c.Weight.Grad.Data)
+				if c.Bias != nil {
+					got.db = slices.Clone(c.Bias.Grad.Data)
+				}
+				if threads == 1 {
+					ref = got
+					continue
+				}
+				for _, f := range []struct {
+					name      string
+					got, want []float32
+				}{{"y", got.y, ref.y}, {"dx", got.dx, ref.dx}, {"dW", got.dw, ref.dw}, {"db", got.db, ref.db}} {
+					if len(f.got) != len(f.want) {
+						t.Fatalf("threads %d: %d values of %s, want %d", threads, len(f.got), f.name, len(f.want))
+					}
+					for i := range f.got {
+						if math.Float32bits(f.got[i]) != math.Float32bits(f.want[i]) {
+							t.Fatalf("threads %d: %s[%d] = %v, want %v as with 1 thread", threads, f.name, i, f.got[i], f.want[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkConv2dForwardBackward(b *testing.B) {
 	for _, bc := range []struct {
 		name            string
@@ -346,6 +422,7 @@ func BenchmarkConv2dForwardBackward(b *testing.B) {
 	}{
 		{"N128_C32_28x28_3x3p1_to32", 128, 32, 28, 32},
 		{"N128_C1_28x28_3x3p1_to32", 128, 1, 28, 32},
+		{"N128_C32_14x14_3x3p1_to64", 128, 32, 14, 64},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := randomConv(bc.inC, bc.out, 3, 3, 1, 1, true, 1)

@@ -7,9 +7,14 @@
 // and gradient buffers between calls and reuse them while the batch shape is
 // unchanged, so a steady-state training step does not allocate.
 //
-// Parameters carry names; containers (Sequential) prefix the names of their
-// children, so every tensor of a model has one dotted name
-// ("fc1.weight", "fc1.bias") used by checkpoints, optimizers and reports.
+// Parameters carry names; containers (Container: Sequential, BasicBlock)
+// prefix the names of their children, recursively, so every tensor of a
+// model has one dotted name ("fc1.weight", "stage1.block1.bn1.running_mean")
+// used by checkpoints, optimizers and reports. Buffers (batch norm's running
+// statistics) are named the same way by CollectBuffers.
+//
+// BasicBlock is ResNet's residual block. Layers that implement FLOPsCounter
+// estimate their forward cost (CountFLOPs) for model summaries.
 //
 // Activations and initializers are found through explicit registries
 // (Activations, Initializers): an unknown name is an error listing the known

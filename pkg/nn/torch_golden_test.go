@@ -136,10 +136,12 @@ func buildGoldenLayer(t *testing.T, c *goldenCase) (nn.Layer, error) {
 		}
 		return &nn.GlobalAvgPool{}, nil
 	case "batchnorm":
-		b := nn.NewBatchNorm(c.int(t, "channels"), c.num(t, "momentum"), c.num(t, "eps"))
-		copy(b.RunningMean.Value.Data, c.array(t, "running_mean").Data)
-		copy(b.RunningVar.Value.Data, c.array(t, "running_var").Data)
-		return b, nil
+		return nn.NewBatchNorm(c.int(t, "channels"), c.num(t, "momentum"), c.num(t, "eps")), nil
+	case "basic_block":
+		act := c.str("activation")
+		return nn.NewBasicBlock(c.int(t, "in"), c.int(t, "out"), c.int(t, "stride"), func() (nn.Layer, error) {
+			return nn.NewActivation(act, nn.ActivationOptions{})
+		})
 	}
 	return nil, fmt.Errorf("unknown golden layer type %q", c.Type)
 }
@@ -236,22 +238,33 @@ func checkGoldenLayer(t *testing.T, c *goldenCase) float64 {
 		copy(p.Value.Data, want.Data)
 		p.Grad.Zero()
 	}
-	// Every PyTorch parameter must be a nettrain parameter too.
+	// Buffers (running statistics), by name, as they were before the step.
+	buffers := nn.CollectBuffers(layer)
+	for _, b := range buffers {
+		want := c.array(t, b.Name)
+		if !b.Value.SameShape(want.Shape) {
+			t.Fatalf("buffer %s has shape %v, PyTorch %v", b.Name, b.Value.Shape, want.Shape)
+		}
+		copy(b.Value.Data, want.Data)
+	}
+	// Every PyTorch parameter and buffer must be a nettrain one too.
 	for name := range c.Arrays {
 		if n, ok := strings.CutSuffix(name, ".grad"); ok {
 			if !slices.ContainsFunc(params, func(p *nn.Param) bool { return p.Name == n }) {
 				t.Fatalf("PyTorch parameter %q has no nettrain counterpart", n)
 			}
 		}
+		if n, ok := strings.CutSuffix(name, ".after"); ok {
+			if !slices.ContainsFunc(buffers, func(b *nn.Buffer) bool { return b.Name == n }) {
+				t.Fatalf("PyTorch buffer %q has no nettrain counterpart", n)
+			}
+		}
 	}
 	ctx := &nn.Context{Train: c.Train}
 	y := layer.Forward(ctx, c.array(t, "x").tensor())
 	worst := goldenCompare(t, "y", y.Data, y.Shape, c.array(t, "y"))
-	if c.Type == "batchnorm" {
-		b := layer.(*nn.BatchNorm)
-		for _, buf := range b.Buffers() {
-			worst = math.Max(worst, goldenCompare(t, buf.Name, buf.Value.Data, buf.Value.Shape, c.array(t, buf.Name+".after")))
-		}
+	for _, b := range buffers {
+		worst = math.Max(worst, goldenCompare(t, b.Name, b.Value.Data, b.Value.Shape, c.array(t, b.Name+".after")))
 	}
 	dx := layer.Backward(ctx, c.array(t, "g").tensor())
 	worst = math.Max(worst, goldenCompare(t, "dx", dx.Data, dx.Shape, c.array(t, "dx")))

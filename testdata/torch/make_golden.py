@@ -9,12 +9,14 @@ It writes testdata/torch/golden.json, read by pkg/nn/torch_golden_test.go.
 Everything is computed in float32 on the CPU, deterministically (fixed seed,
 deterministic algorithms). For each case it stores the input x, the layer's
 parameters, an upstream gradient g, the output y = layer(x), dx = d(sum(y*g))/dx
-and every parameter gradient (named "<param>.grad"); batch-norm cases also
-store the running statistics before and after the step.
+and every parameter gradient (named "<param>.grad"); cases with batch norm
+(batchnorm, basic_block) also store the running statistics before and after
+the step ("<buffer>" and "<buffer>.after").
 """
 
 import json
 import os
+from collections import OrderedDict
 
 import torch
 import torch.nn as nn
@@ -166,6 +168,55 @@ cases.append({
     "correct": int((logits.argmax(1) == labels).sum().item()),
     "arrays": {"x": arr(logits), "dx": arr(logits.grad)},
 })
+
+# ---- residual basic block ----
+class BasicBlock(nn.Module):
+    """ResNet's basic block (He et al. 2016), written out as nettrain's
+    nn.BasicBlock is (torchvision-free): children conv1, bn1, act1, conv2,
+    bn2, shortcut (1x1 conv + batch norm, only when the shape changes) and
+    act2, so parameter and buffer names match nettrain's."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1)
+        self.act1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(cout, cout, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1)
+        self.shortcut = None
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(OrderedDict([
+                ("conv", nn.Conv2d(cin, cout, 1, stride=stride, bias=False)),
+                ("bn", nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1)),
+            ]))
+        self.act2 = nn.ReLU()
+
+    def forward(self, x):
+        h = self.bn2(self.conv2(self.act1(self.bn1(self.conv1(x)))))
+        s = x if self.shortcut is None else self.shortcut(x)
+        return self.act2(h + s)
+
+
+def block_case(name, cin, cout, stride, shape):
+    m = BasicBlock(cin, cout, stride)
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, nn.BatchNorm2d):
+                c = mod.num_features
+                mod.weight.copy_(1 + 0.5 * torch.randn(c))
+                mod.bias.copy_(0.5 * torch.randn(c))
+                mod.running_mean.copy_(0.3 * torch.randn(c))
+                mod.running_var.copy_(0.5 + torch.rand(c))
+    buffers = [(n, b) for n, b in m.named_buffers() if not n.endswith("num_batches_tracked")]
+    before = {n: arr(b) for n, b in buffers}
+    run(name, "basic_block", {"in": cin, "out": cout, "stride": stride, "activation": "relu"},
+        m, randn(*shape), train=True, extra_before=before)
+    for n, b in buffers:
+        cases[-1]["arrays"][n + ".after"] = arr(b)
+
+
+block_case("basic_block_identity", 4, 4, 1, (3, 4, 5, 5))
+block_case("basic_block_projection", 4, 8, 2, (3, 4, 6, 5))
 
 doc = {
     "generated_by": "%s with torch %s" % (SCRIPT, torch.__version__),

@@ -1,0 +1,123 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// threadSetting is the value last given to SetThreads; 0 means the default,
+// runtime.GOMAXPROCS(0) at the time of each call.
+var threadSetting atomic.Int64
+
+// SetThreads sets how many goroutines a layer may use at once to split a
+// batch (today Conv2d). n ≤ 0 restores the default, runtime.GOMAXPROCS(0)
+// read at each call. The setting changes speed only: results are
+// bit-identical for every thread count. It is safe to call at any time;
+// calls already running keep the count they started with.
+func SetThreads(n int) {
+	threadSetting.Store(int64(max(n, 0)))
+}
+
+// Threads returns the number of goroutines a layer may use at once: the
+// value set by SetThreads, or runtime.GOMAXPROCS(0) by default.
+func Threads() int {
+	if n := threadSetting.Load(); n > 0 {
+		return int(n)
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// task is a body for parallelFor. A pointer-shaped implementation (a
+// pointer to a struct the caller keeps) is passed without allocating.
+type task interface {
+	run(worker, i int)
+}
+
+// taskFunc adapts a function to task.
+type taskFunc func(worker, i int)
+
+func (f taskFunc) run(worker, i int) { f(worker, i) }
+
+// parallelJob is one parallelFor call shared with the helpers.
+type parallelJob struct {
+	t    task
+	n    int
+	next atomic.Int64   // next index to hand out
+	wg   sync.WaitGroup // one per helper taking part
+}
+
+// helperMsg hands a job to a helper together with its worker number.
+type helperMsg struct {
+	job    *parallelJob
+	worker int
+}
+
+var (
+	helperMu    sync.Mutex
+	helperCount atomic.Int64 // helper goroutines started (they never exit)
+	helperCh    = make(chan helperMsg)
+	jobPool     = sync.Pool{New: func() any { return new(parallelJob) }}
+)
+
+// ensureHelpers makes sure at least n helper goroutines exist.
+func ensureHelpers(n int) {
+	if helperCount.Load() >= int64(n) {
+		return
+	}
+	helperMu.Lock()
+	defer helperMu.Unlock()
+	for helperCount.Load() < int64(n) {
+		go helperLoop()
+		helperCount.Add(1)
+	}
+}
+
+func helperLoop() {
+	for m := range helperCh {
+		m.job.work(m.worker)
+		m.job.wg.Done()
+	}
+}
+
+// work runs the job's remaining indices one at a time as the given worker.
+func (j *parallelJob) work(worker int) {
+	for {
+		i := int(j.next.Add(1)) - 1
+		if i >= j.n {
+			return
+		}
+		j.t.run(worker, i)
+	}
+}
+
+// parallelFor calls t.run(worker, i) once for every i in [0, n) and returns
+// when all calls are done. At most `workers` calls run at once, on the
+// calling goroutine (worker 0) and on persistent helper goroutines (workers
+// 1 … workers−1); calls made by one worker run one after another, so a
+// worker may use per-worker scratch space. Which worker runs which i, and in
+// what order, is unspecified: the results must not depend on it.
+//
+// t.run must not call parallelFor: the helpers would wait on each other.
+// Steady-state calls allocate nothing when t is pointer-shaped.
+func parallelFor(workers, n int, t task) {
+	workers = min(workers, n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			t.run(0, i)
+		}
+		return
+	}
+	ensureHelpers(workers - 1)
+	j := jobPool.Get().(*parallelJob)
+	j.t, j.n = t, n
+	j.next.Store(0)
+	j.wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		helperCh <- helperMsg{j, w}
+	}
+	j.work(0)
+	j.wg.Wait()
+	j.t = nil
+	jobPool.Put(j)
+}
