@@ -39,35 +39,40 @@ type inputError struct{ err error }
 func (e *inputError) Error() string { return e.err.Error() }
 func (e *inputError) Unwrap() error { return e.err }
 
-// oneLine folds a multi-line message (cobra's "Did you mean this?"
-// suggestions) into one line.
-func oneLine(msg string) string {
+// errorLines turns an error message into the lines to print: cobra's
+// "Did you mean this?" suggestions are folded into their line; several
+// joined errors (a config with more than one problem) give one line each.
+func errorLines(msg string) []string {
 	msg = strings.ReplaceAll(strings.TrimSpace(msg), "\n\nDid you mean this?\n\t", "; did you mean ")
-	return strings.NewReplacer("\n\t", ", ", "\n", " ").Replace(msg)
+	msg = strings.ReplaceAll(msg, "\n\t", ", ")
+	var lines []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
-// report prints err as one line and maps it to an exit status.
+// report prints err, one line per problem, and maps it to an exit status.
 func (a *app) report(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := oneLine(err.Error())
 	var cf *checkFailed
 	var ie *inputError
+	code, hint := exitFailed, ""
 	switch {
 	case errors.As(err, &cf):
-		fmt.Fprintf(a.stderr, "nettrain: %s\n", msg)
-		return exitFailed
 	case !a.started:
-		fmt.Fprintf(a.stderr, "nettrain: %s (see 'nettrain --help')\n", msg)
-		return exitUsage
+		code, hint = exitUsage, " (see 'nettrain --help')"
 	case errors.As(err, &ie), engine.IsInputError(err):
-		fmt.Fprintf(a.stderr, "nettrain: %s\n", msg)
-		return exitUsage
-	default:
-		fmt.Fprintf(a.stderr, "nettrain: %s\n", msg)
-		return exitFailed
+		code = exitUsage
 	}
+	for _, l := range errorLines(err.Error()) {
+		fmt.Fprintf(a.stderr, "nettrain: %s%s\n", l, hint)
+	}
+	return code
 }
 
 // runE wraps a command's run function so errors raised before it (flags,

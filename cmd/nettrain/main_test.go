@@ -187,3 +187,18 @@ func TestValidateAndVersion(t *testing.T) {
 		t.Fatalf("version: exit %d %q", code, out)
 	}
 }
+
+// TestSeveralConfigErrors checks that every problem of a config is reported,
+// one line each, with exit status 2.
+func TestSeveralConfigErrors(t *testing.T) {
+	code, _, errs := nettrain(t, "validate", "-c", quickstart, "--set", "train.epochs=0", "--set", "optimizer.lr=-1")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if code != 2 || len(lines) != 2 || !strings.Contains(errs, "train.epochs") || !strings.Contains(errs, "optimizer.lr") {
+		t.Fatalf("exit %d, stderr %q: want 2 and one line per problem", code, errs)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "nettrain: ") {
+			t.Errorf("line %q lacks the nettrain: prefix", l)
+		}
+	}
+}
