@@ -146,6 +146,9 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !rep.Overfit.Passed && len(rep.Warnings) > 0 {
+		rep.Overfit.Diagnosis += "; the init diagnostics flag problems (see the warnings): fix those first"
+	}
 	rep.Passed = rep.InitialLoss.Passed && rep.Overfit.Passed
 	return rep, nil
 }
