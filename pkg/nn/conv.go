@@ -207,7 +207,7 @@ func (r *convForward) run(worker, i int) {
 		}
 	}
 	// y_n (outC,P) = W (outC,K) · col (K,P) [+ y_n]
-	gemmBlocked(false, false, c.OutC, p, k, c.Weight.Value.Data, k, col, p, beta, yn, p)
+	tensor.Gemm(false, false, c.OutC, p, k, 1, c.Weight.Value.Data, k, col, p, beta, yn, p)
 }
 
 // run computes the input gradient of the examples of chunk ch and their
@@ -245,19 +245,19 @@ func (r *convBackward) run(worker, ch int) {
 		}
 		if r.direct {
 			// dW (outC,K) += dy_n (outC,P) · x_nᵀ (P,K)
-			gemmBlocked(false, true, c.OutC, k, p, dyn, p, xn, p, beta, dw, k)
+			tensor.Gemm(false, true, c.OutC, k, p, 1, dyn, p, xn, p, beta, dw, k)
 			// dx_n (K,P) = Wᵀ (K,outC) · dy_n (outC,P)
-			gemmBlocked(true, false, k, p, c.OutC, wt, k, dyn, p, 0, dxn, p)
+			tensor.Gemm(true, false, k, p, c.OutC, 1, wt, k, dyn, p, 0, dxn, p)
 			beta = 1
 			continue
 		}
 		col := c.cols[worker]
 		c.im2col(xn, r.h, r.w, r.oh, r.ow, col)
 		// dW (outC,K) += dy_n (outC,P) · col_nᵀ (P,K)
-		gemmBlocked(false, true, c.OutC, k, p, dyn, p, col, p, beta, dw, k)
+		tensor.Gemm(false, true, c.OutC, k, p, 1, dyn, p, col, p, beta, dw, k)
 		beta = 1
 		// dcol (K,P) = Wᵀ (K,outC) · dy_n (outC,P), reusing the column buffer
-		gemmBlocked(true, false, k, p, c.OutC, wt, k, dyn, p, 0, col, p)
+		tensor.Gemm(true, false, k, p, c.OutC, 1, wt, k, dyn, p, 0, col, p)
 		clear(dxn)
 		c.col2im(col, r.h, r.w, r.oh, r.ow, dxn)
 	}
@@ -459,35 +459,4 @@ func reuse2(t *tensor.Tensor, a, b int) *tensor.Tensor {
 		return t
 	}
 	return tensor.Ensure(t, a, b)
-}
-
-// gemmBlocked is tensor.Gemm computed as gonum's parallel Sgemm does it
-// (64x64 blocks of C, each summed over 64-wide blocks of k in order), but
-// serially on the calling goroutine.
-func gemmBlocked(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	const bs = 64
-	for i := 0; i < m; i += bs {
-		li := min(bs, m-i)
-		for j := 0; j < n; j += bs {
-			lj := min(bs, n-j)
-			cs := c[i*ldc+j:]
-			bt := beta
-			for l := 0; l < k; l += bs {
-				ll := min(bs, k-l)
-				var as, bsub []float32
-				if transA {
-					as = a[l*lda+i:]
-				} else {
-					as = a[i*lda+l:]
-				}
-				if transB {
-					bsub = b[j*ldb+l:]
-				} else {
-					bsub = b[l*ldb+j:]
-				}
-				tensor.Gemm(transA, transB, li, lj, ll, 1, as, lda, bsub, ldb, bt, cs, ldc)
-				bt = 1
-			}
-		}
-	}
 }
