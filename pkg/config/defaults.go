@@ -34,6 +34,8 @@ func Default() *Config {
 			Activation:      "relu",
 			Init:            "kaiming_normal",
 			InitStd:         0.01,
+			InitMode:        "fan_in",
+			InitBound:       0.05,
 			HeadInitScale:   1,
 			ActivationSlope: 0.01,
 			ActivationAlpha: 1,

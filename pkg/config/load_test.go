@@ -65,7 +65,7 @@ func TestLoadValidFixtures(t *testing.T) {
 				Seed:           42,
 				Data:           Data{Dir: dataDir, Format: "idx", ValSplit: 200, TrainLimit: 1800},
 				Preprocess:     Preprocess{Normalize: "none"},
-				Model:          Model{Arch: "mlp", Hidden: []int{512, 128}, Activation: "tanh", Init: "normal", InitStd: 0.05, HeadInitScale: 0.5, ActivationSlope: 0.01, ActivationAlpha: 1, GELUApproximate: "none"},
+				Model:          Model{Arch: "mlp", Hidden: []int{512, 128}, Activation: "tanh", Init: "normal", InitStd: 0.05, HeadInitScale: 0.5, ActivationSlope: 0.01, ActivationAlpha: 1, GELUApproximate: "none", InitMode: "fan_in", InitBound: 0.05},
 				Optimizer:      Optimizer{Type: "sgd", LR: 0.1, Momentum: 0.9, Nesterov: true},
 				Regularization: Regularization{L2: 0.0005},
 				Schedule:       Schedule{Type: "cosine", StepSize: 5, Gamma: 0.5, MinLR: 0.001, WarmupEpochs: 0.5},

@@ -146,6 +146,16 @@ type Model struct {
 	// InitStd is the standard deviation used by init "normal" (key
 	// "model.init_std"). Must be > 0 and finite. Default 0.01.
 	InitStd float64 `yaml:"init_std"`
+	// InitMode is the fan the Kaiming inits use (key "model.init_mode"):
+	// "fan_in" (default: preserves the forward variance) or "fan_out"
+	// (the backward one), as PyTorch's mode argument.
+	InitMode string `yaml:"init_mode"`
+	// InitBound is the half-width a of init "uniform", U(−a, a) (key
+	// "model.init_bound"), > 0. Default 0.05.
+	InitBound float64 `yaml:"init_bound"`
+	// InitValue is the fill value of init "constant" (key
+	// "model.init_value"). Default 0.
+	InitValue float64 `yaml:"init_value"`
 	// HeadInitScale multiplies the initial weights of the last linear layer
 	// (the classifier) (key "model.head_init_scale"), as timm's
 	// head_init_scale. Values below 1 start the logits near zero, so the

@@ -150,6 +150,11 @@ func (m *Model) validate(ck *checker) {
 	if ck.finite("model.init_std", m.InitStd) && m.InitStd <= 0 {
 		ck.add("model.init_std", "must be > 0, got %s", fmtFloat(m.InitStd))
 	}
+	ck.oneOf("model.init_mode", m.InitMode, "fan_in", "fan_out")
+	if ck.finite("model.init_bound", m.InitBound) && m.InitBound <= 0 {
+		ck.add("model.init_bound", "must be > 0, got %s", fmtFloat(m.InitBound))
+	}
+	ck.finite("model.init_value", m.InitValue)
 	if ck.finite("model.head_init_scale", m.HeadInitScale) && m.HeadInitScale < 0 {
 		ck.add("model.head_init_scale", "must be >= 0, got %s", fmtFloat(m.HeadInitScale))
 	}

@@ -27,6 +27,9 @@ const (
 	FlagExploding = "exploding"
 	FlagSaturated = "saturated"
 	FlagDead      = "dead"
+	// FlagSymmetric marks a layer whose units all compute the same value on
+	// every example: a zero or constant init never breaks that symmetry.
+	FlagSymmetric = "symmetric"
 )
 
 // Thresholds of the flags. Only activation layers and the logits (the last
@@ -99,7 +102,11 @@ type LayerStats struct {
 	// SaturatedFrac (tanh and sigmoid only) is the fraction of outputs on
 	// the flat tails (see TanhSaturation and SigmoidSaturation).
 	SaturatedFrac float64 `json:"saturated_frac"`
-	// Flag is "", "collapsed", "exploding", "saturated" or "dead".
+	// IdenticalUnits is true when the layer has more than one unit and, on
+	// every example, all units output the same value.
+	IdenticalUnits bool `json:"identical_units"`
+	// Flag is "", "symmetric", "collapsed", "exploding", "saturated" or
+	// "dead".
 	Flag string `json:"flag"`
 
 	nonFinite int  // outputs that are NaN or ±Inf
@@ -192,6 +199,18 @@ func (s *LayerStats) measure(y *tensor.Tensor) {
 	}
 	s.Std = math.Sqrt(sumSq / float64(count))
 	s.SaturatedFrac = float64(saturated) / float64(len(y.Data))
+	if units := len(y.Data) / n; units > 1 {
+		s.IdenticalUnits = true
+		for e := 0; e < n && s.IdenticalUnits; e++ {
+			row := y.Data[e*units : (e+1)*units]
+			for _, v := range row {
+				if v != row[0] {
+					s.IdenticalUnits = false
+					break
+				}
+			}
+		}
+	}
 	if s.Kind == "relu" {
 		units := len(y.Data) / n
 		dead := 0
@@ -223,6 +242,8 @@ func flagStats(stats []LayerStats) {
 			collapse = LogitsCollapseFraction
 		}
 		switch {
+		case s.IdenticalUnits && s.act:
+			s.Flag = FlagSymmetric
 		case s.DeadFrac > DeadLimit:
 			s.Flag = FlagDead
 		case s.SaturatedFrac > SaturatedLimit:
@@ -238,11 +259,12 @@ func flagStats(stats []LayerStats) {
 }
 
 // DiagnosticWarnings turns the flags into one line of advice per flag, in
-// practitioner terms, in the order dead, saturated, exploding, collapsed.
+// practitioner terms, in the order symmetric, dead, saturated, exploding,
+// collapsed.
 func DiagnosticWarnings(stats []LayerStats) []string {
 	ref, refName := diagReference(stats)
 	warnings := []string{}
-	for _, flag := range []string{FlagDead, FlagSaturated, FlagExploding, FlagCollapsed} {
+	for _, flag := range []string{FlagSymmetric, FlagDead, FlagSaturated, FlagExploding, FlagCollapsed} {
 		var group []LayerStats
 		for _, s := range stats {
 			if s.Flag == flag {
@@ -336,6 +358,8 @@ func flagWarning(flag string, group []LayerStats, names string, ref float64, ref
 	case FlagSaturated:
 		return fmt.Sprintf("%s %s (up to %.0f%% of the outputs on the flat tails, where the gradient vanishes): the pre-activations are too large; use xavier_normal, or a smaller model.init_std",
 			what, verb("saturates", "saturate"), 100*maxOf(group, func(s LayerStats) float64 { return s.SaturatedFrac }))
+	case FlagSymmetric:
+		return fmt.Sprintf("in %s every unit computes the same value: a zero or constant init never breaks the symmetry (the units get identical gradients and stay identical); use a random init such as kaiming_normal or xavier_normal", what)
 	case FlagDead:
 		return fmt.Sprintf("%s %s dead units (up to %.0f%% are ≤ 0 on every example, so they get no gradient): a zero init, negative biases or unnormalized inputs; use kaiming_normal on standardized inputs (preprocess.normalize: global), or leaky_relu",
 			what, verb("has", "have"), 100*maxOf(group, func(s LayerStats) float64 { return s.DeadFrac }))

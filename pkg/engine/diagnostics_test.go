@@ -407,3 +407,40 @@ func TestLayerStatsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroInitStaysSymmetric reproduces the zero-init lesson: every hidden
+// unit computes the same value at init, and still does after training, and
+// sanity says so; the L2 check does not blame the penalty for all-zero
+// weights.
+func TestZeroInitStaysSymmetric(t *testing.T) {
+	for _, act := range []string{"relu", "tanh"} {
+		t.Run(act, func(t *testing.T) {
+			cfg := testConfig(t, "model.init=zeros", "model.hidden=[16,16]", "model.activation="+act, "regularization.l2=0.001")
+			r, err := Sanity(cfg, SanityOptions{MaxSteps: 60, OverfitBatches: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.InitialLoss.Passed {
+				t.Errorf("initial-loss check failed for all-zero weights: %s", r.InitialLoss.Diagnosis)
+			}
+			for _, name := range []string{act + "1", act + "2"} {
+				if s := stat(t, r, name); s.Flag != FlagSymmetric || !s.IdenticalUnits {
+					t.Errorf("%s: flag %q identical %v, want symmetric", name, s.Flag, s.IdenticalUnits)
+				}
+			}
+			if r.Overfit.Passed || len(r.Overfit.StillSymmetric) != 2 || !strings.Contains(r.Overfit.Diagnosis, "still all identical") {
+				t.Errorf("overfit: passed %v, still symmetric %v, diagnosis %q", r.Overfit.Passed, r.Overfit.StillSymmetric, r.Overfit.Diagnosis)
+			}
+		})
+	}
+	// A random init is not flagged.
+	r, err := Sanity(testConfig(t), SanityOptions{MaxSteps: 5, OverfitBatches: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Activations {
+		if s.Flag == FlagSymmetric {
+			t.Errorf("%s flagged symmetric with kaiming_normal", s.Name)
+		}
+	}
+}

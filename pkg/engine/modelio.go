@@ -25,7 +25,8 @@ func modelSpec(m config.Model) model.Spec {
 		Pool: m.Pool, Depth: m.Depth, Width: m.Width, ZeroInitResidual: m.ZeroInitResidual, Dropout: m.Dropout,
 		Activation: m.Activation, ActivationSlope: m.ActivationSlope, ActivationAlpha: m.ActivationAlpha,
 		GELUApproximate: m.GELUApproximate, PReLUPerChannel: m.PReLUPerChannel,
-		Init: m.Init, InitStd: m.InitStd, HeadInitScale: m.HeadInitScale,
+		Init: m.Init, InitStd: m.InitStd, InitMode: m.InitMode, InitBound: m.InitBound, InitValue: m.InitValue,
+		HeadInitScale: m.HeadInitScale,
 	}
 	for _, l := range m.Layers {
 		s.Layers = append(s.Layers, model.LayerSpec{

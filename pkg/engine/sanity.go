@@ -3,9 +3,11 @@ package engine
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/optim"
 	"github.com/nettrain/nettrain/pkg/rng"
 	"github.com/nettrain/nettrain/pkg/tensor"
@@ -69,8 +71,11 @@ type OverfitCheck struct {
 	FinalLoss   float64 `json:"final_loss"`
 	MaxLoss     float64 `json:"max_loss"`
 	TrainAcc    float64 `json:"train_acc"`
-	Passed      bool    `json:"passed"`
-	Diagnosis   string  `json:"diagnosis,omitempty"`
+	// StillSymmetric lists the layers whose units were all identical at
+	// init and still are after training (zero or constant init).
+	StillSymmetric []string `json:"still_symmetric,omitempty"`
+	Passed         bool     `json:"passed"`
+	Diagnosis      string   `json:"diagnosis,omitempty"`
 }
 
 // SanityReport is the outcome of every sanity check.
@@ -127,7 +132,7 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	case !ic.Passed:
 		ic.Diagnosis = fmt.Sprintf("the initial loss is %.3f, below ln(%d) = %.3f: a fresh model should not beat chance; check for label leakage or a wrong class count", ic.Loss, classes, ic.Expected)
 	}
-	if ic.L2 > 0 && !(ic.LossWithReg > ic.Loss) {
+	if ic.L2 > 0 && optim.L2(m.Params(), 1) > 0 && !(ic.LossWithReg > ic.Loss) {
 		ic.Passed = false
 		ic.Diagnosis = "the loss with regularization on is not higher than without: the penalty is not applied"
 	}
@@ -142,7 +147,7 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	// (b) Overfit a small sample with a fresh model.
 	n := min(o.OverfitBatches*cfg.Train.BatchSize, tr.N)
 	sample := tr.Subset(perm[:n])
-	rep.Overfit, err = overfit(cfg, o, sample, in, classes)
+	rep.Overfit, err = overfit(cfg, o, sample, in, classes, rep.Activations, initSet)
 	if err != nil {
 		return nil, err
 	}
@@ -153,10 +158,32 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	return rep, nil
 }
 
+// stillSymmetric returns the layers flagged symmetric at init whose units
+// are still identical in the trained model m, measured on the diagnostic
+// examples of diag.
+func stillSymmetric(m *model.Model, atInit []LayerStats, diag *data.Dataset) []string {
+	nd := min(DiagnosticExamples, diag.N)
+	if nd == 0 {
+		return nil
+	}
+	was := map[string]bool{}
+	for _, s := range atInit {
+		was[s.Name] = s.Flag == FlagSymmetric
+	}
+	x := tensor.FromData(diag.X[:nd*diag.FeatureLen()], nd, diag.C, diag.H, diag.W)
+	var names []string
+	for _, s := range LayerDiagnostics(m, x) {
+		if was[s.Name] && s.IdenticalUnits {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
 // overfit trains a fresh model on sample with the configured optimizer at
 // a constant learning rate, regularization off, until every example is
 // classified correctly or the step budget runs out.
-func overfit(cfg *config.Config, o SanityOptions, sample *data.Dataset, in []int, classes int) (OverfitCheck, error) {
+func overfit(cfg *config.Config, o SanityOptions, sample *data.Dataset, in []int, classes int, atInit []LayerStats, diag *data.Dataset) (OverfitCheck, error) {
 	oc := OverfitCheck{Examples: sample.N, MaxSteps: o.MaxSteps, LR: cfg.Optimizer.LR}
 	m, err := BuildModel(cfg, o.ConfigPath, in, classes)
 	if err != nil {
@@ -193,7 +220,10 @@ func overfit(cfg *config.Config, o SanityOptions, sample *data.Dataset, in []int
 			return oc, nil
 		}
 	}
+	oc.StillSymmetric = stillSymmetric(m, atInit, diag)
 	switch {
+	case len(oc.StillSymmetric) > 0:
+		oc.Diagnosis = fmt.Sprintf("after %d steps the units of %s are still all identical (loss %.4f → %.4f): a zero or constant init never breaks the symmetry; use a random init", oc.Steps, strings.Join(oc.StillSymmetric, ", "), oc.InitialLoss, oc.FinalLoss)
 	case diverged || math.IsNaN(oc.FinalLoss) || oc.FinalLoss > oc.InitialLoss:
 		oc.Diagnosis = fmt.Sprintf("the loss exploded (reached %.4g from %.4g) after %d steps: the learning rate %g is too high; try 3-10x lower", oc.MaxLoss, oc.InitialLoss, oc.Steps, oc.LR)
 	case oc.FinalLoss > 0.9*oc.InitialLoss:

@@ -34,8 +34,11 @@ type Spec struct {
 	GELUApproximate string  // gelu form: "none" or "tanh"
 	PReLUPerChannel bool    // prelu: one slope per channel
 
-	Init    string  // weight initializer for every layer without its own
-	InitStd float64 // standard deviation of the "normal" initializer
+	Init      string  // weight initializer for every layer without its own
+	InitStd   float64 // standard deviation of the "normal" initializer
+	InitMode  string  // Kaiming fan: "fan_in" or "fan_out"
+	InitBound float64 // half-width of the "uniform" initializer
+	InitValue float64 // fill value of the "constant" initializer
 	// HeadInitScale multiplies the initial weights of the last linear layer;
 	// 1 keeps them as drawn.
 	HeadInitScale float64
@@ -208,7 +211,7 @@ func initWeights(c nn.Container, s Spec, inits map[nn.Layer]string, r *rand.Rand
 		if own := inits[k.Layer]; own != "" {
 			name = own
 		}
-		opts := nn.InitOptions{FanIn: fanIn, FanOut: fanOut, Gain: gainAfter(kids[i+1:]), Std: s.InitStd}
+		opts := nn.InitOptions{FanIn: fanIn, FanOut: fanOut, Gain: gainAfter(kids[i+1:]), Std: s.InitStd, Mode: s.InitMode, A: s.InitBound, Value: s.InitValue}
 		if err := nn.Init(name, w.Data, opts, r); err != nil {
 			return fmt.Errorf("model: %s: %w", k.Name, err)
 		}
