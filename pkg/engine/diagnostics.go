@@ -242,7 +242,9 @@ func flagStats(stats []LayerStats) {
 			collapse = LogitsCollapseFraction
 		}
 		switch {
-		case s.IdenticalUnits && s.act:
+		case s.act && s.IdenticalUnits && i > 0 && stats[i-1].IdenticalUnits:
+			// Identical inputs too: the weights, not a clamping
+			// nonlinearity (all-dead relu), made the units equal.
 			s.Flag = FlagSymmetric
 		case s.DeadFrac > DeadLimit:
 			s.Flag = FlagDead

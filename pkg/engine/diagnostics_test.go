@@ -401,7 +401,7 @@ func TestLayerStatsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"activations":[{"name":"relu1","kind":"relu","shape":[256],"mean":0,"std":0,"dead_frac":0,"saturated_frac":0,"flag":""}]`, `"warnings":[]`} {
+	for _, key := range []string{`"activations":[{"name":"relu1","kind":"relu","shape":[256],"mean":0,"std":0,"dead_frac":0,"saturated_frac":0,"identical_units":false,"flag":""}]`, `"warnings":[]`} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("JSON %s lacks %s", b, key)
 		}
