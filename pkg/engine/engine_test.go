@@ -618,10 +618,13 @@ func TestSanity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr.loader.Epoch(0)
-			for b := 0; b < 10; b++ {
-				x, y := tr.batch(b)
-				tr.TrainStep(x, y, cfg.Optimizer.LR)
+			if err := tr.batches.epoch(0, func(b int, x *tensor.Tensor, y []int32) error {
+				if b < 10 {
+					tr.TrainStep(x, y, cfg.Optimizer.LR)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
 			}
 			moved := 0
 			for _, p := range m.Params() {

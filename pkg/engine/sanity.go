@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -158,6 +159,9 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	return rep, nil
 }
 
+// errStopEpoch ends an epoch of the overfit loop early.
+var errStopEpoch = errors.New("stop")
+
 // stillSymmetric returns the layers flagged symmetric at init whose units
 // are still identical in the trained model m, measured on the diagnostic
 // examples of diag.
@@ -199,17 +203,18 @@ func overfit(cfg *config.Config, o SanityOptions, sample *data.Dataset, in []int
 	eb := cfg.Train.EvalBatchSize
 	diverged := false
 	for epoch := 0; oc.Steps < o.MaxSteps && !diverged; epoch++ {
-		t.loader.Epoch(epoch)
-		for b := 0; b < t.loader.NumBatches() && oc.Steps < o.MaxSteps; b++ {
-			x, y := t.batch(b)
+		_ = t.batches.epoch(epoch, func(_ int, x *tensor.Tensor, y []int32) error {
+			if oc.Steps >= o.MaxSteps || diverged {
+				return errStopEpoch
+			}
 			loss, _ := t.TrainStep(x, y, oc.LR)
 			oc.Steps++
 			oc.MaxLoss = math.Max(oc.MaxLoss, loss)
 			if math.IsNaN(loss) || math.IsInf(loss, 0) || loss > 10*oc.InitialLoss {
 				oc.MaxLoss, oc.FinalLoss, diverged = loss, loss, true
-				break
 			}
-		}
+			return nil
+		})
 		if diverged {
 			break
 		}

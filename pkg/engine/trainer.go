@@ -73,11 +73,11 @@ type Trainer struct {
 	Step  int64 // optimizer steps completed
 	Epoch int   // epochs completed
 
-	loader *data.Loader
-	ce     nn.SoftmaxCrossEntropy
-	xbuf   []float32
-	ybuf   []int32
-	hooks  []Hook
+	loader  *data.Loader
+	batches *batchPipeline
+	ce      nn.SoftmaxCrossEntropy
+	ctx     nn.Context // reused by every step
+	hooks   []Hook
 }
 
 // NewTrainer sets up training of m on the prepared splits with cfg's
@@ -101,9 +101,8 @@ func NewTrainer(cfg *config.Config, m *model.Model, s *Splits) (*Trainer, error)
 	}
 	return &Trainer{
 		Cfg: cfg, Model: m, Train: s.Train, Val: s.Val, Prep: s.Prep, Opt: opt, LR: lr, L2: cfg.Regularization.L2,
-		loader: loader,
-		xbuf:   make([]float32, bs*s.Train.FeatureLen()),
-		ybuf:   make([]int32, bs),
+		loader:  loader,
+		batches: newBatchPipeline(loader, s.Train, bs),
 	}, nil
 }
 
@@ -115,7 +114,8 @@ func (t *Trainer) AddHook(h Hook) { t.hooks = append(t.hooks, h) }
 // returns the loss (data loss plus penalty) and the number of correct
 // predictions.
 func (t *Trainer) TrainStep(x *tensor.Tensor, y []int32, lr float64) (loss float64, correct int) {
-	ctx := &nn.Context{Train: true, Seed: t.Cfg.Seed, Step: t.Step}
+	t.ctx = nn.Context{Train: true, Seed: t.Cfg.Seed, Step: t.Step}
+	ctx := &t.ctx
 	params := t.Model.Params()
 	logits := t.Model.Net.Forward(ctx, x)
 	loss, correct = t.ce.Forward(logits, y)
@@ -135,13 +135,11 @@ func (t *Trainer) Run() error {
 		for _, h := range t.hooks {
 			h.EpochStart(t, epoch)
 		}
-		t.loader.Epoch(epoch)
 		nb := t.loader.NumBatches()
 		var lossSum float64
 		var correct, seen int
 		var lr float64
-		for b := 0; b < nb; b++ {
-			x, y := t.batch(b)
+		err := t.batches.epoch(epoch, func(b int, x *tensor.Tensor, y []int32) error {
 			n := len(y)
 			lr = t.LR(int(t.Step))
 			loss, c := t.TrainStep(x, y, lr)
@@ -154,6 +152,10 @@ func (t *Trainer) Run() error {
 			for _, h := range t.hooks {
 				h.StepEnd(t, StepStats{Epoch: epoch, Batch: b, Batches: nb, N: n, Loss: loss, Correct: c, LR: lr})
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if name := firstNonFinite(t.Model.Params()); name != "" {
 			return fmt.Errorf("epoch %d, step %d: parameter %s holds NaN or Inf: training diverged; the learning rate (%g) is probably too high, or the inputs are not normalized", epoch+1, t.Step, name, lr)
@@ -186,13 +188,6 @@ func firstNonFinite(params []*nn.Param) string {
 		}
 	}
 	return ""
-}
-
-// batch loads batch b of the current epoch: x (n,C,H,W) and labels y (n,).
-func (t *Trainer) batch(b int) (*tensor.Tensor, []int32) {
-	d := t.Train
-	n := t.loader.Batch(b, t.xbuf, t.ybuf)
-	return tensor.FromData(t.xbuf[:n*d.FeatureLen()], n, d.C, d.H, d.W), t.ybuf[:n]
 }
 
 // state captures what a checkpoint records now.

@@ -1,0 +1,49 @@
+package engine
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// TestBatchPipelineMatchesLoader checks that prefetching changes nothing:
+// every batch equals what the loader yields directly, in order, including
+// the short last batch, and an error stops the epoch.
+func TestBatchPipelineMatchesLoader(t *testing.T) {
+	d := firstN(t, 103)
+	const bs = 10
+	direct := data.NewLoader(d, bs, true, false, 7)
+	p := newBatchPipeline(data.NewLoader(d, bs, true, false, 7), d, bs)
+	feat := d.FeatureLen()
+	for _, epoch := range []int{0, 1, 5} {
+		direct.Epoch(epoch)
+		seen := 0
+		err := p.epoch(epoch, func(b int, x *tensor.Tensor, y []int32) error {
+			wx, wy := make([]float32, bs*feat), make([]int32, bs)
+			n := direct.Batch(b, wx, wy)
+			if x.Shape[0] != n || len(y) != n || !slices.Equal(x.Data, wx[:n*feat]) || !slices.Equal(y, wy[:n]) {
+				t.Fatalf("epoch %d batch %d differs from the loader's", epoch, b)
+			}
+			seen += n
+			return nil
+		})
+		if err != nil || seen != d.N {
+			t.Fatalf("epoch %d: %v, %d examples, want %d", epoch, err, seen, d.N)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err := p.epoch(2, func(b int, _ *tensor.Tensor, _ []int32) error {
+		calls++
+		if b == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || calls != 4 {
+		t.Fatalf("early stop: %v after %d calls", err, calls)
+	}
+}
