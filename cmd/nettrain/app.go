@@ -25,6 +25,7 @@ type app struct {
 	stdout, stderr io.Writer
 	terminal       bool
 	started        bool
+	threads        int
 }
 
 // checkFailed reports a check that ran and did not pass; its report is
@@ -80,6 +81,9 @@ func (a *app) report(err error) int {
 func (a *app) runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		a.started = true
+		if err := engine.SetThreads(a.threads); err != nil {
+			return err
+		}
 		return f(cmd, args)
 	}
 }
@@ -94,6 +98,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.PersistentFlags().IntVar(&a.threads, "threads", 0, "compute threads (0 = all cores); results do not depend on it")
 	root.AddCommand(a.trainCommand(), a.evalCommand(), a.sanityCommand(), a.validateCommand(), a.versionCommand())
 	return root
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 const quickstart = "../../configs/quickstart.yaml"
@@ -200,5 +202,34 @@ func TestSeveralConfigErrors(t *testing.T) {
 		if !strings.HasPrefix(l, "nettrain: ") {
 			t.Errorf("line %q lacks the nettrain: prefix", l)
 		}
+	}
+}
+
+// TestThreadsDoNotChangeResults trains the same config on 1 and 2 threads
+// and compares every metric except the timings.
+func TestThreadsDoNotChangeResults(t *testing.T) {
+	metrics := func(threads string) []string {
+		dir := t.TempDir()
+		if code, _, errs := nettrain(t, "train", "-c", quickstart, "--out", dir, "--threads", threads, "--set", "train.epochs=2"); code != 0 {
+			t.Fatalf("--threads %s: %s", threads, errs)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			f := strings.Split(line, ",")
+			rows = append(rows, strings.Join(f[:7], ","))
+		}
+		return rows
+	}
+	defer engine.SetThreads(0)
+	one, two := metrics("1"), metrics("2")
+	if strings.Join(one, "\n") != strings.Join(two, "\n") {
+		t.Fatalf("metrics differ between 1 and 2 threads:\n%s\nvs\n%s", strings.Join(one, "\n"), strings.Join(two, "\n"))
+	}
+	if code, _, errs := nettrain(t, "validate", "-c", quickstart, "--threads", "-1"); code != 2 || !strings.Contains(errs, "--threads") {
+		t.Fatalf("--threads -1: exit %d, %q", code, errs)
 	}
 }
