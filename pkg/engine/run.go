@@ -51,6 +51,8 @@ type Result struct {
 	TrainSeconds float64        `json:"train_seconds"`
 	TotalSeconds float64        `json:"total_seconds"`
 	Parameters   int            `json:"parameters"`
+	// PeakMemoryBytes is the peak resident memory of the process.
+	PeakMemoryBytes int64 `json:"peak_memory_bytes"`
 }
 
 // Run-directory layout.
@@ -138,6 +140,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	}
 	res.Test = Evaluate(loaded.Model, test, cfg.Train.EvalBatchSize)
 	res.TotalSeconds = time.Since(begin).Seconds()
+	res.PeakMemoryBytes = peakMemory()
 	summary, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return nil, err
@@ -146,7 +149,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 		return nil, err
 	}
 	fmt.Fprintf(out, "best epoch %d (%s %.4f) → %s\n", res.Best.Epoch, res.BestMetric, bestValue(res.Best), bestPath)
-	fmt.Fprintf(out, "test accuracy %.4f  loss %.4f  (n=%d)  trained in %.1fs\n", res.Test.Accuracy, res.Test.Loss, res.Test.N, res.TrainSeconds)
+	fmt.Fprintf(out, "test accuracy %.4f  loss %.4f  (n=%d)  trained in %.1fs, peak memory %.0f MiB\n", res.Test.Accuracy, res.Test.Loss, res.Test.N, res.TrainSeconds, float64(res.PeakMemoryBytes)/(1<<20))
 	return res, nil
 }
 
