@@ -3,71 +3,467 @@ package lrsched
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Schedule maps a global step (0-based count of optimizer steps taken) to
 // the learning rate used by that step.
 type Schedule func(step int) float64
 
-// Config describes a schedule in steps. Epoch-based settings are converted
-// by the caller with the number of steps per epoch.
+// Config describes a schedule. Lengths are in steps unless a field says
+// epochs; an epoch is StepsPerEpoch steps. Fields that do not apply to Type
+// are ignored, so a caller may fill every field from its configuration. A
+// zero value documented as "0 means X" selects the default X.
 type Config struct {
-	Type          string  // "constant", "step" or "cosine"
+	Type          string  // one of Names; "" means "constant"
 	BaseLR        float64 // the optimizer's learning rate, > 0
 	StepsPerEpoch int     // optimizer steps per epoch, >= 1
 	TotalSteps    int     // steps in the whole run, >= 1
-	StepSize      int     // step: decay every StepSize epochs
-	Gamma         float64 // step: decay factor
-	MinLR         float64 // cosine: final learning rate
+	StepSize      int     // step: decay every StepSize epochs, >= 1
+	Gamma         float64 // step, multistep, exponential: decay factor per decay (per epoch for exponential), > 0
+	MinLR         float64 // cosine, cosine_restarts, poly: final (floor) learning rate, 0 <= MinLR <= BaseLR
 	WarmupSteps   int     // linear warmup length in steps (0: none)
+
+	// WarmupEpochs is the warmup length in epochs, an alternative to
+	// WarmupSteps (set at most one): WarmupSteps = round(WarmupEpochs ·
+	// StepsPerEpoch).
+	WarmupEpochs float64
+	// WarmupStartFactor is the warmup's starting factor a in [0, 1): the
+	// warmup multiplies step s < W by a + (1−a)·(s+1)/W. Default 0.
+	WarmupStartFactor float64
+	// Interval is how often the rate changes: "step" (every optimizer
+	// step, torch's scheduler.step() after every batch) or "epoch" (at
+	// epoch boundaries, scheduler.step() after every epoch). "" selects the
+	// type's default: "epoch" for step, multistep and exponential, "step"
+	// for the others. step and multistep only accept "epoch"; onecycle and
+	// invsqrt only "step"; constant ignores it.
+	Interval string
+	// Milestones are the epochs (strictly increasing, >= 1) at whose start
+	// multistep multiplies the rate by Gamma.
+	Milestones []int
+	// T0 is cosine_restarts' first period in epochs, >= 1.
+	T0 int
+	// TMult is cosine_restarts' period growth factor, >= 1; 0 means 1.
+	TMult int
+	// StartFactor and EndFactor are linear's factors of BaseLR at the start
+	// and at the end of the decay, in [0, 1]; StartFactor 0 means 1 (torch
+	// cannot start at 0 either), EndFactor 0 decays to 0.
+	StartFactor, EndFactor float64
+	// TotalIters is the length of the linear or poly decay in Interval
+	// units (steps, or epochs with Interval "epoch"), after which the rate
+	// stays at its final value; 0 means the whole run after the warmup.
+	TotalIters int
+	// Power is poly's exponent, > 0; 0 means 1.
+	Power float64
+	// InvSqrtSteps is invsqrt's w: the rate is BaseLR up to step w and
+	// decays as sqrt(w/step) after; 0 means WarmupSteps (one of the two
+	// must be >= 1).
+	InvSqrtSteps int
+	// MaxLR is onecycle's peak rate; 0 means BaseLR.
+	MaxLR float64
+	// PctStart is the fraction of onecycle's steps spent rising, in (0, 1)
+	// (below 0.5 with ThreePhase); 0 means 0.3.
+	PctStart float64
+	// DivFactor gives onecycle's initial rate MaxLR/DivFactor, >= 1; 0
+	// means 25.
+	DivFactor float64
+	// FinalDivFactor gives onecycle's final rate
+	// MaxLR/(DivFactor·FinalDivFactor), >= 1; 0 means 1e4.
+	FinalDivFactor float64
+	// AnnealStrategy is onecycle's interpolation: "cos" (default, also "")
+	// or "linear".
+	AnnealStrategy string
+	// ThreePhase selects onecycle's three-phase variant (fastai's
+	// original: up, back down to the initial rate symmetrically, then
+	// annihilation to the final rate).
+	ThreePhase bool
 }
 
 // Names lists the schedule types New accepts.
-var Names = []string{"constant", "step", "cosine"}
+var Names = []string{"constant", "step", "multistep", "exponential", "cosine", "cosine_restarts", "linear", "poly", "invsqrt", "onecycle"}
 
-// New returns the schedule described by c.
-//
-//	constant: lr(s) = base
-//	step:     lr(s) = base · γ^⌊epoch(s)/step_size⌋, epoch(s) = ⌊s/steps_per_epoch⌋ (torch StepLR stepped per epoch)
-//	cosine:   lr(s) = min + (base−min)·(1+cos(π·t/T))/2 with t = s−warmup, T = total−warmup, per step
-//
-// A warmup of W steps multiplies the first W rates by (s+1)/W.
+// Intervals lists the values of Config.Interval ("" selects the type's
+// default).
+var Intervals = []string{"step", "epoch"}
+
+// New returns the schedule described by c, or an error naming the first
+// invalid field (as a snake_case key, e.g. "step_size"). The formulas, the
+// PyTorch equivalents and the warmup are documented in the package comment.
 func New(c Config) (Schedule, error) {
-	if c.BaseLR <= 0 || c.StepsPerEpoch < 1 || c.TotalSteps < 1 || c.WarmupSteps < 0 {
-		return nil, fmt.Errorf("lrsched: invalid config %+v", c)
+	b, err := newBuilder(c)
+	if err != nil {
+		return nil, err
 	}
-	var s Schedule
-	switch c.Type {
-	case "constant", "":
-		s = func(int) float64 { return c.BaseLR }
-	case "step":
-		if c.StepSize < 1 || c.Gamma <= 0 {
-			return nil, fmt.Errorf("lrsched: step needs step_size >= 1 and gamma > 0")
+	inner, err := b.build()
+	if err != nil {
+		return nil, err
+	}
+	return withWarmup(inner, b.warmup, c.WarmupStartFactor), nil
+}
+
+// builder holds a validated Config and the derived quantities.
+type builder struct {
+	c       Config
+	warmup  int    // W in steps
+	epochly bool   // Interval resolved to "epoch"
+	typ     string // Type with "" resolved
+}
+
+func errorf(field, format string, args ...any) error {
+	return fmt.Errorf("lrsched: %s: %s", field, fmt.Sprintf(format, args...))
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+func newBuilder(c Config) (*builder, error) {
+	b := &builder{c: c, typ: c.Type}
+	if b.typ == "" {
+		b.typ = "constant"
+	}
+	known := false
+	for _, n := range Names {
+		known = known || n == b.typ
+	}
+	if !known {
+		return nil, errorf("type", "unknown schedule %q; known: %s", c.Type, strings.Join(Names, ", "))
+	}
+	switch {
+	case !finite(c.BaseLR) || c.BaseLR <= 0:
+		return nil, errorf("base_lr", "must be > 0 and finite, got %g", c.BaseLR)
+	case c.StepsPerEpoch < 1:
+		return nil, errorf("steps_per_epoch", "must be >= 1, got %d", c.StepsPerEpoch)
+	case c.TotalSteps < 1:
+		return nil, errorf("total_steps", "must be >= 1, got %d", c.TotalSteps)
+	case c.WarmupSteps < 0:
+		return nil, errorf("warmup_steps", "must be >= 0, got %d", c.WarmupSteps)
+	case !finite(c.WarmupEpochs) || c.WarmupEpochs < 0:
+		return nil, errorf("warmup_epochs", "must be >= 0 and finite, got %g", c.WarmupEpochs)
+	case c.WarmupEpochs > 0 && c.WarmupSteps > 0:
+		return nil, errorf("warmup_epochs", "set warmup_steps (%d) or warmup_epochs (%g), not both", c.WarmupSteps, c.WarmupEpochs)
+	case !finite(c.WarmupStartFactor) || c.WarmupStartFactor < 0 || c.WarmupStartFactor >= 1:
+		return nil, errorf("warmup_start_factor", "must be >= 0 and < 1, got %g", c.WarmupStartFactor)
+	}
+	b.warmup = c.WarmupSteps
+	if c.WarmupEpochs > 0 {
+		w := math.Round(c.WarmupEpochs * float64(c.StepsPerEpoch))
+		if w > math.MaxInt32 {
+			return nil, errorf("warmup_epochs", "too large: %g", c.WarmupEpochs)
 		}
-		s = func(step int) float64 {
-			epoch := step / c.StepsPerEpoch
-			return c.BaseLR * math.Pow(c.Gamma, float64(epoch/c.StepSize))
-		}
-	case "cosine":
-		span := c.TotalSteps - c.WarmupSteps
-		if span < 1 {
-			span = 1
-		}
-		s = func(step int) float64 {
-			t := min(max(step-c.WarmupSteps, 0), span)
-			return c.MinLR + (c.BaseLR-c.MinLR)*(1+math.Cos(math.Pi*float64(t)/float64(span)))/2
-		}
+		b.warmup = int(w)
+	}
+
+	// Interval: the default and the values each type accepts.
+	var allowed []string
+	def := "step"
+	switch b.typ {
+	case "constant":
+		allowed = Intervals
+	case "step", "multistep":
+		allowed, def = []string{"epoch"}, "epoch"
+	case "exponential":
+		allowed, def = Intervals, "epoch"
+	case "onecycle", "invsqrt":
+		allowed = []string{"step"}
 	default:
-		return nil, fmt.Errorf("lrsched: unknown schedule %q; known: constant, step, cosine", c.Type)
+		allowed = Intervals
 	}
-	if c.WarmupSteps > 0 {
-		inner, w := s, c.WarmupSteps
-		s = func(step int) float64 {
-			if step < w {
-				return inner(step) * float64(step+1) / float64(w)
+	iv := c.Interval
+	if iv == "" {
+		iv = def
+	}
+	ok := false
+	for _, a := range allowed {
+		ok = ok || a == iv
+	}
+	if !ok {
+		if iv == "step" || iv == "epoch" {
+			return nil, errorf("interval", "schedule %q supports only %q, got %q", b.typ, strings.Join(allowed, ", "), c.Interval)
+		}
+		return nil, errorf("interval", "unknown interval %q; known: step, epoch (or empty for the schedule's default)", c.Interval)
+	}
+	b.epochly = iv == "epoch"
+	return b, nil
+}
+
+// shifted returns the clock of the schedules stretched over the steps after
+// the warmup: t(s) = max(s−W, 0) in steps, or ⌊max(s−W, 0)/spe⌋ in epochs,
+// and the horizon T = max(total−W, 1) steps, or that many steps in epochs
+// (a fraction when W or total is not a multiple of spe).
+func (b *builder) shifted() (clock func(int) float64, horizon float64) {
+	w, spe := b.warmup, b.c.StepsPerEpoch
+	span := max(b.c.TotalSteps-w, 1)
+	if b.epochly {
+		return func(s int) float64 { return float64(max(s-w, 0) / spe) }, float64(span) / float64(spe)
+	}
+	return func(s int) float64 { return float64(max(s-w, 0)) }, float64(span)
+}
+
+func (b *builder) checkMinLR() error {
+	c := b.c
+	if !finite(c.MinLR) || c.MinLR < 0 || c.MinLR > c.BaseLR {
+		return errorf("min_lr", "schedule %q needs 0 <= min_lr <= base_lr (%g), got %g", b.typ, c.BaseLR, c.MinLR)
+	}
+	return nil
+}
+
+func (b *builder) checkGamma() error {
+	if g := b.c.Gamma; !finite(g) || g <= 0 {
+		return errorf("gamma", "schedule %q needs gamma > 0, got %g", b.typ, g)
+	}
+	return nil
+}
+
+func (b *builder) build() (Schedule, error) {
+	c := b.c
+	base, spe := c.BaseLR, c.StepsPerEpoch
+	switch b.typ {
+	case "constant":
+		return func(int) float64 { return base }, nil
+
+	case "step":
+		if c.StepSize < 1 {
+			return nil, errorf("step_size", "schedule \"step\" needs step_size >= 1 (epochs), got %d", c.StepSize)
+		}
+		if err := b.checkGamma(); err != nil {
+			return nil, err
+		}
+		return func(step int) float64 {
+			epoch := step / spe
+			return base * math.Pow(c.Gamma, float64(epoch/c.StepSize))
+		}, nil
+
+	case "multistep":
+		if len(c.Milestones) == 0 {
+			return nil, errorf("milestones", "schedule \"multistep\" needs at least one milestone (epochs)")
+		}
+		for i, m := range c.Milestones {
+			if m < 1 || (i > 0 && m <= c.Milestones[i-1]) {
+				return nil, errorf("milestones", "must be strictly increasing epochs >= 1, got %v", c.Milestones)
 			}
-			return inner(step)
+		}
+		if err := b.checkGamma(); err != nil {
+			return nil, err
+		}
+		ms := append([]int(nil), c.Milestones...)
+		return func(step int) float64 {
+			epoch, k := step/spe, 0
+			for k < len(ms) && ms[k] <= epoch {
+				k++
+			}
+			return base * math.Pow(c.Gamma, float64(k))
+		}, nil
+
+	case "exponential":
+		if err := b.checkGamma(); err != nil {
+			return nil, err
+		}
+		if b.epochly {
+			return func(step int) float64 { return base * math.Pow(c.Gamma, float64(step/spe)) }, nil
+		}
+		return func(step int) float64 { return base * math.Pow(c.Gamma, float64(step)/float64(spe)) }, nil
+
+	case "cosine":
+		if err := b.checkMinLR(); err != nil {
+			return nil, err
+		}
+		clock, T := b.shifted()
+		return func(step int) float64 {
+			t := math.Min(clock(step), T)
+			return c.MinLR + (base-c.MinLR)*(1+math.Cos(math.Pi*t/T))/2
+		}, nil
+
+	case "cosine_restarts":
+		if c.T0 < 1 {
+			return nil, errorf("t0", "schedule \"cosine_restarts\" needs t0 >= 1 (epochs), got %d", c.T0)
+		}
+		mult := c.TMult
+		if mult == 0 {
+			mult = 1
+		}
+		if mult < 1 {
+			return nil, errorf("t_mult", "must be >= 1 (0 means 1), got %d", c.TMult)
+		}
+		if err := b.checkMinLR(); err != nil {
+			return nil, err
+		}
+		t0, m := float64(c.T0), float64(mult)
+		return func(step int) float64 {
+			// The epoch as torch's documented per-batch call
+			// scheduler.step(epoch + i/iters) computes it.
+			e := float64(step / spe)
+			if !b.epochly {
+				e += float64(step%spe) / float64(spe)
+			}
+			tcur, ti := e, t0
+			if e >= t0 {
+				if mult == 1 {
+					tcur = math.Mod(e, t0)
+				} else {
+					// Exact cycle arithmetic (torch takes a logarithm).
+					start := 0.0
+					for e >= start+ti {
+						start += ti
+						ti *= m
+					}
+					tcur = e - start
+				}
+			}
+			return c.MinLR + (base-c.MinLR)*(1+math.Cos(math.Pi*tcur/ti))/2
+		}, nil
+
+	case "linear":
+		sf, ef := c.StartFactor, c.EndFactor
+		if sf == 0 {
+			sf = 1
+		}
+		if !finite(sf) || sf < 0 || sf > 1 {
+			return nil, errorf("start_factor", "must be in (0, 1] (0 means 1), got %g", c.StartFactor)
+		}
+		if !finite(ef) || ef < 0 || ef > 1 {
+			return nil, errorf("end_factor", "must be in [0, 1], got %g", c.EndFactor)
+		}
+		clock, T, err := b.decayHorizon()
+		if err != nil {
+			return nil, err
+		}
+		return func(step int) float64 {
+			return base * (sf + (ef-sf)*math.Min(clock(step), T)/T)
+		}, nil
+
+	case "poly":
+		p := c.Power
+		if p == 0 {
+			p = 1
+		}
+		if !finite(p) || p < 0 {
+			return nil, errorf("power", "must be > 0 (0 means 1), got %g", c.Power)
+		}
+		if err := b.checkMinLR(); err != nil {
+			return nil, err
+		}
+		clock, T, err := b.decayHorizon()
+		if err != nil {
+			return nil, err
+		}
+		return func(step int) float64 {
+			return c.MinLR + (base-c.MinLR)*math.Pow(1-math.Min(clock(step), T)/T, p)
+		}, nil
+
+	case "invsqrt":
+		w := c.InvSqrtSteps
+		if w == 0 {
+			w = b.warmup
+		}
+		if w < 1 {
+			return nil, errorf("inv_sqrt_steps", "schedule \"invsqrt\" needs inv_sqrt_steps >= 1 (or a warmup to default to), got %d", c.InvSqrtSteps)
+		}
+		sw := math.Sqrt(float64(w))
+		return func(step int) float64 {
+			return base * sw / math.Sqrt(float64(max(step, w)))
+		}, nil
+
+	case "onecycle":
+		return b.oneCycle()
+	}
+	panic("lrsched: unhandled type " + b.typ)
+}
+
+// decayHorizon is shifted() with the horizon replaced by TotalIters when set.
+func (b *builder) decayHorizon() (func(int) float64, float64, error) {
+	clock, T := b.shifted()
+	if b.c.TotalIters < 0 {
+		return nil, 0, errorf("total_iters", "must be >= 0 (0 means the whole run after warmup), got %d", b.c.TotalIters)
+	}
+	if b.c.TotalIters > 0 {
+		T = float64(b.c.TotalIters)
+	}
+	return clock, T, nil
+}
+
+func (b *builder) oneCycle() (Schedule, error) {
+	c := b.c
+	maxLR, pct, div, fdiv := c.MaxLR, c.PctStart, c.DivFactor, c.FinalDivFactor
+	if maxLR == 0 {
+		maxLR = c.BaseLR
+	}
+	if pct == 0 {
+		pct = 0.3
+	}
+	if div == 0 {
+		div = 25
+	}
+	if fdiv == 0 {
+		fdiv = 1e4
+	}
+	switch {
+	case !finite(maxLR) || maxLR < 0:
+		return nil, errorf("max_lr", "must be > 0 (0 means base_lr), got %g", c.MaxLR)
+	case !finite(pct) || pct < 0 || pct >= 1:
+		return nil, errorf("pct_start", "must be in (0, 1) (0 means 0.3), got %g", c.PctStart)
+	case c.ThreePhase && pct >= 0.5:
+		return nil, errorf("pct_start", "must be < 0.5 with three_phase, got %g", pct)
+	case !finite(div) || div < 1:
+		return nil, errorf("div_factor", "must be >= 1 (0 means 25), got %g", c.DivFactor)
+	case !finite(fdiv) || fdiv < 1:
+		return nil, errorf("final_div_factor", "must be >= 1 (0 means 1e4), got %g", c.FinalDivFactor)
+	}
+	var anneal func(start, end, pct float64) float64
+	switch c.AnnealStrategy {
+	case "", "cos":
+		anneal = func(start, end, pct float64) float64 { return end + (start-end)/2.0*(math.Cos(math.Pi*pct)+1) }
+	case "linear":
+		anneal = func(start, end, pct float64) float64 { return (end-start)*pct + start }
+	default:
+		return nil, errorf("anneal_strategy", "unknown strategy %q; known: cos, linear", c.AnnealStrategy)
+	}
+	initial := maxLR / div
+	final := initial / fdiv
+	total := max(c.TotalSteps-b.warmup, 1)
+	type phase struct{ end, from, to float64 }
+	var phases []phase
+	if c.ThreePhase {
+		phases = []phase{
+			{pct*float64(total) - 1, initial, maxLR},
+			{2*pct*float64(total) - 2, maxLR, initial},
+			{float64(total) - 1, initial, final},
+		}
+	} else {
+		phases = []phase{
+			{pct*float64(total) - 1, initial, maxLR},
+			{float64(total) - 1, maxLR, final},
 		}
 	}
-	return s, nil
+	w := b.warmup
+	return func(step int) float64 {
+		t := float64(min(max(step-w, 0), total-1))
+		start := 0.0
+		for i, ph := range phases {
+			if t <= ph.end || i == len(phases)-1 {
+				p := 1.0 // a phase of no length (torch divides by zero)
+				if ph.end > start {
+					p = (t - start) / (ph.end - start)
+				}
+				return anneal(ph.from, ph.to, p)
+			}
+			start = ph.end
+		}
+		panic("unreachable")
+	}, nil
+}
+
+// withWarmup multiplies the first w rates of inner by a + (1−a)·(s+1)/w.
+func withWarmup(inner Schedule, w int, a float64) Schedule {
+	if w <= 0 {
+		return inner
+	}
+	return func(step int) float64 {
+		if step >= 0 && step < w {
+			f := float64(step+1) / float64(w)
+			if a != 0 {
+				f = a + (1-a)*f
+			}
+			return inner(step) * f
+		}
+		return inner(step)
+	}
 }
