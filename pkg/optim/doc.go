@@ -1,11 +1,21 @@
 // Package optim updates parameters from their gradients.
 //
+// New builds an Optimizer from a Config: SGD (momentum, dampening,
+// Nesterov), Adam, AdamW, RMSProp and Adagrad, each exactly as its
+// torch.optim 1.13 counterpart (testdata/torch/optim_golden.json, written by
+// testdata/torch/make_optim_golden.py, holds PyTorch's results that the
+// tests replay). Parameter groups (Group) select parameters by name glob and
+// scale their learning rate or set their weight decay; by default weight
+// decay applies only to parameters with nn.Param.Decay (weights, not
+// biases).
+//
 // An optimizer takes the learning rate as an argument of Step, so the
 // schedule (package lrsched) stays a pure function of the step. Optimizer
-// state is exposed as named tensors ("<param>.momentum_buffer") so that
-// checkpoints can carry it.
+// state is exposed as named tensors ("<param>.exp_avg", "<param>.step") so
+// that checkpoints can carry it, and LoadState restores it exactly.
 //
-// Penalties added to the loss (L2) live here too: they add their gradient to
-// each parameter's accumulated gradient and return their value so the
-// reported loss includes them.
+// Gradient clipping (ClipGradNorm, ClipGradValue, GradNorm) works on the
+// accumulated gradients before Step. Penalties added to the loss (L2) live
+// here too: they add their gradient to each parameter's accumulated
+// gradient and return their value so the reported loss includes them.
 package optim

@@ -2,6 +2,7 @@ package optim
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/nettrain/nettrain/pkg/nn"
 	"github.com/nettrain/nettrain/pkg/tensor"
@@ -10,79 +11,90 @@ import (
 // SGDConfig holds the settings of stochastic gradient descent, with the
 // meaning and defaults of torch.optim.SGD.
 type SGDConfig struct {
-	Momentum  float64 // μ in [0, 1); 0 disables momentum
-	Dampening float64 // τ in [0, 1): momentum buffer update b = μb + (1−τ)g
-	Nesterov  bool    // use g + μb instead of b; needs μ > 0 and τ = 0
+	Momentum    float64 // μ in [0, 1); 0 disables momentum
+	Dampening   float64 // τ in [0, 1): momentum buffer update b = μb + (1−τ)g
+	Nesterov    bool    // use g + μb instead of b; needs μ > 0 and τ = 0
+	WeightDecay float64 // λ >= 0: g ← g + λθ for parameters with Decay set
 }
 
 // SGD is stochastic gradient descent with optional (Nesterov) momentum,
 // exactly as torch.optim.SGD:
 //
+//	g ← g + λ·θ (weight decay λ)
 //	b ← g (first step),  b ← μ·b + (1−τ)·g (later steps)
 //	d ← g + μ·b (Nesterov) or b (classical) or g (no momentum)
 //	θ ← θ − lr·d
+//
+// Its state is "<param>.momentum_buffer" and "<param>.step" with momentum,
+// nothing without.
 type SGD struct {
-	cfg    SGDConfig
-	params []*nn.Param
-	bufs   []*tensor.Tensor // momentum buffers, one per parameter (nil without momentum)
-	steps  int64
+	base
+	cfg     SGDConfig
+	bufs    []*tensor.Tensor // momentum buffers, one per parameter (nil without momentum)
+	scratch []float32
 }
 
-// NewSGD returns an SGD optimizer over params. It returns an error for
+// NewSGD returns an SGD optimizer over params, in a single default group
+// (weight decay for the parameters with Decay set). It returns an error for
 // settings PyTorch also rejects.
 func NewSGD(params []*nn.Param, cfg SGDConfig) (*SGD, error) {
-	if cfg.Momentum < 0 || cfg.Momentum >= 1 {
-		return nil, fmt.Errorf("sgd: momentum must be in [0, 1), got %g", cfg.Momentum)
+	if math.IsNaN(cfg.WeightDecay) || math.IsInf(cfg.WeightDecay, 0) || cfg.WeightDecay < 0 {
+		return nil, fmt.Errorf("optim: sgd: weight_decay must be finite and >= 0, got %g", cfg.WeightDecay)
+	}
+	b, err := newBase(params, cfg.WeightDecay, nil)
+	if err != nil {
+		return nil, err
+	}
+	return newSGD(b, cfg)
+}
+
+func newSGD(b *base, cfg SGDConfig) (*SGD, error) {
+	if !(cfg.Momentum >= 0 && cfg.Momentum < 1) {
+		return nil, fmt.Errorf("optim: sgd: momentum must be in [0, 1), got %g", cfg.Momentum)
+	}
+	if !(cfg.Dampening >= 0 && cfg.Dampening < 1) {
+		return nil, fmt.Errorf("optim: sgd: dampening must be in [0, 1), got %g", cfg.Dampening)
 	}
 	if cfg.Nesterov && (cfg.Momentum <= 0 || cfg.Dampening != 0) {
-		return nil, fmt.Errorf("sgd: nesterov requires momentum > 0 and dampening 0")
+		return nil, fmt.Errorf("optim: sgd: nesterov requires momentum > 0 and dampening 0")
 	}
-	s := &SGD{cfg: cfg, params: params}
+	s := &SGD{base: *b, cfg: cfg}
 	if cfg.Momentum > 0 {
-		for _, p := range params {
-			s.bufs = append(s.bufs, tensor.New(p.Value.Shape...))
-		}
+		s.hasStep = true
+		s.bufs = s.addSlot("momentum_buffer", 0)
 	}
 	return s, nil
 }
 
-// Step applies one update with learning rate lr to every parameter, from its
-// accumulated gradient.
+// Step applies one update with learning rate lr (times the parameter's
+// group scale) to every parameter, from its accumulated gradient.
 func (s *SGD) Step(lr float64) {
 	mu, damp := float32(s.cfg.Momentum), float32(1-s.cfg.Dampening)
-	eta := float32(lr)
 	for i, p := range s.params {
-		w, g := p.Value.Data, p.Grad.Data
+		w := p.Value.Data
+		g := s.gradWithDecay(i, &s.scratch)
+		w = w[:len(g)]
+		eta := float32(s.lr(i, lr))
 		if mu == 0 {
 			for j, gj := range g {
-				w[j] -= eta * gj
+				w[j] = fma32(-eta, gj, w[j])
 			}
 			continue
 		}
-		b := s.bufs[i].Data
-		first := s.steps == 0
+		b := s.bufs[i].Data[:len(g)]
+		first := s.steps[i] == 0
 		for j, gj := range g {
 			if first {
 				b[j] = gj
 			} else {
-				b[j] = mu*b[j] + damp*gj
+				b[j] = fma32(damp, gj, float32(mu*b[j]))
 			}
 			d := b[j]
 			if s.cfg.Nesterov {
-				d = gj + mu*b[j]
+				d = fma32(mu, b[j], gj)
 			}
-			w[j] -= eta * d
+			w[j] = fma32(-eta, d, w[j])
 		}
+		s.steps[i]++
 	}
-	s.steps++
-}
-
-// State returns the optimizer's tensors by name: one momentum buffer per
-// parameter ("<param>.momentum_buffer"), empty without momentum.
-func (s *SGD) State() map[string]*tensor.Tensor {
-	m := make(map[string]*tensor.Tensor, len(s.bufs))
-	for i, b := range s.bufs {
-		m[s.params[i].Name+".momentum_buffer"] = b
-	}
-	return m
 }

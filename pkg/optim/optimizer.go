@@ -1,0 +1,254 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+	"path"
+
+	"github.com/nettrain/nettrain/pkg/nn"
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// Optimizer updates parameters from their accumulated gradients.
+//
+// Every implementation follows the corresponding torch.optim algorithm of
+// PyTorch 1.13 (single-tensor CPU path, float32 state) down to the order of
+// the float32 operations and the multiply-adds PyTorch's kernels fuse: the
+// golden cases (testdata/torch/optim_golden.json) agree bit for bit.
+type Optimizer interface {
+	// Step applies one update to every parameter from its gradient. lr is
+	// the base learning rate of this step (from the schedule); a parameter
+	// group scales it by its LRScale.
+	Step(lr float64)
+	// State returns a snapshot (deep copies) of the optimizer's state as
+	// named tensors "<param>.<key>", with the keys of PyTorch's state dict:
+	// "momentum_buffer" (SGD, RMSProp), "exp_avg", "exp_avg_sq",
+	// "max_exp_avg_sq" (Adam, AdamW), "square_avg", "grad_avg" (RMSProp),
+	// "sum" (Adagrad), and "step", the number of steps taken, as a float32
+	// scalar (shape [], one element; exact up to 2^24 steps, like PyTorch's).
+	// SGD without momentum has no state.
+	State() map[string]*tensor.Tensor
+	// LoadState restores the state from tensors named as State names them,
+	// copying their values: continuing afterwards gives bit-identical
+	// results to the run that produced the state. It returns an error, and
+	// changes nothing, when a tensor is missing, has the wrong shape, holds
+	// an invalid step count or is not part of this optimizer's state.
+	LoadState(state map[string]*tensor.Tensor) error
+}
+
+// Group selects parameters by name and sets their learning-rate scale and
+// weight decay, like a PyTorch parameter group.
+type Group struct {
+	// Pattern is a path.Match glob on the parameter name ("*" matches every
+	// parameter, "*.bias" every bias, "fc1.*" the parameters of fc1). A
+	// parameter belongs to the first group whose pattern matches it, and to
+	// the default group when none does.
+	Pattern string
+	// LRScale multiplies the base learning rate for the group's parameters;
+	// 0 means 1.
+	LRScale float64
+	// WeightDecay, when set, is the weight decay of every parameter of the
+	// group, whether or not it has Decay set; nil means the default: the
+	// Config's WeightDecay for parameters with Decay (weights) and none for
+	// the others (biases, batch-norm and PReLU parameters).
+	WeightDecay *float64
+}
+
+// Config selects and configures an optimizer; New builds it. Zero values
+// mean PyTorch's defaults. Fields that do not apply to Type must be zero.
+type Config struct {
+	// Type is "sgd", "adam", "adamw", "rmsprop" or "adagrad".
+	Type string
+	// Momentum (SGD, RMSProp): momentum factor in [0, 1); 0 disables it.
+	Momentum float64
+	// Dampening (SGD): dampening of the momentum buffer update, in [0, 1).
+	Dampening float64
+	// Nesterov (SGD): Nesterov momentum; needs Momentum > 0, Dampening 0.
+	Nesterov bool
+	// Beta1, Beta2 (Adam, AdamW): decay rates of the moment estimates, in
+	// (0, 1); 0 means 0.9 and 0.999.
+	Beta1, Beta2 float64
+	// Eps (Adam, AdamW, RMSProp, Adagrad): term added to the denominator;
+	// 0 means 1e-8 (Adagrad: 1e-10).
+	Eps float64
+	// Alpha (RMSProp): smoothing constant in (0, 1); 0 means 0.99.
+	Alpha float64
+	// Centered (RMSProp): normalize by the estimated variance of the
+	// gradient instead of its second moment.
+	Centered bool
+	// AMSGrad (Adam, AdamW): use the maximum of the second moment
+	// estimates so far.
+	AMSGrad bool
+	// WeightDecay (all): >= 0. For SGD, Adam, RMSProp and Adagrad it adds
+	// WeightDecay·θ to the gradient (an L2 penalty of WeightDecay/2·θ²), for
+	// AdamW it is decoupled: θ ← θ·(1 − lr·WeightDecay) before the update.
+	// By default it applies only to parameters with Decay set (see Group).
+	// 0 means none, for AdamW too (PyTorch's AdamW defaults to 0.01).
+	WeightDecay float64
+	// LRDecay (Adagrad): the step-t learning rate is lr/(1 + (t−1)·LRDecay).
+	LRDecay float64
+	// InitialAccumulator (Adagrad): initial value of the sum of squared
+	// gradients, >= 0.
+	InitialAccumulator float64
+	// Groups assign learning-rate scales and weight decays by parameter
+	// name; the first matching group wins.
+	Groups []Group
+}
+
+// Types lists the optimizer types New accepts.
+var Types = []string{"sgd", "adam", "adamw", "rmsprop", "adagrad"}
+
+// field is one optimizer setting for validation: its name in error
+// messages, whether it is set and which types it applies to.
+type field struct {
+	name  string
+	set   bool
+	types []string
+}
+
+// New returns the optimizer cfg describes over params. An error names the
+// first bad field.
+func New(cfg Config, params []*nn.Param) (Optimizer, error) {
+	known := false
+	for _, t := range Types {
+		known = known || cfg.Type == t
+	}
+	if !known {
+		return nil, fmt.Errorf("optim: type: unknown optimizer %q (want one of %v)", cfg.Type, Types)
+	}
+	for _, f := range []field{
+		{"momentum", cfg.Momentum != 0, []string{"sgd", "rmsprop"}},
+		{"dampening", cfg.Dampening != 0, []string{"sgd"}},
+		{"nesterov", cfg.Nesterov, []string{"sgd"}},
+		{"beta1", cfg.Beta1 != 0, []string{"adam", "adamw"}},
+		{"beta2", cfg.Beta2 != 0, []string{"adam", "adamw"}},
+		{"eps", cfg.Eps != 0, []string{"adam", "adamw", "rmsprop", "adagrad"}},
+		{"alpha", cfg.Alpha != 0, []string{"rmsprop"}},
+		{"centered", cfg.Centered, []string{"rmsprop"}},
+		{"amsgrad", cfg.AMSGrad, []string{"adam", "adamw"}},
+		{"lr_decay", cfg.LRDecay != 0, []string{"adagrad"}},
+		{"initial_accumulator", cfg.InitialAccumulator != 0, []string{"adagrad"}},
+	} {
+		if !f.set {
+			continue
+		}
+		applies := false
+		for _, t := range f.types {
+			applies = applies || t == cfg.Type
+		}
+		if !applies {
+			return nil, fmt.Errorf("optim: %s does not apply to %s (only to %v)", f.name, cfg.Type, f.types)
+		}
+	}
+	if err := checkFinite(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.WeightDecay < 0 {
+		return nil, fmt.Errorf("optim: weight_decay must be >= 0, got %g", cfg.WeightDecay)
+	}
+	b, err := newBase(params, cfg.WeightDecay, cfg.Groups)
+	if err != nil {
+		return nil, err
+	}
+	switch cfg.Type {
+	case "sgd":
+		return newSGD(b, SGDConfig{Momentum: cfg.Momentum, Dampening: cfg.Dampening, Nesterov: cfg.Nesterov, WeightDecay: cfg.WeightDecay})
+	case "adam", "adamw":
+		return newAdam(b, cfg)
+	case "rmsprop":
+		return newRMSProp(b, cfg)
+	default: // "adagrad"
+		return newAdagrad(b, cfg)
+	}
+}
+
+// checkFinite rejects NaN and infinite settings.
+func checkFinite(cfg Config) error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"momentum", cfg.Momentum}, {"dampening", cfg.Dampening}, {"beta1", cfg.Beta1}, {"beta2", cfg.Beta2},
+		{"eps", cfg.Eps}, {"alpha", cfg.Alpha}, {"weight_decay", cfg.WeightDecay}, {"lr_decay", cfg.LRDecay},
+		{"initial_accumulator", cfg.InitialAccumulator},
+	} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("optim: %s must be finite, got %g", f.name, f.v)
+		}
+	}
+	return nil
+}
+
+// inUnit checks 0 <= v < 1 (or 0 < v < 1 when open) for the named field.
+func inUnit(name string, v float64, open bool) error {
+	if v < 0 || v >= 1 || (open && v == 0) {
+		lo := "["
+		if open {
+			lo = "("
+		}
+		return fmt.Errorf("optim: %s must be in %s0, 1), got %g", name, lo, v)
+	}
+	return nil
+}
+
+// orDefault returns v, or def when v is 0.
+func orDefault(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// newBase resolves each parameter's group: its learning-rate scale and its
+// weight decay (wd for parameters with Decay in the default group).
+func newBase(params []*nn.Param, wd float64, groups []Group) (*base, error) {
+	b := &base{
+		params:  params,
+		lrScale: make([]float64, len(params)),
+		decay:   make([]float64, len(params)),
+		steps:   make([]int64, len(params)),
+	}
+	for i, g := range groups {
+		if _, err := path.Match(g.Pattern, ""); err != nil || g.Pattern == "" {
+			return nil, fmt.Errorf("optim: groups[%d].pattern: invalid glob %q", i, g.Pattern)
+		}
+		if math.IsNaN(g.LRScale) || math.IsInf(g.LRScale, 0) || g.LRScale < 0 {
+			return nil, fmt.Errorf("optim: groups[%d].lr_scale must be finite and >= 0, got %g", i, g.LRScale)
+		}
+		if w := g.WeightDecay; w != nil && (math.IsNaN(*w) || math.IsInf(*w, 0) || *w < 0) {
+			return nil, fmt.Errorf("optim: groups[%d].weight_decay must be finite and >= 0, got %g", i, *w)
+		}
+	}
+	used := make([]bool, len(groups))
+	seen := make(map[string]bool, len(params))
+	for i, p := range params {
+		if p.Value == nil || p.Grad == nil || p.Value.Len() != p.Grad.Len() {
+			return nil, fmt.Errorf("optim: parameter %q has no gradient of its shape", p.Name)
+		}
+		if seen[p.Name] {
+			return nil, fmt.Errorf("optim: parameter name %q is repeated", p.Name)
+		}
+		seen[p.Name] = true
+		b.lrScale[i] = 1
+		if p.Decay {
+			b.decay[i] = wd
+		}
+		for j, g := range groups {
+			if ok, _ := path.Match(g.Pattern, p.Name); !ok {
+				continue
+			}
+			used[j] = true
+			b.lrScale[i] = orDefault(g.LRScale, 1)
+			if g.WeightDecay != nil {
+				b.decay[i] = *g.WeightDecay
+			}
+			break
+		}
+	}
+	for j, u := range used {
+		if !u {
+			return nil, fmt.Errorf("optim: groups[%d].pattern %q matches no parameter (or only parameters of earlier groups)", j, groups[j].Pattern)
+		}
+	}
+	return b, nil
+}
