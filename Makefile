@@ -20,8 +20,18 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
+# Speed comparison. First the Go benchmarks (layers, one training step of each configs/bench model on
+# the in-repo subset, tensor.Gemm; any machine), then cmd/nettrain-bench: each configs/bench model
+# (mlp, cnn, resnet8) trains the same images in nettrain and in PyTorch (configs/bench/torch_bench.py)
+# and tensor.Gemm is timed against numpy's BLAS; it prints img/s and GFLOP/s tables. The second step
+# needs `make data` and /usr/bin/python3 with python3-torch and python3-numpy (numpy on
+# libopenblas0-pthread for the OpenBLAS baseline). Defaults: one epoch (60000 images), 2 threads.
+# Options go in BENCHFLAGS: --images N --threads T --models mlp,cnn --skip-torch --skip-gemm, e.g.
+#   make bench BENCHFLAGS='--images 2560 --threads 2'
+BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./pkg/...
+	$(GO) test -run '^$$' -bench . -benchtime 1s ./pkg/...
+	$(GO) run ./cmd/nettrain-bench $(BENCHFLAGS)
 
 # Full Fashion-MNIST (60k/10k) from Debian's package, for configs/fashion-mlp.yaml.
 data:

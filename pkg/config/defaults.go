@@ -42,13 +42,34 @@ func Default() *Config {
 			GELUApproximate: "none",
 		},
 		Optimizer: Optimizer{
-			Type: "sgd",
-			LR:   0.01,
+			Type:  "sgd",
+			LR:    0.01,
+			Betas: []float64{0.9, 0.999},
+			Eps:   1e-8,
+			Alpha: 0.99,
 		},
 		Schedule: Schedule{
-			Type:     "constant",
-			StepSize: 10,
-			Gamma:    0.1,
+			Type:           "constant",
+			StepSize:       10,
+			Gamma:          0.1,
+			T0:             10,
+			TMult:          1,
+			StartFactor:    1,
+			Power:          1,
+			PctStart:       0.3,
+			DivFactor:      25,
+			FinalDivFactor: 1e4,
+			AnnealStrategy: "cos",
+			ScaleRule:      "none",
+			BaseBatchSize:  256,
+			Plateau: Plateau{
+				Metric:        "val_loss",
+				Mode:          "min",
+				Factor:        0.1,
+				Patience:      10,
+				Threshold:     1e-4,
+				ThresholdMode: "rel",
+			},
 		},
 		Train: Train{
 			Epochs:        10,
@@ -129,6 +150,26 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 	// One spelling for "no elements", so that configs compare equal.
 	if len(c.Model.Hidden) == 0 {
 		c.Model.Hidden = nil
+	}
+	if pl := &c.Schedule.Plateau; !isSet("schedule.plateau.mode") {
+		pl.Mode = "min"
+		if pl.Metric == "val_acc" {
+			pl.Mode = "max"
+		}
+	}
+	if c.Optimizer.Type == "adagrad" && !isSet("optimizer.eps") {
+		c.Optimizer.Eps = 1e-10 // torch's Adagrad default
+	}
+	for i := range c.Optimizer.Groups {
+		if g := &c.Optimizer.Groups[i]; !isSet(fmt.Sprintf("optimizer.groups[%d].lr_scale", i)) {
+			g.LRScale = 1
+		}
+	}
+	if len(c.Optimizer.Groups) == 0 {
+		c.Optimizer.Groups = nil
+	}
+	if len(c.Schedule.Milestones) == 0 {
+		c.Schedule.Milestones = nil
 	}
 	if len(c.Model.Widths) == 0 {
 		c.Model.Widths = nil

@@ -100,7 +100,7 @@ func (e *fileError) Unwrap() error { return e.err }
 // aliases maps key names people bring from PyTorch or other tools to the key
 // path this schema uses for the same thing.
 var aliases = map[string]string{
-	"weight_decay":   "regularization.l2",
+	"l2_penalty":     "regularization.l2",
 	"learning_rate":  "optimizer.lr",
 	"scheduler":      "schedule",
 	"lr_scheduler":   "schedule",

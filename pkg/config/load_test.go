@@ -66,11 +66,15 @@ func TestLoadValidFixtures(t *testing.T) {
 				Data:           Data{Dir: dataDir, Format: "idx", ValSplit: 200, TrainLimit: 1800},
 				Preprocess:     Preprocess{Normalize: "none"},
 				Model:          Model{Arch: "mlp", Hidden: []int{512, 128}, Activation: "tanh", Init: "normal", InitStd: 0.05, HeadInitScale: 0.5, ActivationSlope: 0.01, ActivationAlpha: 1, GELUApproximate: "none", InitMode: "fan_in", InitBound: 0.05},
-				Optimizer:      Optimizer{Type: "sgd", LR: 0.1, Momentum: 0.9, Nesterov: true},
+				Optimizer:      Optimizer{Type: "sgd", LR: 0.1, Momentum: 0.9, Nesterov: true, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99},
 				Regularization: Regularization{L2: 0.0005},
-				Schedule:       Schedule{Type: "cosine", StepSize: 5, Gamma: 0.5, MinLR: 0.001, WarmupEpochs: 0.5},
-				Train:          Train{Epochs: 20, BatchSize: 64, EvalBatchSize: 500},
-				Output:         Output{Dir: "out/full"},
+				Schedule: func() Schedule {
+					s := Default().Schedule
+					s.Type, s.StepSize, s.Gamma, s.MinLR, s.WarmupEpochs = "cosine", 5, 0.5, 0.001, 0.5
+					return s
+				}(),
+				Train:  Train{Epochs: 20, BatchSize: 64, EvalBatchSize: 500},
+				Output: Output{Dir: "out/full"},
 			}
 		}},
 		{"layers.yaml", func() *Config {
@@ -87,7 +91,7 @@ func TestLoadValidFixtures(t *testing.T) {
 			}
 			c.Optimizer.LR = 0.05
 			c.Optimizer.Momentum = 0.9
-			c.Schedule = Schedule{Type: "step", StepSize: 3, Gamma: 0.5}
+			c.Schedule.Type, c.Schedule.StepSize, c.Schedule.Gamma = "step", 3, 0.5
 			c.Train.Epochs = 6
 			c.Output.Dir = filepath.Join("runs", "layers")
 			return c

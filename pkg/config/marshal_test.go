@@ -75,7 +75,7 @@ func TestMarshalFormat(t *testing.T) {
 		"\nversion: 1\nname: layers\nseed: 1\n",
 		"\n  hidden: []\n",
 		"\n  layers:\n    - {type: flatten}\n    - {type: linear, name: fc1, out: 256, bias: true}\n    - {type: relu}\n    - {type: linear, name: head, out: 10, bias: false, init: normal}\n",
-		"\n  lr: 0.05\n  momentum: 0.9\n  nesterov: false\n",
+		"\n  lr: 0.05\n  momentum: 0.9\n  dampening: 0\n  nesterov: false\n",
 		"\n  val_split: 0.1\n",
 		"\n  dir: runs/layers\n",
 	} {

@@ -26,14 +26,14 @@ func TestOverrides(t *testing.T) {
 		{"value with =", "", []string{"output.dir=runs/a=b"}, func(c *Config) any { return c.Output.Dir }, "runs/a=b"},
 		{"creates the section", "seed: 1", []string{"schedule.gamma=0.5"}, func(c *Config) any { return c.Schedule.Gamma }, 0.5},
 		{"fills a null section", "schedule:\n", []string{"schedule.gamma=0.5"}, func(c *Config) any { return c.Schedule.Gamma }, 0.5},
-		{"whole section", "optimizer: {lr: 0.5, momentum: 0.5}", []string{"optimizer={lr: 0.2}"}, func(c *Config) any { return c.Optimizer }, Optimizer{Type: "sgd", LR: 0.2}},
+		{"whole section", "optimizer: {lr: 0.5, momentum: 0.5}", []string{"optimizer={lr: 0.2}"}, func(c *Config) any { return c.Optimizer }, Optimizer{Type: "sgd", LR: 0.2, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99}},
 		{"top-level key", "", []string{"seed=7"}, func(c *Config) any { return c.Seed }, uint64(7)},
 		{"layers replaced whole", "model: {arch: layers, layers: [{type: flatten}]}",
 			[]string{"model.layers=[{type: flatten}, {type: linear, out: 10, bias: false}]"},
 			func(c *Config) any { return c.Model.Layers },
 			[]Layer{{Type: "flatten"}, {Type: "linear", Out: 10, Bias: ptr(false)}}},
 		{"aliased section is copied", "optimizer: &o {lr: 0.5}\nregularization: {l2: 0}", []string{"optimizer.momentum=0.5"},
-			func(c *Config) any { return c.Optimizer }, Optimizer{Type: "sgd", LR: 0.5, Momentum: 0.5}},
+			func(c *Config) any { return c.Optimizer }, Optimizer{Type: "sgd", LR: 0.5, Momentum: 0.5, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,7 +57,7 @@ func TestOverrideErrors(t *testing.T) {
 		{"bad bool", "", []string{"optimizer.nesterov=yes"}, `--set optimizer.nesterov=yes: optimizer.nesterov: must be true or false, got "yes"`},
 		{"bad list", "", []string{"model.hidden=128"}, `--set model.hidden=128: model.hidden: must be a list of integers, got 128; for one element write [128]`},
 		{"bad list element", "", []string{"model.hidden=[128,x]"}, `--set model.hidden=[128,x]: model.hidden[1]: must be an integer, got "x"`},
-		{"scalar for section", "", []string{"optimizer=sgd"}, `--set optimizer=sgd: optimizer: must be a mapping with keys type, lr, momentum, nesterov; got "sgd"`},
+		{"scalar for section", "", []string{"optimizer=sgd"}, `--set optimizer=sgd: optimizer: must be a mapping with keys type, lr, momentum, dampening, nesterov, betas, eps, alpha, centered, amsgrad, weight_decay, lr_decay, initial_accumulator, clip_grad_norm, clip_grad_value, groups; got "sgd"`},
 		{"unknown key in a flow mapping", "", []string{"optimizer={moment: 1}"}, `--set optimizer={moment: 1}: optimizer.moment: unknown key; did you mean "momentum"?`},
 		{"unknown key", "", []string{"optimizer.moment=0.9"}, `--set optimizer.moment=0.9: optimizer.moment: unknown key; did you mean "momentum"?`},
 		{"unknown section", "", []string{"optimiser.lr=0.1"}, `--set optimiser.lr=0.1: optimiser: unknown key; did you mean "optimizer"?`},

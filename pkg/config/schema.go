@@ -217,20 +217,74 @@ type Layer struct {
 
 // Optimizer is the "optimizer" section.
 type Optimizer struct {
-	// Type is the optimizer (key "optimizer.type"): "sgd", stochastic
-	// gradient descent with optional momentum as torch.optim.SGD. Default
-	// "sgd", the only value for now.
+	// Type is the optimizer (key "optimizer.type"), each as its torch.optim
+	// namesake: "sgd", "adam", "adamw", "rmsprop" or "adagrad". Default
+	// "sgd".
 	Type string `yaml:"type"`
 	// LR is the (initial) learning rate (key "optimizer.lr"). Must be > 0 and
 	// finite. Default 0.01.
 	LR float64 `yaml:"lr"`
-	// Momentum is the momentum factor (key "optimizer.momentum"), as in
-	// torch.optim.SGD (no dampening). Must satisfy 0 <= momentum < 1.
-	// Default 0.
+	// Momentum is the momentum factor of sgd and rmsprop (key
+	// "optimizer.momentum"). Must satisfy 0 <= momentum < 1. Default 0.
 	Momentum float64 `yaml:"momentum"`
-	// Nesterov enables Nesterov momentum (key "optimizer.nesterov"): true or
-	// false. Requires momentum > 0, as in PyTorch. Default false.
+	// Dampening of sgd's momentum (key "optimizer.dampening"), in [0, 1).
+	// Default 0.
+	Dampening float64 `yaml:"dampening"`
+	// Nesterov enables Nesterov momentum for sgd (key
+	// "optimizer.nesterov"). Requires momentum > 0, as in PyTorch. Default
+	// false.
 	Nesterov bool `yaml:"nesterov"`
+	// Betas are adam/adamw's moment decay rates (key "optimizer.betas"),
+	// two numbers in (0, 1). Default [0.9, 0.999].
+	Betas []float64 `yaml:"betas"`
+	// Eps is the denominator term of adam, adamw, rmsprop and adagrad (key
+	// "optimizer.eps"), > 0. Default 1e-8 (adagrad 1e-10).
+	Eps float64 `yaml:"eps"`
+	// Alpha is rmsprop's smoothing constant (key "optimizer.alpha"), in
+	// (0, 1). Default 0.99.
+	Alpha float64 `yaml:"alpha"`
+	// Centered selects centered rmsprop (key "optimizer.centered").
+	// Default false.
+	Centered bool `yaml:"centered"`
+	// AMSGrad selects the AMSGrad variant of adam/adamw (key
+	// "optimizer.amsgrad"). Default false.
+	AMSGrad bool `yaml:"amsgrad"`
+	// WeightDecay is torch's weight_decay (key "optimizer.weight_decay"),
+	// >= 0: for adamw it is decoupled (θ ← θ·(1 − lr·wd) before the update);
+	// for the others it adds wd·θ to the gradient, like an L2 penalty of
+	// (wd/2)·Σθ² (see regularization.l2 for a penalty in the loss). Applies
+	// to weights, not biases or batch-norm parameters, unless groups say
+	// otherwise. Default 0 (also for adamw, whose torch default is 0.01).
+	WeightDecay float64 `yaml:"weight_decay"`
+	// LRDecay is adagrad's lr_decay (key "optimizer.lr_decay"), >= 0.
+	// Default 0.
+	LRDecay float64 `yaml:"lr_decay"`
+	// InitialAccumulator is adagrad's initial_accumulator_value (key
+	// "optimizer.initial_accumulator"), >= 0. Default 0.
+	InitialAccumulator float64 `yaml:"initial_accumulator"`
+	// ClipGradNorm clips the global L2 norm of all gradients to this value
+	// before each step (key "optimizer.clip_grad_norm"), as
+	// torch.nn.utils.clip_grad_norm_; 0 = off. Default 0.
+	ClipGradNorm float64 `yaml:"clip_grad_norm"`
+	// ClipGradValue clamps every gradient to [−v, v] before each step (key
+	// "optimizer.clip_grad_value"); 0 = off. Default 0.
+	ClipGradValue float64 `yaml:"clip_grad_value"`
+	// Groups set per-parameter learning-rate scales and weight decays by
+	// name pattern (key "optimizer.groups"); the first matching group wins.
+	Groups []ParamGroup `yaml:"groups"`
+}
+
+// ParamGroup is one entry of optimizer.groups.
+type ParamGroup struct {
+	// Pattern is a glob on dotted parameter names (key "pattern"), e.g.
+	// "*.bias" or "stage1.*"; "*" matches everything. Required.
+	Pattern string `yaml:"pattern"`
+	// LRScale multiplies the learning rate of the group (key "lr_scale"),
+	// > 0. Default 1.
+	LRScale float64 `yaml:"lr_scale"`
+	// WeightDecay overrides optimizer.weight_decay for the group (key
+	// "weight_decay"), >= 0; unset keeps the default rule.
+	WeightDecay *float64 `yaml:"weight_decay"`
 }
 
 // Regularization is the "regularization" section: penalties added to the
@@ -246,11 +300,60 @@ type Regularization struct {
 // Schedule is the "schedule" section: how the learning rate changes over
 // training, per epoch.
 type Schedule struct {
-	// Type is the schedule (key "schedule.type"): "constant" keeps
-	// optimizer.lr, "step" multiplies it by Gamma every StepSize epochs (as
-	// torch StepLR), "cosine" anneals it to MinLR over the epochs (as torch
-	// CosineAnnealingLR). Default "constant".
+	// Type is the schedule (key "schedule.type"), a pure function of the
+	// optimizer step: "constant", "step" (StepLR), "multistep"
+	// (MultiStepLR), "exponential" (ExponentialLR), "cosine"
+	// (CosineAnnealingLR, closed form), "cosine_restarts"
+	// (CosineAnnealingWarmRestarts), "linear" (LinearLR), "poly"
+	// (PolynomialLR), "invsqrt" (inverse square root) or "onecycle"
+	// (OneCycleLR). Default "constant".
 	Type string `yaml:"type"`
+	// Interval is how often the rate changes (key "schedule.interval"):
+	// "step" or "epoch"; empty selects the type's default ("epoch" for step,
+	// multistep and exponential, "step" for the others).
+	Interval string `yaml:"interval"`
+	// Milestones are the epochs at which "multistep" multiplies the rate by
+	// Gamma (key "schedule.milestones"), strictly increasing, >= 1.
+	Milestones []int `yaml:"milestones"`
+	// T0 is the first period in epochs of "cosine_restarts" (key
+	// "schedule.t0"), >= 1. Default 10.
+	T0 int `yaml:"t0"`
+	// TMult is the period growth factor of "cosine_restarts" (key
+	// "schedule.t_mult"), >= 1. Default 1.
+	TMult int `yaml:"t_mult"`
+	// StartFactor and EndFactor are the factors of optimizer.lr at the
+	// start and end of "linear" (keys "schedule.start_factor",
+	// "schedule.end_factor"), in [0, 1]. Defaults 1 and 0.
+	StartFactor float64 `yaml:"start_factor"`
+	EndFactor   float64 `yaml:"end_factor"`
+	// TotalIters is the length of the "linear" or "poly" decay in interval
+	// units (key "schedule.total_iters"); 0 means the whole run. Default 0.
+	TotalIters int `yaml:"total_iters"`
+	// Power is the exponent of "poly" (key "schedule.power"), > 0.
+	// Default 1.
+	Power float64 `yaml:"power"`
+	// InvSqrtSteps is the step from which "invsqrt" decays as
+	// sqrt(w/step) (key "schedule.invsqrt_steps"); 0 means the warmup
+	// length. Default 0.
+	InvSqrtSteps int `yaml:"invsqrt_steps"`
+	// MaxLR is the peak rate of "onecycle" (key "schedule.max_lr"); 0
+	// means optimizer.lr. Default 0.
+	MaxLR float64 `yaml:"max_lr"`
+	// PctStart is the fraction of "onecycle" spent rising (key
+	// "schedule.pct_start"), in (0, 1). Default 0.3.
+	PctStart float64 `yaml:"pct_start"`
+	// DivFactor: "onecycle" starts at max_lr/div_factor (key
+	// "schedule.div_factor"), >= 1. Default 25.
+	DivFactor float64 `yaml:"div_factor"`
+	// FinalDivFactor: "onecycle" ends at max_lr/(div_factor·final_div_factor)
+	// (key "schedule.final_div_factor"), >= 1. Default 1e4.
+	FinalDivFactor float64 `yaml:"final_div_factor"`
+	// AnnealStrategy is the interpolation of "onecycle" (key
+	// "schedule.anneal_strategy"): "cos" (default) or "linear".
+	AnnealStrategy string `yaml:"anneal_strategy"`
+	// ThreePhase selects the three-phase "onecycle" (key
+	// "schedule.three_phase"). Default false.
+	ThreePhase bool `yaml:"three_phase"`
 	// StepSize is the period in epochs of schedule "step" (key
 	// "schedule.step_size"). Must be >= 1. Default 10.
 	StepSize int `yaml:"step_size"`
@@ -265,6 +368,53 @@ type Schedule struct {
 	// "schedule.warmup_epochs"). Applies to every schedule type. Must satisfy
 	// 0 <= warmup_epochs < train.epochs. Default 0 (no warmup).
 	WarmupEpochs float64 `yaml:"warmup_epochs"`
+	// WarmupStartFactor is the warmup's starting factor a (key
+	// "schedule.warmup_start_factor"): step s < W runs at
+	// lr·(a + (1−a)(s+1)/W). In [0, 1). Default 0.
+	WarmupStartFactor float64 `yaml:"warmup_start_factor"`
+	// ScaleRule scales optimizer.lr with the batch size (key
+	// "schedule.scale_rule"): "none" (default), "linear" (lr ×
+	// batch_size/base_batch_size, Goyal et al. 2017) or "sqrt" (× the square
+	// root of that ratio). Pair it with a warmup.
+	ScaleRule string `yaml:"scale_rule"`
+	// BaseBatchSize is the batch size optimizer.lr was tuned for (key
+	// "schedule.base_batch_size"), >= 1. Default 256.
+	BaseBatchSize int `yaml:"base_batch_size"`
+	// Plateau multiplies the schedule by a factor whenever a validation
+	// metric stops improving (key "schedule.plateau").
+	Plateau Plateau `yaml:"plateau"`
+}
+
+// Plateau is "schedule.plateau": reduce-on-plateau, as torch's
+// ReduceLROnPlateau, applied on top of the schedule after every epoch's
+// validation.
+type Plateau struct {
+	// Enabled turns it on (key "schedule.plateau.enabled"). Default false.
+	Enabled bool `yaml:"enabled"`
+	// Metric is the validation metric watched (key
+	// "schedule.plateau.metric"): "val_loss" (default) or "val_acc".
+	Metric string `yaml:"metric"`
+	// Mode is "min" or "max" (key "schedule.plateau.mode"); default: min for
+	// val_loss, max for val_acc.
+	Mode string `yaml:"mode"`
+	// Factor multiplies the rate at each reduction (key
+	// "schedule.plateau.factor"), in (0, 1). Default 0.1.
+	Factor float64 `yaml:"factor"`
+	// Patience is the number of epochs without improvement tolerated (key
+	// "schedule.plateau.patience"), >= 0. Default 10.
+	Patience int `yaml:"patience"`
+	// Threshold is the minimum significant improvement (key
+	// "schedule.plateau.threshold"), >= 0. Default 1e-4.
+	Threshold float64 `yaml:"threshold"`
+	// ThresholdMode is "rel" (default) or "abs" (key
+	// "schedule.plateau.threshold_mode").
+	ThresholdMode string `yaml:"threshold_mode"`
+	// Cooldown is the number of epochs to wait after a reduction (key
+	// "schedule.plateau.cooldown"), >= 0. Default 0.
+	Cooldown int `yaml:"cooldown"`
+	// MinLR is the floor of the reduced rate (key
+	// "schedule.plateau.min_lr"), >= 0. Default 0.
+	MinLR float64 `yaml:"min_lr"`
 }
 
 // Train is the "train" section: the training loop.

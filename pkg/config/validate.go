@@ -3,10 +3,14 @@ package config
 import (
 	"fmt"
 	"math"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/nettrain/nettrain/pkg/lrsched"
+	"github.com/nettrain/nettrain/pkg/optim"
 )
 
 // Validate checks every range and cross-key rule of a resolved Config in one
@@ -302,7 +306,7 @@ func keyList(keys []string) string {
 }
 
 func (o *Optimizer) validate(ck *checker) {
-	ck.oneOf("optimizer.type", o.Type, "sgd")
+	ck.oneOf("optimizer.type", o.Type, optim.Types...)
 	if ck.finite("optimizer.lr", o.LR) && o.LR <= 0 {
 		ck.add("optimizer.lr", "must be > 0, got %s", fmtFloat(o.LR))
 	}
@@ -311,6 +315,61 @@ func (o *Optimizer) validate(ck *checker) {
 	}
 	if o.Nesterov && !(o.Momentum > 0) {
 		ck.add("optimizer.nesterov", "requires optimizer.momentum > 0")
+	}
+	only := func(key string, set bool, types ...string) {
+		if set && !slices.Contains(types, o.Type) {
+			ck.add("optimizer."+key, "only used by optimizer.type %s (type is %q)", strings.Join(types, " and "), o.Type)
+		}
+	}
+	only("momentum", o.Momentum != 0, "sgd", "rmsprop")
+	only("dampening", o.Dampening != 0, "sgd")
+	only("nesterov", o.Nesterov, "sgd")
+	only("centered", o.Centered, "rmsprop")
+	only("amsgrad", o.AMSGrad, "adam", "adamw")
+	only("lr_decay", o.LRDecay != 0, "adagrad")
+	only("initial_accumulator", o.InitialAccumulator != 0, "adagrad")
+	if ck.finite("optimizer.dampening", o.Dampening) && (o.Dampening < 0 || o.Dampening >= 1) {
+		ck.add("optimizer.dampening", "must be >= 0 and < 1, got %s", fmtFloat(o.Dampening))
+	}
+	if o.Nesterov && o.Dampening != 0 {
+		ck.add("optimizer.dampening", "must be 0 with nesterov, as in PyTorch")
+	}
+	if len(o.Betas) != 2 {
+		ck.add("optimizer.betas", "must be two numbers [beta1, beta2], e.g. [0.9, 0.999]")
+	}
+	for i, b := range o.Betas {
+		if key := fmt.Sprintf("optimizer.betas[%d]", i); ck.finite(key, b) && (b <= 0 || b >= 1) {
+			ck.add(key, "must be > 0 and < 1, got %s", fmtFloat(b))
+		}
+	}
+	if ck.finite("optimizer.eps", o.Eps) && o.Eps <= 0 {
+		ck.add("optimizer.eps", "must be > 0, got %s", fmtFloat(o.Eps))
+	}
+	if ck.finite("optimizer.alpha", o.Alpha) && (o.Alpha <= 0 || o.Alpha >= 1) {
+		ck.add("optimizer.alpha", "must be > 0 and < 1, got %s", fmtFloat(o.Alpha))
+	}
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"optimizer.weight_decay", o.WeightDecay}, {"optimizer.lr_decay", o.LRDecay}, {"optimizer.initial_accumulator", o.InitialAccumulator},
+		{"optimizer.clip_grad_norm", o.ClipGradNorm}, {"optimizer.clip_grad_value", o.ClipGradValue}} {
+		if ck.finite(f.key, f.v) && f.v < 0 {
+			ck.add(f.key, "must be >= 0, got %s", fmtFloat(f.v))
+		}
+	}
+	for i, g := range o.Groups {
+		p := fmt.Sprintf("optimizer.groups[%d]", i)
+		if g.Pattern == "" {
+			ck.add(p+".pattern", `required: a glob on parameter names, e.g. "*.bias"`)
+		} else if _, err := path.Match(g.Pattern, ""); err != nil {
+			ck.add(p+".pattern", "bad glob %q: %v", g.Pattern, err)
+		}
+		if ck.finite(p+".lr_scale", g.LRScale) && g.LRScale <= 0 {
+			ck.add(p+".lr_scale", "must be > 0, got %s", fmtFloat(g.LRScale))
+		}
+		if g.WeightDecay != nil && ck.finite(p+".weight_decay", *g.WeightDecay) && *g.WeightDecay < 0 {
+			ck.add(p+".weight_decay", "must be >= 0, got %s", fmtFloat(*g.WeightDecay))
+		}
 	}
 }
 
@@ -323,7 +382,77 @@ func (r *Regularization) validate(ck *checker) {
 // validate checks the schedule; lr and epochs are optimizer.lr and
 // train.epochs, which bound min_lr and warmup_epochs.
 func (s *Schedule) validate(ck *checker, lr float64, epochs int) {
-	ck.oneOf("schedule.type", s.Type, "constant", "step", "cosine")
+	ck.oneOf("schedule.type", s.Type, lrsched.Names...)
+	if s.Interval != "" {
+		ck.oneOf("schedule.interval", s.Interval, "step", "epoch")
+	}
+	for i, m := range s.Milestones {
+		ck.atLeast(fmt.Sprintf("schedule.milestones[%d]", i), m, 1)
+		if i > 0 && m <= s.Milestones[i-1] {
+			ck.add(fmt.Sprintf("schedule.milestones[%d]", i), "must be greater than the previous milestone (%d), got %d", s.Milestones[i-1], m)
+		}
+	}
+	if s.Type == "multistep" && len(s.Milestones) == 0 {
+		ck.add("schedule.milestones", "required for schedule.type multistep, e.g. [30, 60, 90]")
+	}
+	ck.atLeast("schedule.t0", s.T0, 1)
+	ck.atLeast("schedule.t_mult", s.TMult, 1)
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"schedule.start_factor", s.StartFactor}, {"schedule.end_factor", s.EndFactor}} {
+		if ck.finite(f.key, f.v) && (f.v < 0 || f.v > 1) {
+			ck.add(f.key, "must be in [0, 1], got %s", fmtFloat(f.v))
+		}
+	}
+	if s.TotalIters < 0 {
+		ck.add("schedule.total_iters", "must be >= 0 (0 = the whole run), got %d", s.TotalIters)
+	}
+	if ck.finite("schedule.power", s.Power) && s.Power <= 0 {
+		ck.add("schedule.power", "must be > 0, got %s", fmtFloat(s.Power))
+	}
+	if s.InvSqrtSteps < 0 {
+		ck.add("schedule.invsqrt_steps", "must be >= 0, got %d", s.InvSqrtSteps)
+	}
+	if ck.finite("schedule.max_lr", s.MaxLR) && s.MaxLR < 0 {
+		ck.add("schedule.max_lr", "must be >= 0 (0 = optimizer.lr), got %s", fmtFloat(s.MaxLR))
+	}
+	if ck.finite("schedule.pct_start", s.PctStart) && (s.PctStart <= 0 || s.PctStart >= 1) {
+		ck.add("schedule.pct_start", "must be in (0, 1), got %s", fmtFloat(s.PctStart))
+	}
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"schedule.div_factor", s.DivFactor}, {"schedule.final_div_factor", s.FinalDivFactor}} {
+		if ck.finite(f.key, f.v) && f.v < 1 {
+			ck.add(f.key, "must be >= 1, got %s", fmtFloat(f.v))
+		}
+	}
+	ck.oneOf("schedule.anneal_strategy", s.AnnealStrategy, "cos", "linear")
+	if ck.finite("schedule.warmup_start_factor", s.WarmupStartFactor) && (s.WarmupStartFactor < 0 || s.WarmupStartFactor >= 1) {
+		ck.add("schedule.warmup_start_factor", "must be in [0, 1), got %s", fmtFloat(s.WarmupStartFactor))
+	}
+	ck.oneOf("schedule.scale_rule", s.ScaleRule, "none", "linear", "sqrt")
+	ck.atLeast("schedule.base_batch_size", s.BaseBatchSize, 1)
+	p := s.Plateau
+	ck.oneOf("schedule.plateau.metric", p.Metric, "val_loss", "val_acc")
+	ck.oneOf("schedule.plateau.mode", p.Mode, "min", "max")
+	if ck.finite("schedule.plateau.factor", p.Factor) && (p.Factor <= 0 || p.Factor >= 1) {
+		ck.add("schedule.plateau.factor", "must be in (0, 1), got %s", fmtFloat(p.Factor))
+	}
+	if p.Patience < 0 {
+		ck.add("schedule.plateau.patience", "must be >= 0, got %d", p.Patience)
+	}
+	if ck.finite("schedule.plateau.threshold", p.Threshold) && p.Threshold < 0 {
+		ck.add("schedule.plateau.threshold", "must be >= 0, got %s", fmtFloat(p.Threshold))
+	}
+	ck.oneOf("schedule.plateau.threshold_mode", p.ThresholdMode, "rel", "abs")
+	if p.Cooldown < 0 {
+		ck.add("schedule.plateau.cooldown", "must be >= 0, got %d", p.Cooldown)
+	}
+	if ck.finite("schedule.plateau.min_lr", p.MinLR) && p.MinLR < 0 {
+		ck.add("schedule.plateau.min_lr", "must be >= 0, got %s", fmtFloat(p.MinLR))
+	}
 	ck.atLeast("schedule.step_size", s.StepSize, 1)
 	if ck.finite("schedule.gamma", s.Gamma) && (s.Gamma <= 0 || s.Gamma > 1) {
 		ck.add("schedule.gamma", "must be > 0 and <= 1, got %s", fmtFloat(s.Gamma))

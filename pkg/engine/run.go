@@ -118,6 +118,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	ckpt := &checkpointHook{dir: filepath.Join(runDir, CheckpointDir)}
 	res := &Result{RunDir: runDir, Parameters: nn.CountParams(m.Params())}
 	t.AddHook(validationHook{})
+	t.AddHook(plateauHook{metric: cfg.Schedule.Plateau.Metric})
 	if opt.Progress != nil {
 		t.AddHook(&progressHook{w: opt.Progress})
 	}

@@ -67,40 +67,42 @@ type Trainer struct {
 	Train *data.Dataset
 	Val   *data.Dataset // may be nil
 	Prep  Preprocessing
-	Opt   *optim.SGD
+	Opt   optim.Optimizer
 	LR    lrsched.Schedule
-	L2    float64
-	Step  int64 // optimizer steps completed
-	Epoch int   // epochs completed
+	// Plateau, when set, scales LR after every epoch (reduce-on-plateau).
+	Plateau *lrsched.Plateau
+	L2      float64
+	Step    int64 // optimizer steps completed
+	Epoch   int   // epochs completed
 
 	loader  *data.Loader
 	batches *batchPipeline
 	ce      nn.SoftmaxCrossEntropy
 	ctx     nn.Context // reused by every step
+	lrScale float64    // reduce-on-plateau's factor, 1 without it
 	hooks   []Hook
 }
 
 // NewTrainer sets up training of m on the prepared splits with cfg's
 // optimizer, schedule and regularization.
 func NewTrainer(cfg *config.Config, m *model.Model, s *Splits) (*Trainer, error) {
-	opt, err := optim.NewSGD(m.Params(), optim.SGDConfig{Momentum: cfg.Optimizer.Momentum, Nesterov: cfg.Optimizer.Nesterov})
+	opt, err := newOptimizer(cfg.Optimizer, m)
 	if err != nil {
-		return nil, inputErrorf("optimizer: %w", err)
+		return nil, err
 	}
 	bs := cfg.Train.BatchSize
 	loader := data.NewLoader(s.Train, bs, true, false, rng.New(cfg.Seed, rng.Shuffle).Uint64())
-	perEpoch := loader.NumBatches()
-	sc := cfg.Schedule
-	lr, err := lrsched.New(lrsched.Config{
-		Type: sc.Type, BaseLR: cfg.Optimizer.LR, StepsPerEpoch: perEpoch, TotalSteps: perEpoch * cfg.Train.Epochs,
-		StepSize: sc.StepSize, Gamma: sc.Gamma, MinLR: sc.MinLR,
-		WarmupSteps: int(math.Round(sc.WarmupEpochs * float64(perEpoch))),
-	})
+	lr, err := newSchedule(cfg, loader.NumBatches())
 	if err != nil {
-		return nil, inputErrorf("schedule: %w", err)
+		return nil, err
+	}
+	plateau, err := newPlateau(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return &Trainer{
-		Cfg: cfg, Model: m, Train: s.Train, Val: s.Val, Prep: s.Prep, Opt: opt, LR: lr, L2: cfg.Regularization.L2,
+		Cfg: cfg, Model: m, Train: s.Train, Val: s.Val, Prep: s.Prep, Opt: opt, LR: lr, Plateau: plateau, lrScale: 1,
+		L2:      cfg.Regularization.L2,
 		loader:  loader,
 		batches: newBatchPipeline(loader, s.Train, bs),
 	}, nil
@@ -110,9 +112,9 @@ func NewTrainer(cfg *config.Config, m *model.Model, s *Splits) (*Trainer, error)
 func (t *Trainer) AddHook(h Hook) { t.hooks = append(t.hooks, h) }
 
 // TrainStep runs one optimizer step on the batch x (N,C,H,W) with labels y
-// (N,): forward → loss → zero grad → backward → L2 penalty → step(lr). It
-// returns the loss (data loss plus penalty) and the number of correct
-// predictions.
+// (N,): forward → loss → zero grad → backward → L2 penalty → clip →
+// step(lr). It returns the loss (data loss plus penalty) and the number of
+// correct predictions.
 func (t *Trainer) TrainStep(x *tensor.Tensor, y []int32, lr float64) (loss float64, correct int) {
 	t.ctx = nn.Context{Train: true, Seed: t.Cfg.Seed, Step: t.Step}
 	ctx := &t.ctx
@@ -122,6 +124,12 @@ func (t *Trainer) TrainStep(x *tensor.Tensor, y []int32, lr float64) (loss float
 	nn.ZeroGrad(params)
 	t.Model.Net.Backward(ctx, t.ce.Backward())
 	loss += optim.AddL2(params, t.L2)
+	if c := t.Cfg.Optimizer.ClipGradValue; c > 0 {
+		optim.ClipGradValue(params, c)
+	}
+	if c := t.Cfg.Optimizer.ClipGradNorm; c > 0 {
+		optim.ClipGradNorm(params, c)
+	}
 	t.Opt.Step(lr)
 	t.Step++
 	return loss, correct
@@ -141,7 +149,7 @@ func (t *Trainer) Run() error {
 		var lr float64
 		err := t.batches.epoch(epoch, func(b int, x *tensor.Tensor, y []int32) error {
 			n := len(y)
-			lr = t.LR(int(t.Step))
+			lr = t.LR(int(t.Step)) * t.lrScale
 			loss, c := t.TrainStep(x, y, lr)
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return fmt.Errorf("epoch %d, step %d: the loss is %v: training diverged; the learning rate (%g) is probably too high, or the inputs are not normalized", epoch+1, t.Step, loss, lr)

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// gemmShape is one timed matrix multiply C (M,N) = op(A) (M,K) · op(B)
+// (K,N), row-major; TransA stores A as (K,M), TransB stores B as (N,K).
+type gemmShape struct {
+	M, N, K        int
+	TransA, TransB bool
+	Use            string // which layer computes it, for the table
+}
+
+// gemmShapes are the shapes of the bench models' hot matrix multiplies.
+var gemmShapes = []gemmShape{
+	{M: 512, N: 512, K: 512, Use: "square reference"},
+	{M: 128, N: 512, K: 784, Use: "MLP fc1 forward shape"},
+	{M: 512, N: 784, K: 128, TransA: true, Use: "MLP fc1 dW = dyᵀ·x"},
+	{M: 128, N: 784, K: 512, TransB: true, Use: "MLP fc1 dx shape"},
+	{M: 128, N: 512, K: 784, TransB: true, Use: "MLP fc1 forward, as nn.Linear: x·Wᵀ"},
+	{M: 128, N: 784, K: 512, Use: "MLP fc1 dx, as nn.Linear: dy·W"},
+	{M: 25088, N: 64, K: 288, Use: "CNN conv 32→64 @14x14, batched im2col"},
+	{M: 32, N: 784, K: 288, Use: "CNN conv 32→32 forward, per example"},
+	{M: 32, N: 288, K: 784, TransB: true, Use: "CNN conv 32→32 dW, per example"},
+	{M: 288, N: 784, K: 32, TransA: true, Use: "CNN conv 32→32 dcol, per example"},
+}
+
+// variant is the name torch_bench.py uses: AB, AtB or ABt.
+func (s gemmShape) variant() string {
+	switch {
+	case s.TransA && s.TransB:
+		return "AtBt"
+	case s.TransA:
+		return "AtB"
+	case s.TransB:
+		return "ABt"
+	}
+	return "AB"
+}
+
+// variantLabel is the variant as the table shows it.
+func (s gemmShape) variantLabel() string {
+	a, b := "A", "B"
+	if s.TransA {
+		a = "Aᵀ"
+	}
+	if s.TransB {
+		b = "Bᵀ"
+	}
+	return a + "·" + b
+}
+
+// dims is "MxNxK", torch_bench.py's spelling and the key matching its
+// results to ours.
+func (s gemmShape) dims() string { return fmt.Sprintf("%dx%dx%d", s.M, s.N, s.K) }
+
+// key identifies a shape and variant.
+func (s gemmShape) key() string { return s.dims() + ":" + s.variant() }
+
+// flops is the floating-point operations of one multiply.
+func (s gemmShape) flops() float64 { return 2 * float64(s.M) * float64(s.N) * float64(s.K) }
+
+// shapeSpec is the --shapes argument of torch_bench.py --mode gemm.
+func shapeSpec(shapes []gemmShape) string {
+	keys := make([]string, len(shapes))
+	for i, s := range shapes {
+		keys[i] = s.key()
+	}
+	return strings.Join(keys, ",")
+}
+
+// gemmTiming says how long to time each shape: the best of Repeats runs,
+// each at least MinTime long (as many calls as fit), after one warm-up call.
+type gemmTiming struct {
+	Repeats int
+	MinTime time.Duration
+}
+
+var defaultGemmTiming = gemmTiming{Repeats: 5, MinTime: 100 * time.Millisecond}
+
+// timeGemm returns tensor.Gemm's GFLOP/s on s (with beta 0), on the threads
+// the process is limited to (engine.SetThreads).
+func timeGemm(s gemmShape, t gemmTiming) float64 {
+	r := rand.New(rand.NewPCG(1, uint64(s.M*s.N+s.K)))
+	fill := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return v
+	}
+	a, b, c := fill(s.M*s.K), fill(s.K*s.N), make([]float32, s.M*s.N)
+	lda, ldb := s.K, s.N
+	if s.TransA {
+		lda = s.M
+	}
+	if s.TransB {
+		ldb = s.K
+	}
+	call := func() { tensor.Gemm(s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N) }
+	call() // warm-up: first-touch of the buffers, any lazy setup of the kernel
+	best := time.Duration(1<<63 - 1)
+	for range max(t.Repeats, 1) {
+		calls, start := 0, time.Now()
+		var el time.Duration
+		for {
+			call()
+			calls++
+			if el = time.Since(start); el >= t.MinTime {
+				break
+			}
+		}
+		best = min(best, el/time.Duration(calls))
+	}
+	return s.flops() / best.Seconds() / 1e9
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--images", "0"}, "--images: must be >= 1"},
+		{[]string{"--threads", "0"}, "--threads: must be >= 1"},
+		{[]string{"--models", "mlp,vgg"}, `--models: unknown model "vgg"`},
+		{[]string{"--nope"}, "flag provided but not defined"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--skip-torch", "--data", "/nonexistent-nettrain-bench"}, "data: /nonexistent-nettrain-bench/train-images-idx3-ubyte.gz not found"},
+		{[]string{"--python", "/nonexistent/python3", "--data", "../../testdata/fashion-mnist-small"}, "python /nonexistent/python3 not found"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(tc.args, &stdout, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", tc.args, code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: stderr %q, want it to contain %q", tc.args, stderr.String(), tc.want)
+		}
+	}
+}
+
+func TestParseFlagsDefaults(t *testing.T) {
+	o, err := parseFlags(nil, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.images != 60000 || o.threads != 2 || !slices.Equal(o.models, benchModels) || o.skipTorch {
+		t.Errorf("defaults: %+v", o)
+	}
+	o, err = parseFlags([]string{"--models", "resnet8, mlp,mlp"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.models, []string{"resnet8", "mlp"}) {
+		t.Errorf("models %v", o.models)
+	}
+}
+
+func TestGemmEnv(t *testing.T) {
+	env := []string{"PATH=/bin", "OPENBLAS_CORETYPE=Haswell", "OPENBLAS_L2_SIZE=524288", "HOME=/root"}
+	got, unset := gemmEnv(env)
+	if !unset || !slices.Equal(got, []string{"PATH=/bin", "HOME=/root"}) {
+		t.Errorf("gemmEnv = %v, %v", got, unset)
+	}
+	// OPENBLAS_L2_SIZE alone is left as it is.
+	env = []string{"PATH=/bin", "OPENBLAS_L2_SIZE=524288"}
+	if got, unset := gemmEnv(env); unset || !slices.Equal(got, env) {
+		t.Errorf("gemmEnv without CORETYPE = %v, %v", got, unset)
+	}
+	got = threadEnv([]string{"OMP_NUM_THREADS=8", "A=b"}, 3)
+	if !slices.Contains(got, "OMP_NUM_THREADS=3") || slices.Contains(got, "OMP_NUM_THREADS=8") || !slices.Contains(got, "OPENBLAS_NUM_THREADS=3") {
+		t.Errorf("threadEnv = %v", got)
+	}
+}
+
+func TestGemmShapes(t *testing.T) {
+	spec := shapeSpec(gemmShapes)
+	for _, want := range []string{"512x512x512:AB", "512x784x128:AtB", "128x784x512:ABt", "25088x64x288:AB", "32x288x784:ABt", "288x784x32:AtB"} {
+		if !strings.Contains(spec, want) {
+			t.Errorf("shape spec %s lacks %s", spec, want)
+		}
+	}
+	// Every variant gives the expected number: a tiny timing of a small shape.
+	for _, s := range []gemmShape{{M: 3, N: 4, K: 5}, {M: 3, N: 4, K: 5, TransA: true}, {M: 3, N: 4, K: 5, TransB: true}} {
+		if g := timeGemm(s, gemmTiming{Repeats: 1, MinTime: time.Millisecond}); !(g > 0) {
+			t.Errorf("%s: %v GFLOP/s", s.key(), g)
+		}
+	}
+}
+
+func TestReport(t *testing.T) {
+	torch, numpy := "1.13.0", "1.24.2"
+	r := &report{images: 2560, threads: 2, goVersion: "go1.26",
+		py:       &pyInfo{Torch: &torch, Numpy: &numpy, BLAS: blasInfo{Library: "/usr/lib/libopenblas.so", Kind: "openblas"}},
+		models:   []modelRow{{name: "mlp", nettrain: 5000, torch: 10000}, {name: "cnn", nettrain: 100}},
+		gemms:    []gemmRow{{shape: gemmShapes[0], nettrain: 10, blas: 40}},
+		gemmBLAS: "openblas", gemmArch: "Zen"}
+	var out bytes.Buffer
+	r.print(&out)
+	s := out.String()
+	for _, want := range []string{"2560 training images", "kernel Zen", "nettrain/PyTorch", "0.50", "OpenBLAS GFLOP/s", "% of OpenBLAS", "25%", "512×512×512", "A·B"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "warning") {
+		t.Errorf("report warns with OpenBLAS:\n%s", s)
+	}
+	r.py.BLAS.Kind, r.gemmBLAS = "reference", "reference"
+	out.Reset()
+	r.print(&out)
+	if s := out.String(); !strings.Contains(s, "warning: numpy and PyTorch's linear layers run on the reference BLAS") || !strings.Contains(s, "ref-BLAS GFLOP/s") {
+		t.Errorf("report with the reference BLAS:\n%s", s)
+	}
+}
+
+// TestRunNettrainOnly runs the whole command without Python or GEMM timings
+// on the in-repo subset: a few batches of the MLP.
+func TestRunNettrainOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	data, err := filepath.Abs("../../testdata/fashion-mnist-small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--skip-torch", "--skip-gemm", "--models", "mlp", "--images", "256", "--threads", "1", "--data", data}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	s := stdout.String()
+	if !strings.Contains(s, "256 training images per model") || !strings.Contains(s, "mlp") {
+		t.Errorf("output:\n%s", s)
+	}
+	for _, l := range strings.Split(s, "\n") {
+		if f := strings.Fields(l); len(f) == 4 && f[0] == "mlp" {
+			if f[1] == "-" || f[2] != "-" || f[3] != "-" {
+				t.Errorf("mlp row %q: want a nettrain speed and no PyTorch one", l)
+			}
+			return
+		}
+	}
+	t.Errorf("no mlp row in:\n%s", s)
+}

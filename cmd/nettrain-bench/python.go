@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// pyInfo is torch_bench.py --mode info's answer.
+type pyInfo struct {
+	Python     string            `json:"python"`
+	Numpy      *string           `json:"numpy"`
+	NumpyError string            `json:"numpy_error"`
+	Torch      *string           `json:"torch"`
+	TorchError string            `json:"torch_error"`
+	BLAS       blasInfo          `json:"blas"`
+	Env        map[string]string `json:"env"`
+}
+
+// blasInfo is the BLAS library numpy (and PyTorch's linear layers) run on.
+type blasInfo struct {
+	Library      string `json:"library"`
+	Kind         string `json:"kind"` // openblas, mkl, blis, atlas, reference or unknown
+	Architecture string `json:"architecture"`
+}
+
+// torchResult is one line of torch_bench.py --mode train.
+type torchResult struct {
+	Model           string  `json:"model"`
+	ImagesPerSecond float64 `json:"images_per_second"`
+	Images          int     `json:"images"`
+	Seconds         float64 `json:"seconds"`
+}
+
+// numpyResult is one line of torch_bench.py --mode gemm.
+type numpyResult struct {
+	Shape            string  `json:"shape"`
+	Variant          string  `json:"variant"`
+	GFLOPS           float64 `json:"gflops"`
+	BLAS             string  `json:"blas"`
+	BLASArchitecture string  `json:"blas_architecture"`
+}
+
+// python runs torch_bench.py with one interpreter.
+type python struct {
+	exe, script string
+	threads     int
+}
+
+// threadEnv is env with every BLAS and OpenMP thread count set to n.
+func threadEnv(env []string, n int) []string {
+	t := strconv.Itoa(n)
+	env = withoutVars(env, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+	return append(env, "OMP_NUM_THREADS="+t, "OPENBLAS_NUM_THREADS="+t, "MKL_NUM_THREADS="+t, "BLIS_NUM_THREADS="+t)
+}
+
+// withoutVars returns env less the variables named.
+func withoutVars(env []string, names ...string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, n := range names {
+			if name == n {
+				drop = true
+			}
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// gemmEnv is the environment of the numpy GEMM command: when
+// OPENBLAS_CORETYPE is set (some machines force an older kernel that way,
+// for old OpenBLAS builds that crash on their processor), it and
+// OPENBLAS_L2_SIZE are removed, so numpy runs the kernel OpenBLAS picks for
+// this processor. unset reports whether that happened.
+func gemmEnv(env []string) (out []string, unset bool) {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") {
+			return withoutVars(env, "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"), true
+		}
+	}
+	return env, false
+}
+
+// run runs the script with args in env and returns its standard output.
+func (p *python) run(env []string, args ...string) ([]byte, error) {
+	cmd := exec.Command(p.exe, append([]string{p.script}, args...)...)
+	cmd.Env = threadEnv(env, p.threads)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		what := fmt.Sprintf("%s %s %s", p.exe, p.script, strings.Join(args, " "))
+		if msg := lastLine(stderr.String()); msg != "" {
+			return nil, fmt.Errorf("%s: %v: %s", what, err, msg)
+		}
+		return nil, fmt.Errorf("%s: %v", what, err)
+	}
+	return stdout.Bytes(), nil
+}
+
+// lastLine is the last non-empty line of s (a Python traceback's message).
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// info checks that the interpreter runs and imports PyTorch and numpy; a
+// missing piece is a usage error (exit 2) saying what to install.
+func (p *python) info() (*pyInfo, error) {
+	if _, err := exec.LookPath(p.exe); err != nil {
+		return nil, usageErrorf("python %s not found: apt-get install python3-torch python3-numpy (or pass --python PATH, or --skip-torch)", p.exe)
+	}
+	if _, err := os.Stat(p.script); err != nil {
+		return nil, usageErrorf("%s: %v", p.script, unwrapPath(err))
+	}
+	out, err := p.run(os.Environ(), "--mode", "info")
+	if err != nil {
+		return nil, usageErrorf("python check failed: %v", err)
+	}
+	var info pyInfo
+	if err := json.Unmarshal(bytes.TrimSpace(out), &info); err != nil {
+		return nil, usageErrorf("%s --mode info: unexpected output %q", p.script, strings.TrimSpace(string(out)))
+	}
+	if info.Torch == nil {
+		return nil, usageErrorf("PyTorch does not import in %s (%s): apt-get install python3-torch (or pass --skip-torch)", p.exe, info.TorchError)
+	}
+	if info.Numpy == nil {
+		return nil, usageErrorf("numpy does not import in %s (%s): apt-get install python3-numpy (or pass --skip-torch)", p.exe, info.NumpyError)
+	}
+	return &info, nil
+}
+
+// train runs the PyTorch side of the model benchmark.
+func (p *python) train(models []string, images int, dataDir string) (map[string]torchResult, error) {
+	out, err := p.run(os.Environ(), "--mode", "train", "--images", strconv.Itoa(images), "--threads", strconv.Itoa(p.threads),
+		"--models", strings.Join(models, ","), "--data", dataDir)
+	if err != nil {
+		return nil, err
+	}
+	res := map[string]torchResult{}
+	err = jsonLines(out, func(line []byte) error {
+		var r torchResult
+		if err := json.Unmarshal(line, &r); err != nil || r.Model == "" {
+			return fmt.Errorf("torch_bench.py: unexpected output line %q", line)
+		}
+		res[r.Model] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range models {
+		if _, ok := res[m]; !ok {
+			return nil, fmt.Errorf("torch_bench.py printed no result for model %s", m)
+		}
+	}
+	return res, nil
+}
+
+// gemm times numpy's matrix multiply on shapes; the results are keyed by
+// gemmShape.key.
+func (p *python) gemm(shapes []gemmShape, env []string) (map[string]numpyResult, error) {
+	out, err := p.run(env, "--mode", "gemm", "--threads", strconv.Itoa(p.threads), "--shapes", shapeSpec(shapes))
+	if err != nil {
+		return nil, err
+	}
+	res := map[string]numpyResult{}
+	err = jsonLines(out, func(line []byte) error {
+		var r numpyResult
+		if err := json.Unmarshal(line, &r); err != nil || r.Shape == "" {
+			return fmt.Errorf("torch_bench.py --mode gemm: unexpected output line %q", line)
+		}
+		res[r.Shape+":"+r.Variant] = r
+		return nil
+	})
+	return res, err
+}
+
+// jsonLines calls fn for every line of out that holds a JSON object.
+func jsonLines(out []byte, fn func([]byte) error) error {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 || line[0] != '{' {
+			continue
+		}
+		if err := fn(line); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// unwrapPath drops the operation from a *fs.PathError ("stat x: no such
+// file" → "no such file or directory").
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

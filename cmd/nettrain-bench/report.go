@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// modelRow is one trained model; a zero speed was not measured.
+type modelRow struct {
+	name            string
+	nettrain, torch float64 // images per second
+}
+
+// gemmRow is one timed GEMM shape; a zero speed was not measured.
+type gemmRow struct {
+	shape          gemmShape
+	nettrain, blas float64 // GFLOP/s
+}
+
+// report is everything one run measured.
+type report struct {
+	images, threads int
+	goVersion       string
+	py              *pyInfo // nil with --skip-torch
+	models          []modelRow
+	gemms           []gemmRow
+	gemmBLAS        string // the BLAS numpy's GEMM ran on ("openblas", "reference", …)
+	gemmArch        string // its kernel (OpenBLAS core name), if known
+	notes           []string
+}
+
+// blasName is the column name of numpy's BLAS: "OpenBLAS" when numpy runs on
+// it (the intended baseline), else what it does run on.
+func (r *report) blasName() string {
+	kind := r.gemmBLAS
+	if kind == "" && r.py != nil {
+		kind = r.py.BLAS.Kind
+	}
+	switch kind {
+	case "openblas":
+		return "OpenBLAS"
+	case "mkl":
+		return "MKL"
+	case "blis":
+		return "BLIS"
+	case "reference":
+		return "ref-BLAS"
+	case "":
+		return "numpy"
+	}
+	return "numpy-" + kind
+}
+
+func (r *report) print(w io.Writer) {
+	fmt.Fprintf(w, "nettrain-bench: %d training images per model, batch 128, %d threads; nettrain on %s", r.images, r.threads, r.goVersion)
+	if r.py != nil {
+		fmt.Fprintf(w, "; PyTorch %s, numpy %s", deref(r.py.Torch), deref(r.py.Numpy))
+		if b := r.py.BLAS; b.Library != "" {
+			fmt.Fprintf(w, " on %s (%s", b.Kind, b.Library)
+			if r.gemmArch != "" {
+				fmt.Fprintf(w, ", kernel %s", r.gemmArch)
+			}
+			fmt.Fprint(w, ")")
+		}
+	}
+	fmt.Fprintln(w)
+	if r.py != nil && r.py.BLAS.Kind != "openblas" && r.py.BLAS.Kind != "" {
+		fmt.Fprintf(w, "warning: numpy and PyTorch's linear layers run on the %s BLAS, not OpenBLAS: `apt-get install libopenblas0-pthread` for the intended baseline\n", r.py.BLAS.Kind)
+	}
+	for _, n := range r.notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if len(r.models) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "model\tnettrain img/s\tPyTorch img/s\tnettrain/PyTorch\t")
+		for _, m := range r.models {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", m.name, num(m.nettrain, 0), num(m.torch, 0), ratio(m.nettrain, m.torch, "%.2f"))
+		}
+		tw.Flush()
+	}
+	if len(r.gemms) > 0 {
+		fmt.Fprintln(w)
+		b := r.blasName()
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "GEMM M×N×K\tvariant\tnettrain GFLOP/s\t%s GFLOP/s\t%% of %s\tused by\n", b, b)
+		for _, g := range r.gemms {
+			s := g.shape
+			fmt.Fprintf(tw, "%d×%d×%d\t%s\t%8s\t%8s\t%6s\t%s\n", s.M, s.N, s.K, s.variantLabel(), num(g.nettrain, 1), num(g.blas, 1),
+				ratio(100*g.nettrain, g.blas, "%.0f%%"), s.Use)
+		}
+		tw.Flush()
+	}
+}
+
+// num formats a measured value, "-" when not measured.
+func num(v float64, decimals int) string {
+	if v <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.*f", decimals, v)
+}
+
+// ratio formats a/b, "-" when either is not measured.
+func ratio(a, b float64, format string) string {
+	if a <= 0 || b <= 0 {
+		return "-"
+	}
+	return strings.TrimSpace(fmt.Sprintf(format, a/b))
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "?"
+	}
+	return *s
+}

@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// BenchmarkTrainStep times one full training step (forward, loss, zero
+// grad, backward, SGD Nesterov update) of each bench model of configs/bench
+// at batch 128, on the in-repo Fashion-MNIST subset so that it runs on any
+// machine, and reports images/s. `make bench` runs it; cmd/nettrain-bench
+// measures whole epochs on the full data set against PyTorch.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, name := range []string{"mlp", "cnn", "resnet8"} {
+		b.Run(name, func(b *testing.B) {
+			tr, x, y := benchTrainer(b, name)
+			lr := tr.Cfg.Optimizer.LR
+			tr.TrainStep(x, y, lr) // warm-up: layers allocate their buffers on the first step
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				tr.TrainStep(x, y, lr)
+			}
+			b.ReportMetric(float64(len(y))*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}
+
+// benchTrainer builds the trainer of configs/bench/<name>.yaml on the
+// in-repo subset and returns it with its first training batch.
+func benchTrainer(b *testing.B, name string) (*Trainer, *tensor.Tensor, []int32) {
+	b.Helper()
+	small, err := filepath.Abs("../../testdata/fashion-mnist-small")
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join("../../configs/bench", name+".yaml")
+	cfg, err := config.Load(path, []string{"data.dir=" + small, "data.val_split=0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := loadTrainSplits(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := s.Train
+	m, err := BuildModel(cfg, path, []int{d.C, d.H, d.W}, d.Classes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := NewTrainer(cfg, m, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := min(cfg.Train.BatchSize, d.N)
+	x := tensor.FromData(slices.Clone(d.X[:n*d.FeatureLen()]), n, d.C, d.H, d.W)
+	return tr, x, slices.Clone(d.Y[:n])
+}
