@@ -28,6 +28,28 @@ func b2i(v bool) int {
 	return 0
 }
 
+// packT4x8 transposes a 4×(8·kb) block of B into 8·kb rows of 4 (strides
+// in bytes; see gemm_pack_amd64.s).
+//
+//go:noescape
+func packT4x8(kb int, src *float32, ldb int, dst *float32, ldd int)
+
+// hasAVX reports whether packT4x8 may run.
+var hasAVX, _ = cpuFeatures()
+
+// packT4 stores op(B)[p][q…q+3] = B[j+q…j+q+3][p0+p] into bp[p·wp+q…] for
+// the first kc − kc%8 values of p and returns how many it did.
+func packT4(bp []float32, wp, q int, b []float32, off, ldb, kc int) int {
+	kb := kc / 8
+	if !hasAVX || kb == 0 {
+		return 0
+	}
+	_ = b[off+3*ldb+8*kb-1]
+	_ = bp[(8*kb-1)*wp+q+3]
+	packT4x8(kb, &b[off], ldb*4, &bp[q], wp*4)
+	return 8 * kb
+}
+
 // cpuid executes CPUID with EAX=eaxArg, ECX=ecxArg.
 //
 //go:noescape

@@ -175,11 +175,13 @@ func (g *gemmArgs) packPanel(bp []float32, p0, kc, j, w, wp int) {
 	ldb := g.ldb
 	q := 0
 	for ; q+4 <= w; q += 4 {
-		r0 := g.b[(j+q)*ldb+p0:][:kc]
-		r1 := g.b[(j+q+1)*ldb+p0:][:kc]
-		r2 := g.b[(j+q+2)*ldb+p0:][:kc]
-		r3 := g.b[(j+q+3)*ldb+p0:][:kc]
-		for p := range r0 {
+		off := (j+q)*ldb + p0
+		done := packT4(bp, wp, q, g.b, off, ldb, kc)
+		r0 := g.b[off:][:kc]
+		r1 := g.b[off+ldb:][:kc]
+		r2 := g.b[off+2*ldb:][:kc]
+		r3 := g.b[off+3*ldb:][:kc]
+		for p := done; p < kc; p++ {
 			d := bp[p*wp+q:][:4]
 			d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
 		}
