@@ -57,7 +57,7 @@ type gemmArgs struct {
 	kc, nk int  // K block size and count
 	parts  int  // number of parts
 	splitN bool // parts are column ranges (else row ranges)
-	packB  int  // 0: decide per part; 1: always pack; -1: never pack when avoidable (tests)
+	packB  int  // 1: always pack B (tests); otherwise pack only Bᵀ and partial panels
 }
 
 // plan fills the blocking and partition fields for threads threads.
@@ -111,7 +111,9 @@ func (g *gemmArgs) region(m0, m1, n0, n1 int, ws *workspace) {
 	if g.transA {
 		rsa, csa = 1, g.lda
 	}
-	pack := g.transB || g.packB > 0 || (g.packB == 0 && rows > 4*im.mr)
+	// B is read in place when it can be (op(B) = B and whole vectors): measured
+	// faster than packing on every training shape, most for small M.
+	pack := g.transB || g.packB > 0
 	for kb := 0; kb < g.nk; kb++ {
 		p0 := kb * g.kc
 		kc := min(g.kc, g.k-p0)
