@@ -1,41 +1,48 @@
 package tensor
 
-import (
-	"fmt"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-)
+import "fmt"
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
 // op(X) is X or Xᵀ. op(A) is (m,k), op(B) is (k,n) and C is (m,n); lda, ldb
-// and ldc are the row strides of A, B and C as stored.
+// and ldc are the row strides of A, B and C as stored. With beta = 0, C is
+// only written, never read (NaNs in it do not propagate).
 //
-// It is the single matrix-multiply entry point of nettrain; today it calls
-// gonum's pure-Go BLAS.
+// It is the single matrix-multiply entry point of nettrain: a cache-blocked
+// kernel with assembly micro-kernels (AVX-512 or AVX2+FMA, chosen from the
+// CPU) and a pure-Go fallback (other architectures, -tags purego). A call
+// uses up to Threads() threads, split over the rows or columns of C, never
+// over k, so the result bits do not depend on the thread count. Gemm is
+// safe for concurrent use and does not allocate in steady state.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 {
-		// BLAS leaves C·beta; make the k=0 case explicit and cheap.
+	if k > 0 {
+		checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	} else if ldc < n || len(c) < (m-1)*ldc+n {
+		panic(fmt.Sprintf("tensor: Gemm C (%d,%d) ldc=%d does not fit %d values", m, n, ldc, len(c)))
+	}
+	if k == 0 || alpha == 0 {
+		// C = beta·C; beta = 0 clears C (NaNs included).
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row)
+				continue
+			}
 			for j := range row {
 				row[j] *= beta
 			}
 		}
 		return
 	}
-	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	tA, tB := blas.NoTrans, blas.NoTrans
-	if transA {
-		tA = blas.Trans
+	g := gemmArgs{
+		transA: transA, transB: transB, m: m, n: n, k: k,
+		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
+		im: activeImpl, packB: packOverride,
 	}
-	if transB {
-		tB = blas.Trans
-	}
-	blas32.Implementation().Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	g.plan(Threads())
+	g.run()
 }
 
 func checkGemm(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {

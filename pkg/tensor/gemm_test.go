@@ -98,16 +98,3 @@ func TestEnsureReusesStorage(t *testing.T) {
 		t.Fatal("larger shape must allocate")
 	}
 }
-
-func BenchmarkGemm(b *testing.B) {
-	for _, s := range []struct{ m, n, k int }{{128, 512, 784}, {512, 512, 512}} {
-		b.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) {
-			a, bb, c := make([]float32, s.m*s.k), make([]float32, s.k*s.n), make([]float32, s.m*s.n)
-			b.SetBytes(0)
-			for b.Loop() {
-				Gemm(false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n)
-			}
-			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-	}
-}
