@@ -205,6 +205,16 @@ func bench(o *options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	if len(o.models) > 0 {
+		// The same training files, a smaller test set: see benchDataDir.
+		dir, err := benchDataDir(dataDir, tmp)
+		if err != nil {
+			return nil, &usageError{err.Error()}
+		}
+		for _, cfg := range cfgs {
+			cfg.Data.Dir = dir
+		}
+	}
 	for _, m := range o.models {
 		fmt.Fprintf(log, "nettrain-bench: nettrain %s: training %d images on %d threads...\n", m, r.images, o.threads)
 		res, err := engine.Train(cfgs[m], engine.Options{ConfigPath: filepath.Join(dir, m+".yaml"), OutDir: filepath.Join(tmp, m)})
@@ -223,7 +233,11 @@ func bench(o *options, log io.Writer) (*report, error) {
 			return nil, fmt.Errorf("PyTorch: %w", err)
 		}
 		for i := range r.models {
-			r.models[i].torch = tr[r.models[i].name].ImagesPerSecond
+			res := tr[r.models[i].name]
+			r.models[i].torch = res.ImagesPerSecond
+			if res.OMPWaitPolicy != "" {
+				r.ompWait = res.OMPWaitPolicy
+			}
 		}
 	}
 	if o.skipGemm {

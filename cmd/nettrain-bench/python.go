@@ -37,6 +37,7 @@ type torchResult struct {
 	ImagesPerSecond float64 `json:"images_per_second"`
 	Images          int     `json:"images"`
 	Seconds         float64 `json:"seconds"`
+	OMPWaitPolicy   string  `json:"omp_wait_policy"`
 }
 
 // numpyResult is one line of torch_bench.py --mode gemm.

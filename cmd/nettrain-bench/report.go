@@ -28,6 +28,7 @@ type report struct {
 	gemms           []gemmRow
 	gemmBLAS        string // the BLAS numpy's GEMM ran on ("openblas", "reference", …)
 	gemmArch        string // its kernel (OpenBLAS core name), if known
+	ompWait         string // OMP_WAIT_POLICY of the PyTorch runs
 	notes           []string
 }
 
@@ -69,15 +70,19 @@ func (r *report) print(w io.Writer) {
 	if r.py != nil && r.py.BLAS.Kind != "openblas" && r.py.BLAS.Kind != "" {
 		fmt.Fprintf(w, "warning: numpy and PyTorch's linear layers run on the %s BLAS, not OpenBLAS: `apt-get install libopenblas0-pthread` for the intended baseline\n", r.py.BLAS.Kind)
 	}
+	if r.ompWait != "" {
+		fmt.Fprintf(w, "note: PyTorch trained with OMP_WAIT_POLICY=%s (see configs/bench/torch_bench.py)\n", r.ompWait)
+	}
 	for _, n := range r.notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	if len(r.models) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "model\tnettrain img/s\tPyTorch img/s\tnettrain/PyTorch\t")
+		// Right-aligned numbers; names padded so they read left-aligned.
+		fmt.Fprintln(tw, "model  \tnettrain img/s\tPyTorch img/s\tnettrain/PyTorch\t")
 		for _, m := range r.models {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", m.name, num(m.nettrain, 0), num(m.torch, 0), ratio(m.nettrain, m.torch, "%.2f"))
+			fmt.Fprintf(tw, "%-7s\t%s\t%s\t%s\t\n", m.name, num(m.nettrain, 0), num(m.torch, 0), ratio(m.nettrain, m.torch, "%.2f"))
 		}
 		tw.Flush()
 	}

@@ -213,6 +213,11 @@ def build_model(name):
 
 def train_mode(a):
     set_thread_env(a.threads)
+    # Debian's PyTorch runs on GNU OpenMP and its linear layers on the system BLAS (OpenBLAS's own
+    # pthreads): OpenMP threads spinning after each parallel region starve the BLAS threads. On a
+    # busy 2-core machine that made the MLP ~35x slower on 2 threads than on 1, and the convolutions
+    # 2-5x slower. Passive waiting removes that; set OMP_WAIT_POLICY yourself to measure otherwise.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
     import torch.nn as nn
 
@@ -250,7 +255,7 @@ def train_mode(a):
         print(json.dumps({
             "model": name, "images_per_second": n / secs, "images": n, "seconds": secs,
             "threads": a.threads, "batch_size": bs, "warmup_batches": a.warmup, "last_loss": loss,
-            "torch": torch.__version__, "blas": blas.get("kind"),
+            "torch": torch.__version__, "blas": blas.get("kind"), "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
         }), flush=True)
 
 

@@ -58,3 +58,36 @@ func TestPeakMemoryIsPlausible(t *testing.T) {
 	}
 	_ = buf[len(buf)-1]
 }
+
+// TestTrainStepDoesNotAllocate holds the memory discipline of the training
+// step: after the first step has sized every buffer, a step allocates
+// nothing (models small enough that the matrix multiplies stay serial).
+func TestTrainStepDoesNotAllocate(t *testing.T) {
+	cases := map[string][]string{
+		"mlp": {"model.hidden=[32,16]", "regularization.l2=0.001"},
+		"cnn": {"model.arch=cnn", "model.widths=[4,8]", "model.convs_per_stage=1", "model.hidden=[]", "model.dropout=0.2"},
+	}
+	for name, overrides := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := testConfig(t, append(overrides, "train.batch_size=8")...)
+			s, err := loadTrainSplits(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewTrainer(cfg, m, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := tensor.FromData(s.Train.X[:8*s.Train.FeatureLen()], 8, 1, 28, 28)
+			y := s.Train.Y[:8]
+			tr.TrainStep(x, y, 0.01)
+			if n := testing.AllocsPerRun(10, func() { tr.TrainStep(x, y, 0.01) }); n != 0 {
+				t.Fatalf("%v allocations per training step, want 0", n)
+			}
+		})
+	}
+}

@@ -5,11 +5,12 @@ import (
 	"runtime"
 
 	"github.com/nettrain/nettrain/pkg/nn"
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
 // SetThreads limits the compute of this process to n threads (n = 0: all
-// cores): the Go scheduler (runtime.GOMAXPROCS, which the matrix multiply
-// follows) and the layers' batch splitting. Results do not depend on it.
+// cores): the Go scheduler (runtime.GOMAXPROCS), the matrix multiply's
+// worker pool and the layers' batch splitting. Results do not depend on it.
 func SetThreads(n int) error {
 	if n < 0 {
 		return &InputError{Err: fmt.Errorf("--threads: must be >= 0 (0 = all %d cores), got %d", runtime.NumCPU(), n)}
@@ -19,5 +20,6 @@ func SetThreads(n int) error {
 	}
 	runtime.GOMAXPROCS(n)
 	nn.SetThreads(n)
+	tensor.SetThreads(n)
 	return nil
 }

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/nettrain/nettrain/pkg/rng"
@@ -23,6 +24,8 @@ type Dropout struct {
 
 	train bool           // whether the last Forward applied a mask
 	mask  *tensor.Tensor // 0 or 1/(1−P) per element of the last input
+	pcg   rand.PCG       // reseeded for every mask
+	rnd   *rand.Rand     // draws from pcg
 	y, dx *tensor.Tensor
 }
 
@@ -57,7 +60,11 @@ func (d *Dropout) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 // fillMask draws the keep mask: each element is kept when a 32-bit uniform
 // draw is at least P·2³², i.e. with probability 1−P (to within 2⁻³²).
 func (d *Dropout) fillMask(c *Context) {
-	r := rng.New(c.Seed, rng.Dropout, uint64(c.Step), d.Salt)
+	if d.rnd == nil {
+		d.rnd = rand.New(&d.pcg)
+	}
+	rng.Reseed(&d.pcg, c.Seed, rng.Dropout, uint64(c.Step), d.Salt)
+	r := d.rnd
 	threshold := uint64(math.Ceil(d.P * (1 << 32))) // in [0, 2³²]
 	scale := float32(1 / (1 - d.P))
 	m := d.mask.Data

@@ -29,9 +29,22 @@ func splitmix64(x uint64) uint64 {
 // arguments give identical sequences; different arguments give independent
 // ones.
 func New(seed uint64, stream Stream, indices ...uint64) *rand.Rand {
+	h := derive(seed, stream, indices)
+	return rand.New(rand.NewPCG(h, splitmix64(h)))
+}
+
+// Reseed sets p to the start of the stream New(seed, stream, indices...)
+// draws from, without allocating: hot paths keep one rand.Rand over p and
+// reseed it per step.
+func Reseed(p *rand.PCG, seed uint64, stream Stream, indices ...uint64) {
+	h := derive(seed, stream, indices)
+	p.Seed(h, splitmix64(h))
+}
+
+func derive(seed uint64, stream Stream, indices []uint64) uint64 {
 	h := splitmix64(seed ^ splitmix64(uint64(stream)))
 	for _, i := range indices {
 		h = splitmix64(h ^ splitmix64(i+0x632be59bd9b4e019))
 	}
-	return rand.New(rand.NewPCG(h, splitmix64(h)))
+	return h
 }

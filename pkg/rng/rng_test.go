@@ -1,6 +1,26 @@
 package rng
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func TestReseedMatchesNew(t *testing.T) {
+	var p rand.PCG
+	r := rand.New(&p)
+	for _, idx := range [][]uint64{nil, {3}, {3, 9}} {
+		Reseed(&p, 42, Dropout, idx...)
+		want := New(42, Dropout, idx...)
+		for i := 0; i < 5; i++ {
+			if a, b := r.Uint64(), want.Uint64(); a != b {
+				t.Fatalf("indices %v draw %d: %x, want %x", idx, i, a, b)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { Reseed(&p, 1, Dropout, 7, 8) }); n != 0 {
+		t.Fatalf("Reseed allocates %v times", n)
+	}
+}
 
 func TestStreamsAreReproducibleAndDistinct(t *testing.T) {
 	draw := func(seed uint64, s Stream, idx ...uint64) [4]uint64 {
