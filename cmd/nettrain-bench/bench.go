@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/engine"
@@ -193,8 +194,8 @@ func bench(o *options, log io.Writer) (*report, error) {
 		}
 		r.py = info
 	}
-	if load, ok := loadAverage(); ok && load >= 0.5 {
-		r.notes = append(r.notes, fmt.Sprintf("load average %.2f at the start: other processes share the cores, so every number is low and noisy", load))
+	if busy, ok := busyCores(time.Second); ok && busy >= 0.25 {
+		r.notes = append(r.notes, fmt.Sprintf("other processes kept %.1f of the %d cores busy just before the run: the numbers are low and noisy", busy, runtime.NumCPU()))
 	}
 	if err := engine.SetThreads(o.threads); err != nil {
 		return nil, err
@@ -269,16 +270,45 @@ func bench(o *options, log io.Writer) (*report, error) {
 	return r, nil
 }
 
-// loadAverage is the 1-minute load average (Linux), ok false elsewhere.
-func loadAverage() (float64, bool) {
-	b, err := os.ReadFile("/proc/loadavg")
+// busyCores samples /proc/stat over d while this process sleeps and
+// returns how many cores were busy meanwhile, all of it other processes'
+// work (Linux; ok false elsewhere).
+func busyCores(d time.Duration) (float64, bool) {
+	busy0, idle0, ok := cpuTimes()
+	if !ok {
+		return 0, false
+	}
+	time.Sleep(d)
+	busy1, idle1, ok := cpuTimes()
+	if !ok || busy1+idle1 <= busy0+idle0 {
+		return 0, false
+	}
+	return float64(busy1-busy0) / float64(busy1+idle1-busy0-idle0) * float64(runtime.NumCPU()), true
+}
+
+// cpuTimes is the busy and idle time of all cores, in clock ticks, from
+// the "cpu" line of /proc/stat.
+func cpuTimes() (busy, idle uint64, ok bool) {
+	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0, false
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, 0, false
 	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	return v, err == nil
+	// user nice system idle iowait irq softirq steal ...
+	for i, v := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		if i == 3 || i == 4 {
+			idle += n
+		} else {
+			busy += n
+		}
+	}
+	return busy, idle, true
 }
