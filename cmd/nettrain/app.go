@@ -62,8 +62,11 @@ func (a *app) report(err error) int {
 	}
 	var cf *checkFailed
 	var ie *inputError
+	var in *interrupted
 	code, hint := exitFailed, ""
 	switch {
+	case errors.As(err, &in):
+		code = signalExit(in.signal)
 	case errors.As(err, &cf):
 	case !a.started:
 		code, hint = exitUsage, " (see 'nettrain --help')"

@@ -18,12 +18,13 @@ type evalOptions struct {
 	split     string
 	batchSize int
 	json      bool
+	ema       bool
 }
 
 func (a *app) evalCommand() *cobra.Command {
 	o := &evalOptions{}
 	cmd := &cobra.Command{
-		Use:   "eval CHECKPOINT [--data DIR] [--split test|val|train] [--json]",
+		Use:   "eval CHECKPOINT [--data DIR] [--split test|val|train] [--ema] [--json]",
 		Short: "Score a checkpoint: accuracy, loss, per-class accuracy, confusion matrix",
 		Args:  cobra.ExactArgs(1),
 		RunE:  a.runE(func(_ *cobra.Command, args []string) error { return a.eval(args[0], o) }),
@@ -32,6 +33,7 @@ func (a *app) evalCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.split, "split", "test", "split to score: test, val or train (val/train are carved as in training)")
 	cmd.Flags().IntVar(&o.batchSize, "batch-size", 0, "evaluation batch size (default: train.eval_batch_size of the run)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object")
+	cmd.Flags().BoolVar(&o.ema, "ema", false, "score the EMA weights stored in the checkpoint (ema.enabled) instead of the raw ones")
 	return cmd
 }
 
@@ -41,7 +43,7 @@ func (a *app) eval(path string, o *evalOptions) error {
 	default:
 		return &inputError{fmt.Errorf("--split: unknown split %q; allowed: test, val, train", o.split)}
 	}
-	r, err := engine.EvaluateCheckpoint(path, engine.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize})
+	r, err := engine.EvaluateCheckpoint(path, engine.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema})
 	if err != nil {
 		return err
 	}
@@ -59,7 +61,11 @@ func (a *app) eval(path string, o *evalOptions) error {
 
 // printEval writes a human-readable evaluation report.
 func printEval(w io.Writer, r *engine.EvalReport) {
-	fmt.Fprintf(w, "checkpoint %s (epoch %d), %s split of %s\n", r.Checkpoint, r.Epoch, r.Split, r.DataDir)
+	weights := ""
+	if r.EMA {
+		weights = ", EMA weights"
+	}
+	fmt.Fprintf(w, "checkpoint %s (epoch %d%s), %s split of %s\n", r.Checkpoint, r.Epoch, weights, r.Split, r.DataDir)
 	fmt.Fprintf(w, "accuracy %.4f (%d/%d)  loss %.4f\n\n", r.Accuracy, r.Correct, r.N, r.Loss)
 	name := func(c int) string {
 		if r.ClassNames != nil {

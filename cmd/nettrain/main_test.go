@@ -64,7 +64,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	csv, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
 	lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
-	if lines[0] != "epoch,step,lr,train_loss,train_acc,val_loss,val_acc,epoch_seconds,images_per_second" || len(lines) != 16 {
+	if lines[0] != "epoch,step,lr,train_loss,train_acc,val_loss,val_acc,ema_val_loss,ema_val_acc,epoch_seconds,images_per_second" || len(lines) != 16 {
 		t.Errorf("metrics.csv: header %q and %d rows, want 15 rows", lines[0], len(lines)-1)
 	}
 	var summary struct {

@@ -1,7 +1,13 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -10,28 +16,57 @@ import (
 
 // trainOptions are the flags of `nettrain train`.
 type trainOptions struct {
-	config    configFlags
-	out       string
-	overwrite bool
-	quiet     bool
+	config          configFlags
+	out             string
+	overwrite       bool
+	quiet           bool
+	resume          string
+	force           bool
+	stopAfterEpochs int
 }
 
 func (a *app) trainCommand() *cobra.Command {
 	o := &trainOptions{}
 	cmd := &cobra.Command{
-		Use:   "train -c CONFIG [--set key=value]... [--out DIR]",
-		Short: "Train a model from a config; writes checkpoints, metrics.csv and summary.json",
+		Use:   "train (-c CONFIG | --resume RUN_DIR) [--set key=value]... [--out DIR]",
+		Short: "Train a model from a config, or resume a run; writes checkpoints, metrics.csv and summary.json",
 		Args:  cobra.NoArgs,
 		RunE:  a.runE(func(*cobra.Command, []string) error { return a.train(o) }),
 	}
-	o.config.register(cmd)
+	cmd.Flags().StringVarP(&o.config.path, "config", "c", "", "experiment config (YAML); with --resume, default RUN_DIR/config.yaml")
+	cmd.Flags().StringArrayVar(&o.config.overrides, "set", nil, "override a config key, e.g. --set train.epochs=1 (repeatable)")
 	cmd.Flags().StringVar(&o.out, "out", "", "run directory (overrides output.dir)")
 	cmd.Flags().BoolVar(&o.overwrite, "overwrite", false, "replace a run already in the run directory")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
+	cmd.Flags().StringVar(&o.resume, "resume", "", "continue the run in RUN_DIR exactly where its checkpoints/last.ckpt stopped")
+	cmd.Flags().BoolVar(&o.force, "force", false, "with --resume: accept a config that differs from the run's")
+	cmd.Flags().IntVar(&o.stopAfterEpochs, "stop-after-epochs", 0, "end this invocation after N epochs, resumable with --resume (0 = run to the end)")
 	return cmd
 }
 
 func (a *app) train(o *trainOptions) error {
+	switch {
+	case o.resume == "" && o.config.path == "":
+		return &inputError{errors.New(`required flag "config" not set: pass -c CONFIG, or --resume RUN_DIR`)}
+	case o.resume != "" && o.out != "":
+		return &inputError{errors.New("--out: not allowed with --resume (the run directory is RUN_DIR)")}
+	case o.resume != "" && o.overwrite:
+		return &inputError{errors.New("--overwrite: not allowed with --resume, which keeps the run")}
+	case o.force && o.resume == "":
+		return &inputError{errors.New("--force: only used with --resume")}
+	case o.stopAfterEpochs < 0:
+		return &inputError{fmt.Errorf("--stop-after-epochs: must be >= 0, got %d", o.stopAfterEpochs)}
+	}
+	out := o.out
+	if o.resume != "" {
+		out = o.resume
+		if o.config.path == "" {
+			o.config.path = filepath.Join(o.resume, engine.ConfigFile)
+			if _, err := os.Stat(o.config.path); err != nil {
+				return &inputError{fmt.Errorf("--resume %s: no %s: not a run directory", o.resume, engine.ConfigFile)}
+			}
+		}
+	}
 	cfg, err := o.config.load()
 	if err != nil {
 		return err
@@ -40,8 +75,78 @@ func (a *app) train(o *trainOptions) error {
 	if a.terminal && !o.quiet {
 		progress = a.stderr
 	}
+	interrupt, stop := a.catchSignals()
+	defer stop()
 	_, err = engine.Train(cfg, engine.Options{
-		ConfigPath: o.config.path, OutDir: o.out, Overwrite: o.overwrite, Stdout: a.stdout, Progress: progress,
+		ConfigPath: o.config.path, OutDir: out, Overwrite: o.overwrite, Stdout: a.stdout, Progress: progress,
+		Resume: o.resume != "", Force: o.force, Interrupt: interrupt.ch, StopAfterEpochs: o.stopAfterEpochs,
 	})
+	var in *engine.Interrupted
+	if errors.As(err, &in) {
+		if sig := interrupt.received(); sig != nil {
+			return &interrupted{err: in, signal: sig}
+		}
+		fmt.Fprintf(a.stdout, "%s\n", in.Error()) // --stop-after-epochs: a requested, successful stop
+		return nil
+	}
 	return err
+}
+
+// signalState records the first SIGINT/SIGTERM of a training run.
+type signalState struct {
+	ch  chan struct{} // closed at the first signal
+	sig chan os.Signal
+	got os.Signal
+}
+
+// received returns the first signal caught, or nil.
+func (s *signalState) received() os.Signal {
+	select {
+	case <-s.ch:
+		return s.got
+	default:
+		return nil
+	}
+}
+
+// catchSignals makes the first SIGINT or SIGTERM close the returned
+// channel (training then finishes its step, writes last.ckpt and returns)
+// and a second one exit at once. stop restores the default handling.
+func (a *app) catchSignals() (*signalState, func()) {
+	s := &signalState{ch: make(chan struct{}), sig: make(chan os.Signal, 2)}
+	signal.Notify(s.sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-s.sig:
+			s.got = sig
+			close(s.ch)
+			fmt.Fprintf(a.stderr, "nettrain: %v: finishing the current step and writing checkpoints/last.ckpt; send it again to quit at once\n", sig)
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-s.sig:
+			os.Exit(signalExit(sig))
+		case <-done:
+		}
+	}()
+	return s, func() { signal.Stop(s.sig); close(done) }
+}
+
+// interrupted is a training run stopped by a signal; it exits 128+signo.
+type interrupted struct {
+	err    *engine.Interrupted
+	signal os.Signal
+}
+
+func (e *interrupted) Error() string { return fmt.Sprintf("interrupted (%v): %v", e.signal, e.err) }
+
+// signalExit is the conventional exit status after sig: 130 for SIGINT,
+// 143 for SIGTERM.
+func signalExit(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return exitFailed
 }

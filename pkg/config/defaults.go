@@ -75,8 +75,12 @@ func Default() *Config {
 			Epochs:        10,
 			BatchSize:     128,
 			EvalBatchSize: 1000,
+			Accumulate:    1,
+			EarlyStopping: EarlyStopping{Metric: "val_loss", Mode: "min", Patience: 10},
 		},
-		Output: Output{Dir: defaultOutputDir(defaultName)},
+		EMA:        EMA{Decay: 0.999},
+		Checkpoint: Checkpoint{Monitor: "val_acc", Mode: "max", KeepBest: 1},
+		Output:     Output{Dir: defaultOutputDir(defaultName)},
 	}
 }
 
@@ -157,6 +161,21 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 			pl.Mode = "max"
 		}
 	}
+	// Without a validation split the best checkpoint and early stopping
+	// watch the training metrics instead.
+	noVal := c.Data.ValSplit == 0
+	if es := &c.Train.EarlyStopping; noVal && !isSet("train.early_stopping.metric") {
+		es.Metric = "train_loss"
+	}
+	if ck := &c.Checkpoint; noVal && !isSet("checkpoint.monitor") {
+		ck.Monitor = "train_acc"
+	}
+	if es := &c.Train.EarlyStopping; !isSet("train.early_stopping.mode") {
+		es.Mode = metricMode(es.Metric)
+	}
+	if ck := &c.Checkpoint; !isSet("checkpoint.mode") {
+		ck.Mode = metricMode(ck.Monitor)
+	}
 	if c.Optimizer.Type == "adagrad" && !isSet("optimizer.eps") {
 		c.Optimizer.Eps = 1e-10 // torch's Adagrad default
 	}
@@ -177,6 +196,15 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 	if len(c.Model.Layers) == 0 {
 		c.Model.Layers = nil
 	}
+}
+
+// metricMode is the default mode of a monitored metric: "max" for
+// accuracies, "min" for losses.
+func metricMode(metric string) string {
+	if strings.HasSuffix(metric, "_acc") {
+		return "max"
+	}
+	return "min"
 }
 
 var badNameChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

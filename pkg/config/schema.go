@@ -33,6 +33,10 @@ type Config struct {
 	Schedule Schedule `yaml:"schedule"`
 	// Train holds the training-loop settings (key "train").
 	Train Train `yaml:"train"`
+	// EMA keeps an exponential moving average of the weights (key "ema").
+	EMA EMA `yaml:"ema"`
+	// Checkpoint says which checkpoints a run keeps (key "checkpoint").
+	Checkpoint Checkpoint `yaml:"checkpoint"`
 	// Output says where the run writes its files (key "output").
 	Output Output `yaml:"output"`
 }
@@ -429,6 +433,74 @@ type Train struct {
 	// (key "train.eval_batch_size"); it does not change results, only speed
 	// and memory. Must be >= 1. Default 1000.
 	EvalBatchSize int `yaml:"eval_batch_size"`
+	// Accumulate is the number of mini-batches whose gradients are summed
+	// before one optimizer step (key "train.accumulate"): the effective batch
+	// is accumulate × batch_size, and the schedule counts optimizer steps.
+	// Must be >= 1. Default 1 (no accumulation).
+	Accumulate int `yaml:"accumulate"`
+	// DivergenceFactor stops the run when an epoch's training loss exceeds
+	// this multiple of the best earlier epoch's (key
+	// "train.divergence_factor"). 0 (default) turns it off; otherwise > 1.
+	DivergenceFactor float64 `yaml:"divergence_factor"`
+	// EarlyStopping ends training when a metric stops improving (key
+	// "train.early_stopping").
+	EarlyStopping EarlyStopping `yaml:"early_stopping"`
+}
+
+// EarlyStopping is "train.early_stopping": stop after the epoch at which
+// the monitored metric has not improved for Patience epochs.
+type EarlyStopping struct {
+	// Enabled turns it on (key "train.early_stopping.enabled"). Default
+	// false.
+	Enabled bool `yaml:"enabled"`
+	// Metric is the metric watched (key "train.early_stopping.metric"):
+	// "val_loss", "val_acc", "train_loss" or "train_acc". Default "val_loss",
+	// "train_loss" without a validation split.
+	Metric string `yaml:"metric"`
+	// Mode is "min" or "max" (key "train.early_stopping.mode"); default min
+	// for losses, max for accuracies.
+	Mode string `yaml:"mode"`
+	// Patience is the number of epochs without improvement after which
+	// training stops (key "train.early_stopping.patience"), >= 1. Default 10.
+	Patience int `yaml:"patience"`
+	// MinDelta is the smallest change that counts as an improvement (key
+	// "train.early_stopping.min_delta"), >= 0. Default 0.
+	MinDelta float64 `yaml:"min_delta"`
+}
+
+// EMA is the "ema" section: an exponential moving average (Polyak
+// averaging) of the weights, updated after every optimizer step and
+// evaluated beside the raw weights.
+type EMA struct {
+	// Enabled turns it on (key "ema.enabled"). Default false.
+	Enabled bool `yaml:"enabled"`
+	// Decay is the averaging factor d: ema ← d·ema + (1−d)·w after every
+	// optimizer step (key "ema.decay"), in (0, 1). Default 0.999.
+	Decay float64 `yaml:"decay"`
+	// Warmup uses torch-ema's schedule min(decay, (1+n)/(10+n)) at the
+	// n-th update, so the average forgets the initial weights quickly (key
+	// "ema.warmup"). Default false.
+	Warmup bool `yaml:"warmup"`
+}
+
+// Checkpoint is the "checkpoint" section: which checkpoints a run keeps
+// beside last.ckpt.
+type Checkpoint struct {
+	// Monitor is the metric that selects best.ckpt (key
+	// "checkpoint.monitor"): "val_acc", "val_loss", "train_acc" or
+	// "train_loss". Default "val_acc", "train_acc" without a validation
+	// split.
+	Monitor string `yaml:"monitor"`
+	// Mode is "min" or "max" (key "checkpoint.mode"); default min for
+	// losses, max for accuracies.
+	Mode string `yaml:"mode"`
+	// KeepBest is how many of the best epochs are kept (key
+	// "checkpoint.keep_best"), >= 1: with k > 1 they are best-1.ckpt (the
+	// best) to best-k.ckpt, beside best.ckpt. Default 1 (best.ckpt only).
+	KeepBest int `yaml:"keep_best"`
+	// Every also keeps epoch-N.ckpt every n epochs (key "checkpoint.every"),
+	// >= 0. Default 0 (none).
+	Every int `yaml:"every"`
 }
 
 // Output is the "output" section: where the run writes its files.

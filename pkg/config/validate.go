@@ -102,7 +102,9 @@ func (c *Config) validate() []*Error {
 	c.Optimizer.validate(&ck)
 	c.Regularization.validate(&ck)
 	c.Schedule.validate(&ck, c.Optimizer.LR, c.Train.Epochs)
-	c.Train.validate(&ck)
+	c.Train.validate(&ck, c.Data.ValSplit != 0)
+	c.EMA.validate(&ck)
+	c.Checkpoint.validate(&ck, c.Data.ValSplit != 0)
 	c.Output.validate(&ck)
 	return ck.errs
 }
@@ -475,10 +477,51 @@ func (s *Schedule) validate(ck *checker, lr float64, epochs int) {
 	}
 }
 
-func (t *Train) validate(ck *checker) {
+// monitoredMetrics are the metrics early stopping and the best checkpoint
+// can watch.
+var monitoredMetrics = []string{"val_loss", "val_acc", "train_loss", "train_acc"}
+
+// metric checks a monitored metric key; hasVal says whether the run has a
+// validation split.
+func (ck *checker) metric(path, v string, hasVal bool) {
+	ck.oneOf(path, v, monitoredMetrics...)
+	if strings.HasPrefix(v, "val_") && !hasVal {
+		ck.add(path, "%s needs a validation split (data.val_split is 0); use train_loss or train_acc", v)
+	}
+}
+
+func (t *Train) validate(ck *checker, hasVal bool) {
 	ck.atLeast("train.epochs", t.Epochs, 1)
 	ck.atLeast("train.batch_size", t.BatchSize, 1)
 	ck.atLeast("train.eval_batch_size", t.EvalBatchSize, 1)
+	ck.atLeast("train.accumulate", t.Accumulate, 1)
+	if f := t.DivergenceFactor; ck.finite("train.divergence_factor", f) && f != 0 && f <= 1 {
+		ck.add("train.divergence_factor", "must be 0 (off) or > 1, got %s", fmtFloat(f))
+	}
+	es := t.EarlyStopping
+	if es.Enabled {
+		ck.metric("train.early_stopping.metric", es.Metric, hasVal)
+	} else {
+		ck.oneOf("train.early_stopping.metric", es.Metric, monitoredMetrics...)
+	}
+	ck.oneOf("train.early_stopping.mode", es.Mode, "min", "max")
+	ck.atLeast("train.early_stopping.patience", es.Patience, 1)
+	if ck.finite("train.early_stopping.min_delta", es.MinDelta) && es.MinDelta < 0 {
+		ck.add("train.early_stopping.min_delta", "must be >= 0, got %s", fmtFloat(es.MinDelta))
+	}
+}
+
+func (e *EMA) validate(ck *checker) {
+	if ck.finite("ema.decay", e.Decay) && (e.Decay <= 0 || e.Decay >= 1) {
+		ck.add("ema.decay", "must be > 0 and < 1, got %s", fmtFloat(e.Decay))
+	}
+}
+
+func (c *Checkpoint) validate(ck *checker, hasVal bool) {
+	ck.metric("checkpoint.monitor", c.Monitor, hasVal)
+	ck.oneOf("checkpoint.mode", c.Mode, "min", "max")
+	ck.atLeast("checkpoint.keep_best", c.KeepBest, 1)
+	ck.atLeast("checkpoint.every", c.Every, 0)
 }
 
 func (o *Output) validate(ck *checker) {

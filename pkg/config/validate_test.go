@@ -13,6 +13,14 @@ func TestValidateErrors(t *testing.T) {
 	tests := []struct {
 		name, yml, want string
 	}{
+		{"accumulate", "train: {accumulate: 0}", `x.yaml:2: train.accumulate: must be >= 1, got 0`},
+		{"divergence_factor", "train: {divergence_factor: 0.5}", `x.yaml:2: train.divergence_factor: must be 0 (off) or > 1, got 0.5`},
+		{"early stopping metric", "train: {early_stopping: {enabled: true, metric: val_f1}}", `x.yaml:2: train.early_stopping.metric: must be one of "val_loss", "val_acc", "train_loss", "train_acc", got "val_f1"`},
+		{"early stopping without val", "data: {val_split: 0}\ntrain: {early_stopping: {enabled: true, metric: val_acc}}", `x.yaml:3: train.early_stopping.metric: val_acc needs a validation split (data.val_split is 0); use train_loss or train_acc`},
+		{"early stopping patience", "train: {early_stopping: {patience: 0}}", `x.yaml:2: train.early_stopping.patience: must be >= 1, got 0`},
+		{"ema decay", "ema: {decay: 1}", `x.yaml:2: ema.decay: must be > 0 and < 1, got 1`},
+		{"checkpoint keep_best", "checkpoint: {keep_best: 0}", `x.yaml:2: checkpoint.keep_best: must be >= 1, got 0`},
+		{"checkpoint mode", "checkpoint: {mode: up}", `x.yaml:2: checkpoint.mode: must be one of "min", "max", got "up"`},
 		{"version", "version: 2", `x.yaml:2: version: unsupported schema version 2; this nettrain reads version 1`},
 		{"name chars", "name: my run", `x.yaml:2: name: must match [A-Za-z0-9._-]+ (it names the run folder), got "my run"`},
 		{"name dotdot", "name: ..", `x.yaml:2: name: must not be ".." (it names the run folder)`},
@@ -223,5 +231,22 @@ func TestArchAndLayerKeys(t *testing.T) {
 				t.Fatalf("resolved config does not parse: %v\n%s", err, b)
 			}
 		})
+	}
+}
+
+// TestMonitorDefaults checks the derived defaults of the monitored metrics
+// and their modes.
+func TestMonitorDefaults(t *testing.T) {
+	c := mustParse(t, "data: {dir: .}")
+	if c.Checkpoint.Monitor != "val_acc" || c.Checkpoint.Mode != "max" || c.Train.EarlyStopping.Metric != "val_loss" || c.Train.EarlyStopping.Mode != "min" {
+		t.Errorf("with validation: %+v %+v", c.Checkpoint, c.Train.EarlyStopping)
+	}
+	c = mustParse(t, "data: {dir: ., val_split: 0}")
+	if c.Checkpoint.Monitor != "train_acc" || c.Train.EarlyStopping.Metric != "train_loss" {
+		t.Errorf("without validation: %+v %+v", c.Checkpoint, c.Train.EarlyStopping)
+	}
+	c = mustParse(t, "data: {dir: .}\ncheckpoint: {monitor: val_loss}")
+	if c.Checkpoint.Mode != "min" {
+		t.Errorf("monitor val_loss: mode %q, want min", c.Checkpoint.Mode)
 	}
 }

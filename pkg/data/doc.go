@@ -8,9 +8,18 @@
 //   - reading IDX files (the MNIST / Fashion-MNIST format), raw or gzipped:
 //     [ReadIDX], [ReadIDXFile], and a whole folder with the standard file
 //     names: [LoadIDXDir];
+//   - an image folder root/{train,test}/<class>/*.png|jpg (RGB or
+//     grayscale): [LoadImageFolder]; a CSV table root/{train,test}.csv with a
+//     label column: [LoadCSVDir], [ReadCSV]; and one entry point for the
+//     three formats: [Load];
 //   - carving a validation split out of the training set: [SplitValidation];
 //   - global standardization fitted on the training split only:
 //     [FitStandardizer], [Standardizer.Apply];
+//   - the general [Preprocessor] (none, global, per-channel and per-feature
+//     standardization, PCA, PCA whitening, ZCA whitening), fitted on the
+//     training split with [Fit], serialized as a JSON header plus named
+//     float32 tensors with [Preprocessor.State] and restored with
+//     [RestorePreprocessor];
 //   - mini-batching with a shuffle order that depends only on (seed, epoch),
 //     so that a resumed run sees exactly the batches it would have seen:
 //     [Loader].

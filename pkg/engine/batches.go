@@ -42,10 +42,10 @@ func (p *batchPipeline) fill(buf *batchBuf, b int) {
 }
 
 // epoch prepares the loader for epoch e and calls fn for each of its
-// batches in order, x (n,C,H,W) and y (n,), prefetching the next batch
+// batches from start on, in order, x (n,C,H,W) and y (n,), prefetching the next batch
 // while fn runs. It stops at the first error fn returns. x and y are valid
 // only during the call.
-func (p *batchPipeline) epoch(e int, fn func(b int, x *tensor.Tensor, y []int32) error) error {
+func (p *batchPipeline) epoch(e, start int, fn func(b int, x *tensor.Tensor, y []int32) error) error {
 	p.loader.Epoch(e)
 	nb := p.loader.NumBatches()
 	ready := make(chan int, len(p.bufs))
@@ -56,7 +56,7 @@ func (p *batchPipeline) epoch(e int, fn func(b int, x *tensor.Tensor, y []int32)
 		free <- i
 	}
 	go func() {
-		for b := 0; b < nb; b++ {
+		for b := start; b < nb; b++ {
 			var i int
 			select {
 			case i = <-free:
@@ -67,7 +67,7 @@ func (p *batchPipeline) epoch(e int, fn func(b int, x *tensor.Tensor, y []int32)
 			ready <- i
 		}
 	}()
-	for b := 0; b < nb; b++ {
+	for b := start; b < nb; b++ {
 		i := <-ready
 		buf := &p.bufs[i]
 		err := fn(b, &buf.x, buf.y[:buf.n])

@@ -21,7 +21,7 @@ func TestBatchPipelineMatchesLoader(t *testing.T) {
 	for _, epoch := range []int{0, 1, 5} {
 		direct.Epoch(epoch)
 		seen := 0
-		err := p.epoch(epoch, func(b int, x *tensor.Tensor, y []int32) error {
+		err := p.epoch(epoch, 0, func(b int, x *tensor.Tensor, y []int32) error {
 			wx, wy := make([]float32, bs*feat), make([]int32, bs)
 			n := direct.Batch(b, wx, wy)
 			if x.Shape[0] != n || len(y) != n || !slices.Equal(x.Data, wx[:n*feat]) || !slices.Equal(y, wy[:n]) {
@@ -36,7 +36,7 @@ func TestBatchPipelineMatchesLoader(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	calls := 0
-	err := p.epoch(2, func(b int, _ *tensor.Tensor, _ []int32) error {
+	err := p.epoch(2, 0, func(b int, _ *tensor.Tensor, _ []int32) error {
 		calls++
 		if b == 3 {
 			return stop

@@ -93,7 +93,7 @@ func readMetrics(t *testing.T, runDir string) metricsCSV {
 	if err != nil {
 		t.Fatalf("metrics.csv: %v", err)
 	}
-	want := "epoch,step,lr,train_loss,train_acc,val_loss,val_acc,epoch_seconds,images_per_second"
+	want := "epoch,step,lr,train_loss,train_acc,val_loss,val_acc,ema_val_loss,ema_val_acc,epoch_seconds,images_per_second"
 	if len(recs) == 0 || strings.Join(recs[0], ",") != want {
 		t.Fatalf("metrics.csv header %v, want %s", recs, want)
 	}
@@ -132,6 +132,25 @@ func firstMax(t *testing.T, rows metricsCSV, col string) int {
 }
 
 var timingCols = map[string]bool{"epoch_seconds": true, "images_per_second": true}
+
+// stripTimings deletes every timing (timingCols, and the position's
+// "seconds") from decoded JSON, at any depth.
+func stripTimings(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if timingCols[k] || k == "seconds" {
+				delete(v, k)
+			} else {
+				stripTimings(x)
+			}
+		}
+	case []any:
+		for _, x := range v {
+			stripTimings(x)
+		}
+	}
+}
 
 func loadFile(t *testing.T, path string) *checkpoint.File {
 	t.Helper()
@@ -261,15 +280,13 @@ func TestTrainDeterministic(t *testing.T) {
 		}
 		for k, va := range fa.Metadata {
 			vb := fb.Metadata[k]
-			if k == metaMetrics { // holds the epoch's timings
+			if k == metaMetrics || k == metaTrainState { // hold the epochs' timings
 				var ma, mb map[string]any
 				if json.Unmarshal([]byte(va), &ma) != nil || json.Unmarshal([]byte(vb), &mb) != nil {
 					t.Fatalf("%s: metadata %s is not JSON: %q", name, k, va)
 				}
-				for col := range timingCols {
-					delete(ma, col)
-					delete(mb, col)
-				}
+				stripTimings(ma)
+				stripTimings(mb)
 				if !reflect.DeepEqual(ma, mb) {
 					t.Errorf("%s: metadata %s differs apart from timings: %v vs %v", name, k, ma, mb)
 				}
@@ -331,7 +348,7 @@ func TestTrainBestAndFinalTest(t *testing.T) {
 			if best.Epoch != bestEpoch || best.Step != int64(num(t, rows[bi], "step")) {
 				t.Errorf("best.ckpt is epoch %d step %d, want epoch %d step %s", best.Epoch, best.Step, bestEpoch, rows[bi]["step"])
 			}
-			if got := bestValue(best.Metrics); got != num(t, rows[bi], tc.metric) {
+			if got := metricValue(best.Metrics, tc.metric); got != num(t, rows[bi], tc.metric) {
 				t.Errorf("best.ckpt %s %v, metrics.csv %v", tc.metric, got, rows[bi][tc.metric])
 			}
 			for i, row := range rows {
@@ -618,7 +635,7 @@ func TestSanity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := tr.batches.epoch(0, func(b int, x *tensor.Tensor, y []int32) error {
+			if err := tr.batches.epoch(0, 0, func(b int, x *tensor.Tensor, y []int32) error {
 				if b < 10 {
 					tr.TrainStep(x, y, cfg.Optimizer.LR)
 				}

@@ -14,6 +14,9 @@ type EvalOptions struct {
 	// BatchSize overrides train.eval_batch_size when > 0. Results do not
 	// depend on it except for float rounding in the mean loss.
 	BatchSize int
+	// EMA scores the checkpoint's EMA weights (ema.enabled) instead of the
+	// raw ones; a checkpoint without them is an *InputError.
+	EMA bool
 }
 
 // EvalReport is the result of scoring one checkpoint.
@@ -22,6 +25,7 @@ type EvalReport struct {
 	Split      string   `json:"split"`
 	DataDir    string   `json:"data_dir"`
 	Epoch      int      `json:"epoch"`
+	EMA        bool     `json:"ema"` // the EMA weights were scored
 	ClassNames []string `json:"class_names,omitempty"`
 	EvalMetrics
 }
@@ -29,7 +33,11 @@ type EvalReport struct {
 // EvaluateCheckpoint loads the checkpoint at path and scores it on a data
 // split with the preprocessing stored in it.
 func EvaluateCheckpoint(path string, o EvalOptions) (*EvalReport, error) {
-	l, err := LoadCheckpoint(path)
+	load := LoadCheckpoint
+	if o.EMA {
+		load = LoadCheckpointEMA
+	}
+	l, err := load(path)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +59,7 @@ func EvaluateCheckpoint(path string, o EvalOptions) (*EvalReport, error) {
 	if o.BatchSize > 0 {
 		bs = o.BatchSize
 	}
-	r := &EvalReport{Checkpoint: path, Split: o.Split, DataDir: dir, Epoch: l.Epoch, EvalMetrics: Evaluate(l.Model, d, bs)}
+	r := &EvalReport{Checkpoint: path, Split: o.Split, DataDir: dir, Epoch: l.Epoch, EMA: o.EMA, EvalMetrics: Evaluate(l.Model, d, bs)}
 	r.ClassNames = classNames(d, l.Model.Classes)
 	return r, nil
 }

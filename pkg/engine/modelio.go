@@ -59,10 +59,15 @@ const (
 	metaStep       = "step"             // optimizer steps completed
 	metaMetrics    = "metrics"          // EpochMetrics of the last epoch, JSON
 	metaVersion    = "nettrain_version" // nettrain version that wrote it
+	metaConfigHash = "config_sha256"    // "sha256:<hex>" of the resolved config YAML (ConfigHash)
+	metaBatch      = "batch"            // mini-batches of epoch `epoch`+1 already done (0 at an epoch's end)
+	metaTrainState = "train_state"      // trainState, JSON: what an exact resume needs beyond the tensors
 	optimPrefix    = "optimizer."       // prefix of optimizer state tensors
+	emaPrefix      = "ema."             // prefix of the EMA's parameters and buffers
 )
 
-// state is what a checkpoint records of a run at the end of an epoch.
+// state is what a checkpoint records of a run: at the end of an epoch, or
+// inside one (batch > 0) when the run was interrupted.
 type state struct {
 	cfg     *config.Config
 	model   *model.Model
@@ -70,7 +75,10 @@ type state struct {
 	prep    Preprocessing
 	epoch   int
 	step    int64
+	batch   int
 	metrics EpochMetrics
+	ema     *model.Model // nil without EMA
+	train   []byte       // trainState JSON
 }
 
 // saveCheckpoint writes st atomically to path.
@@ -81,6 +89,9 @@ func saveCheckpoint(path string, st *state) error {
 	}
 	jsonOf := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	f := &checkpoint.File{Metadata: map[string]string{
+		metaConfigHash: configHash(cfgYAML),
+		metaBatch:      strconv.Itoa(st.batch),
+		metaTrainState: string(st.train),
 		metaConfig:     string(cfgYAML),
 		metaPreprocess: jsonOf(st.prep),
 		metaInShape:    jsonOf(st.model.InShape),
@@ -95,6 +106,14 @@ func saveCheckpoint(path string, st *state) error {
 	}
 	for _, b := range st.model.Buffers() {
 		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: b.Name, Shape: b.Value.Shape, Data: b.Value.Data})
+	}
+	if st.ema != nil {
+		for _, p := range st.ema.Params() {
+			f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: emaPrefix + p.Name, Shape: p.Value.Shape, Data: p.Value.Data})
+		}
+		for _, b := range st.ema.Buffers() {
+			f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: emaPrefix + b.Name, Shape: b.Value.Shape, Data: b.Value.Data})
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(st.optim)) {
 		t := st.optim[name]
@@ -117,7 +136,14 @@ type Loaded struct {
 // LoadCheckpoint reads a checkpoint, rebuilds its model from the stored
 // config and loads the weights. Every problem is an *InputError naming the
 // file.
-func LoadCheckpoint(path string) (*Loaded, error) {
+func LoadCheckpoint(path string) (*Loaded, error) { return loadCheckpoint(path, false) }
+
+// LoadCheckpointEMA is LoadCheckpoint with the EMA weights ("ema."
+// tensors) in the model instead of the raw ones; a checkpoint without them
+// is an *InputError.
+func LoadCheckpointEMA(path string) (*Loaded, error) { return loadCheckpoint(path, true) }
+
+func loadCheckpoint(path string, ema bool) (*Loaded, error) {
 	f, err := checkpoint.Load(path)
 	if err != nil {
 		return nil, &InputError{Err: err}
@@ -148,6 +174,24 @@ func LoadCheckpoint(path string) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	prefix := ""
+	if ema {
+		prefix = emaPrefix
+		if ps := l.Model.Params(); len(ps) > 0 {
+			if _, ok := f.Tensor(emaPrefix + ps[0].Name); !ok {
+				return nil, bad("no EMA weights (tensor %q): the run did not have ema.enabled; evaluate without --ema", emaPrefix+ps[0].Name)
+			}
+		}
+	}
+	if err := restoreModel(f, l.Model, prefix, bad); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// restoreModel copies the tensors prefix+name of f into m's parameters and
+// buffers; bad formats the error.
+func restoreModel(f *checkpoint.File, m *model.Model, prefix string, bad func(string, ...any) error) error {
 	restore := func(name string, dst *tensor.Tensor) error {
 		t, ok := f.Tensor(name)
 		if !ok {
@@ -159,15 +203,15 @@ func LoadCheckpoint(path string) (*Loaded, error) {
 		copy(dst.Data, t.Data)
 		return nil
 	}
-	for _, p := range l.Model.Params() {
-		if err := restore(p.Name, p.Value); err != nil {
-			return nil, err
+	for _, p := range m.Params() {
+		if err := restore(prefix+p.Name, p.Value); err != nil {
+			return err
 		}
 	}
-	for _, b := range l.Model.Buffers() {
-		if err := restore(b.Name, b.Value); err != nil {
-			return nil, err
+	for _, b := range m.Buffers() {
+		if err := restore(prefix+b.Name, b.Value); err != nil {
+			return err
 		}
 	}
-	return l, nil
+	return nil
 }

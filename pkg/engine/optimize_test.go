@@ -101,7 +101,7 @@ func firstBatch(t *testing.T, tr *Trainer) (*tensor.Tensor, []int32) {
 	t.Helper()
 	var x *tensor.Tensor
 	var y []int32
-	_ = tr.batches.epoch(0, func(b int, bx *tensor.Tensor, by []int32) error {
+	_ = tr.batches.epoch(0, 0, func(b int, bx *tensor.Tensor, by []int32) error {
 		if b == 0 {
 			x, y = bx.Clone(), append([]int32(nil), by...)
 		}

@@ -39,7 +39,7 @@ func (h *progressHook) StepEnd(t *Trainer, s StepStats) {
 	h.seen += s.N
 	speed := float64(h.seen) / time.Since(h.start).Seconds()
 	h.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f acc %.4f %.0f img/s", s.Epoch+1, t.Cfg.Train.Epochs, h.lossSum/float64(h.seen), float64(h.correct)/float64(h.seen), speed))
-	h.bar.Add(1)
+	_ = h.bar.Set(s.Batch + 1) // a step may span several batches (train.accumulate); a resumed epoch starts late
 }
 
 func (h *progressHook) EpochEnd(*Trainer, *EpochMetrics) error {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -27,6 +28,23 @@ type Options struct {
 	OutDir string
 	// Overwrite allows reusing a run directory that already holds a run.
 	Overwrite bool
+	// Resume continues the run in the run directory from its
+	// checkpoints/last.ckpt instead of starting a new one.
+	Resume bool
+	// Force lets Resume continue with a config that differs from the one
+	// the run was started with.
+	Force bool
+	// Interrupt, when it is closed, ends the invocation after the current
+	// optimizer step as Pause does: checkpoints/last.ckpt is written with
+	// the position inside the epoch and Train returns an *Interrupted.
+	Interrupt <-chan struct{}
+	// StopAfterEpochs > 0 ends the invocation, as an interrupt would, after
+	// that many epochs (counted from where it started).
+	StopAfterEpochs int
+	// StopAfterSteps > 0 ends the invocation, as an interrupt would, after
+	// that many optimizer steps (counted from where it started); it lets
+	// tests interrupt a run at an exact step.
+	StopAfterSteps int64
 	// Stdout receives the model summary, one line per epoch and the final
 	// result. Nil discards them.
 	Stdout io.Writer
@@ -46,9 +64,10 @@ type Result struct {
 	RunDir       string         `json:"run_dir"`
 	Epochs       []EpochMetrics `json:"epochs"`
 	Best         EpochMetrics   `json:"best"`
-	BestMetric   string         `json:"best_metric"` // "val_acc", or "train_acc" without a validation split
+	BestMetric   string         `json:"best_metric"` // checkpoint.monitor: val_acc, val_loss, train_acc or train_loss
+	StopReason   string         `json:"stop_reason,omitempty"`
 	Test         EvalMetrics    `json:"test"`
-	TrainSeconds float64        `json:"train_seconds"`
+	TrainSeconds float64        `json:"train_seconds"` // of the last invocation when resumed
 	TotalSeconds float64        `json:"total_seconds"`
 	Parameters   int            `json:"parameters"`
 	// PeakMemoryBytes is the peak resident memory of the process.
@@ -67,10 +86,23 @@ const (
 
 // Train runs the experiment cfg end to end: data, model, training with
 // per-epoch validation and checkpoints, and a final test evaluation of the
-// best checkpoint.
+// best checkpoint. With opt.Resume it continues the run in the run
+// directory exactly where its last.ckpt stopped. A run ended early by
+// opt.Interrupt or opt.StopAfter* returns an *Interrupted error.
 func Train(cfg *config.Config, opt Options) (*Result, error) {
 	begin := time.Now()
 	out := opt.stdout()
+	runDir := cfg.Output.Dir
+	if opt.OutDir != "" {
+		runDir = opt.OutDir
+	}
+	var resume *checkpoint.File
+	if opt.Resume {
+		var err error
+		if resume, err = openResume(runDir, cfg, opt.Force); err != nil {
+			return nil, err
+		}
+	}
 	splits, err := loadTrainSplits(cfg)
 	if err != nil {
 		return nil, err
@@ -87,12 +119,10 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err := checkCompatible(test, m.InShape, m.Classes, "test set"); err != nil {
 		return nil, err
 	}
-	runDir := cfg.Output.Dir
-	if opt.OutDir != "" {
-		runDir = opt.OutDir
-	}
-	if err := prepareRunDir(runDir, opt.Overwrite); err != nil {
-		return nil, err
+	if resume == nil {
+		if err := prepareRunDir(runDir, opt.Overwrite); err != nil {
+			return nil, err
+		}
 	}
 	cfgYAML, err := cfg.Marshal()
 	if err != nil {
@@ -110,27 +140,80 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	csvHook, err := newCSVHook(filepath.Join(runDir, MetricsFile))
+	ck := cfg.Checkpoint
+	ckpt := &checkpointHook{dir: filepath.Join(runDir, CheckpointDir), monitor: ck.Monitor, mode: ck.Mode, keep: ck.KeepBest, every: ck.Every}
+	res := &Result{RunDir: runDir, Parameters: nn.CountParams(m.Params()), BestMetric: ck.Monitor}
+	t.AddHook(validationHook{})
+	t.AddHook(emaHook{})
+	t.AddHook(plateauHook{metric: cfg.Schedule.Plateau.Metric})
+	if es := cfg.Train.EarlyStopping; es.Enabled {
+		t.AddHook(&earlyStopHook{metric: es.Metric, es: EarlyStopping{Mode: es.Mode, Patience: es.Patience, MinDelta: es.MinDelta}})
+	}
+	if opt.Progress != nil {
+		t.AddHook(&progressHook{w: opt.Progress})
+	}
+	metricsPath := filepath.Join(runDir, MetricsFile)
+	if resume != nil {
+		if err := t.restore(resume, filepath.Join(runDir, CheckpointDir, LastCheckpoint)); err != nil {
+			return nil, err
+		}
+		if err := truncateMetrics(metricsPath, t.Epoch); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "resuming %s at epoch %d, batch %d (step %d)\n", runDir, t.Epoch+1, t.pos.Batch, t.Step)
+	}
+	csvHook, err := newCSVHook(metricsPath, resume != nil)
 	if err != nil {
 		return nil, err
 	}
 	defer csvHook.close()
-	ckpt := &checkpointHook{dir: filepath.Join(runDir, CheckpointDir)}
-	res := &Result{RunDir: runDir, Parameters: nn.CountParams(m.Params())}
-	t.AddHook(validationHook{})
-	t.AddHook(plateauHook{metric: cfg.Schedule.Plateau.Metric})
-	if opt.Progress != nil {
-		t.AddHook(&progressHook{w: opt.Progress})
-	}
 	t.AddHook(csvHook)
+	if f := cfg.Train.DivergenceFactor; f > 0 {
+		t.AddHook(&divergenceHook{factor: f})
+	}
+	t.AddHook(historyHook{res: res})
 	t.AddHook(ckpt)
-	t.AddHook(&consoleHook{w: out, epochs: cfg.Train.Epochs, ckpt: ckpt, res: res})
+	t.AddHook(&consoleHook{w: out, epochs: cfg.Train.Epochs, ckpt: ckpt})
+	if resume != nil {
+		// The hooks registered now get their saved state back.
+		if err := t.restoreHooks(resume, filepath.Join(runDir, CheckpointDir, LastCheckpoint)); err != nil {
+			return nil, err
+		}
+	}
+	startEpoch, startStep := t.Epoch, t.Step
+	t.Pause = func() bool {
+		select {
+		case <-opt.Interrupt:
+			return true
+		default:
+		}
+		return (opt.StopAfterSteps > 0 && t.Step-startStep >= opt.StopAfterSteps) ||
+			(opt.StopAfterEpochs > 0 && t.Epoch-startEpoch >= opt.StopAfterEpochs)
+	}
 	trainStart := time.Now()
-	if err := t.Run(); err != nil {
+	if err := t.Run(); errors.Is(err, errPaused) {
+		if t.pos.Batch > 0 { // inside an epoch: save the position
+			if err := ckpt.saveLast(t); err != nil {
+				return nil, err
+			}
+		}
+		epoch := t.Epoch
+		if t.pos.Batch > 0 {
+			epoch++
+		}
+		return nil, &Interrupted{RunDir: runDir, Epoch: epoch, Batch: t.pos.Batch, Batches: t.loader.NumBatches(), Step: t.Step}
+	} else if err != nil {
 		return nil, err
 	}
 	res.TrainSeconds = time.Since(trainStart).Seconds()
-	res.Best, res.BestMetric = ckpt.best, ckpt.metric()
+	res.StopReason = t.StopReason
+	if t.StopReason != "" {
+		fmt.Fprintln(out, t.StopReason)
+	}
+	if len(ckpt.ranked) == 0 {
+		return nil, fmt.Errorf("run %s: no epoch was trained, so there is no %s to test", runDir, BestCheckpoint)
+	}
+	res.Best = ckpt.ranked[0].Metrics
 
 	// Score the best checkpoint exactly as `nettrain eval` does: reload it
 	// from disk and evaluate the test set with the stored preprocessing.
@@ -149,7 +232,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err := checkpoint.WriteFileAtomic(filepath.Join(runDir, SummaryFile), append(summary, '\n')); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "best epoch %d (%s %.4f) → %s\n", res.Best.Epoch, res.BestMetric, bestValue(res.Best), bestPath)
+	fmt.Fprintf(out, "best epoch %d (%s %.4f) → %s\n", res.Best.Epoch, res.BestMetric, metricValue(res.Best, res.BestMetric), bestPath)
 	fmt.Fprintf(out, "test accuracy %.4f  loss %.4f  (n=%d)  trained in %.1fs, peak memory %.0f MiB\n", res.Test.Accuracy, res.Test.Loss, res.Test.N, res.TrainSeconds, float64(res.PeakMemoryBytes)/(1<<20))
 	return res, nil
 }
@@ -176,7 +259,12 @@ func prepareRunDir(dir string, overwrite bool) error {
 	if overwrite {
 		// Remove the earlier run's results so a failed new run cannot leave
 		// them mixed with its own.
-		for _, name := range []string{SummaryFile, MetricsFile, ConfigFile, filepath.Join(CheckpointDir, LastCheckpoint), filepath.Join(CheckpointDir, BestCheckpoint)} {
+		names := []string{SummaryFile, MetricsFile, ConfigFile}
+		ckpts, _ := filepath.Glob(filepath.Join(dir, CheckpointDir, "*.ckpt"))
+		for _, c := range ckpts {
+			names = append(names, filepath.Join(CheckpointDir, filepath.Base(c)))
+		}
+		for _, name := range names {
 			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return inputErrorf("run directory %s: %w", dir, err)
 			}
@@ -203,7 +291,7 @@ func (validationHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
 }
 
 // csvHeader is the first row of metrics.csv.
-const csvHeader = "epoch,step,lr,train_loss,train_acc,val_loss,val_acc,epoch_seconds,images_per_second\n"
+const csvHeader = "epoch,step,lr,train_loss,train_acc,val_loss,val_acc,ema_val_loss,ema_val_acc,epoch_seconds,images_per_second\n"
 
 // csvHook appends one synced row to metrics.csv per epoch.
 type csvHook struct {
@@ -211,7 +299,16 @@ type csvHook struct {
 	f *os.File
 }
 
-func newCSVHook(path string) (*csvHook, error) {
+// newCSVHook creates metrics.csv with its header, or with appendRows opens
+// the existing file (already truncated to the resumed epoch) for appending.
+func newCSVHook(path string, appendRows bool) (*csvHook, error) {
+	if appendRows {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		return &csvHook{f: f}, nil
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
@@ -225,14 +322,15 @@ func newCSVHook(path string) (*csvHook, error) {
 
 func (h *csvHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	val := func(v float64) string {
-		if !m.HasVal {
+	opt := func(has bool, v float64) string {
+		if !has {
 			return ""
 		}
 		return g(v)
 	}
-	row := fmt.Sprintf("%d,%d,%s,%s,%s,%s,%s,%s,%s\n", m.Epoch, m.Step, g(m.LR), g(m.TrainLoss), g(m.TrainAcc),
-		val(m.ValLoss), val(m.ValAcc), strconv.FormatFloat(m.EpochSeconds, 'f', 3, 64), strconv.FormatFloat(m.ImagesPerSecond, 'f', 1, 64))
+	row := fmt.Sprintf("%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", m.Epoch, m.Step, g(m.LR), g(m.TrainLoss), g(m.TrainAcc),
+		opt(m.HasVal, m.ValLoss), opt(m.HasVal, m.ValAcc), opt(m.HasEMA, m.EMAValLoss), opt(m.HasEMA, m.EMAValAcc),
+		strconv.FormatFloat(m.EpochSeconds, 'f', 3, 64), strconv.FormatFloat(m.ImagesPerSecond, 'f', 1, 64))
 	w := bufio.NewWriter(h.f)
 	if _, err := w.WriteString(row); err != nil {
 		return fmt.Errorf("%s: %w", h.f.Name(), err)
@@ -245,45 +343,111 @@ func (h *csvHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
 
 func (h *csvHook) close() { h.f.Close() }
 
-// checkpointHook writes last.ckpt every epoch and best.ckpt when the
-// validation accuracy (training accuracy without a validation split)
-// improves.
+// rankedEpoch is one of the best epochs by checkpoint.monitor.
+type rankedEpoch struct {
+	Epoch   int          `json:"epoch"`
+	Value   float64      `json:"value"`
+	Metrics EpochMetrics `json:"metrics"`
+}
+
+// checkpointHook writes the checkpoints of every epoch: best.ckpt when
+// checkpoint.monitor improves (first on ties), best-1.ckpt … best-k.ckpt
+// (k = checkpoint.keep_best > 1, best first), epoch-N.ckpt every
+// checkpoint.every epochs, and last.ckpt, in that order, so last.ckpt's
+// bookkeeping never runs ahead of the files.
 type checkpointHook struct {
 	BaseHook
 	dir      string
-	best     EpochMetrics
-	haveBest bool
-	improved bool
+	monitor  string
+	mode     string
+	keep     int
+	every    int
+	ranked   []rankedEpoch // the best epochs, best first, at most keep
+	improved bool          // the last epoch became the best
 }
 
-func (h *checkpointHook) metric() string {
-	if h.best.HasVal {
-		return "val_acc"
+// better reports whether a beats b under the hook's mode; NaN never does.
+func (h *checkpointHook) better(a, b float64) bool {
+	if h.mode == "min" {
+		return a < b
 	}
-	return "train_acc"
+	return a > b
 }
 
-func bestValue(m EpochMetrics) float64 {
-	if m.HasVal {
-		return m.ValAcc
-	}
-	return m.TrainAcc
-}
+func bestName(i int) string  { return fmt.Sprintf("best-%d.ckpt", i) }
+func epochName(e int) string { return fmt.Sprintf("epoch-%d.ckpt", e) }
 
 func (h *checkpointHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
-	st := t.state(*m)
-	if err := saveCheckpoint(filepath.Join(h.dir, LastCheckpoint), st); err != nil {
+	v := metricValue(*m, h.monitor)
+	rank := len(h.ranked)
+	for i, r := range h.ranked {
+		if h.better(v, r.Value) {
+			rank = i
+			break
+		}
+	}
+	had := len(h.ranked)
+	if rank < h.keep {
+		h.ranked = slices.Insert(h.ranked, rank, rankedEpoch{Epoch: m.Epoch, Value: v, Metrics: *m})
+		h.ranked = h.ranked[:min(len(h.ranked), h.keep)]
+	}
+	h.improved = rank == 0
+	st, err := t.state()
+	if err != nil {
 		return err
 	}
-	h.improved = !h.haveBest || bestValue(*m) > bestValue(h.best)
+	if rank < h.keep && h.keep > 1 {
+		// Shift best-(rank+1)… down one place, dropping best-keep.
+		for i := min(had, h.keep-1); i > rank; i-- {
+			if err := os.Rename(filepath.Join(h.dir, bestName(i)), filepath.Join(h.dir, bestName(i+1))); err != nil {
+				return fmt.Errorf("checkpoint: %w", err)
+			}
+		}
+		if err := saveCheckpoint(filepath.Join(h.dir, bestName(rank+1)), st); err != nil {
+			return err
+		}
+	}
 	if h.improved {
 		if err := saveCheckpoint(filepath.Join(h.dir, BestCheckpoint), st); err != nil {
 			return err
 		}
-		h.best, h.haveBest = *m, true
 	}
+	if h.every > 0 && m.Epoch%h.every == 0 {
+		if err := saveCheckpoint(filepath.Join(h.dir, epochName(m.Epoch)), st); err != nil {
+			return err
+		}
+	}
+	return saveCheckpoint(filepath.Join(h.dir, LastCheckpoint), st)
+}
+
+// saveLast writes last.ckpt with the trainer's current state.
+func (h *checkpointHook) saveLast(t *Trainer) error {
+	st, err := t.state()
+	if err != nil {
+		return err
+	}
+	return saveCheckpoint(filepath.Join(h.dir, LastCheckpoint), st)
+}
+
+func (h *checkpointHook) StateKey() string              { return "checkpoint" }
+func (h *checkpointHook) MarshalState() ([]byte, error) { return json.Marshal(h.ranked) }
+func (h *checkpointHook) UnmarshalState(b []byte) error { return json.Unmarshal(b, &h.ranked) }
+
+// historyHook keeps every epoch's metrics for summary.json, across
+// resumes.
+type historyHook struct {
+	BaseHook
+	res *Result
+}
+
+func (h historyHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
+	h.res.Epochs = append(h.res.Epochs, *m)
 	return nil
 }
+
+func (h historyHook) StateKey() string              { return "history" }
+func (h historyHook) MarshalState() ([]byte, error) { return json.Marshal(h.res.Epochs) }
+func (h historyHook) UnmarshalState(b []byte) error { return json.Unmarshal(b, &h.res.Epochs) }
 
 // consoleHook prints one line per epoch.
 type consoleHook struct {
@@ -291,14 +455,15 @@ type consoleHook struct {
 	w      io.Writer
 	epochs int
 	ckpt   *checkpointHook
-	res    *Result
 }
 
 func (h *consoleHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
-	h.res.Epochs = append(h.res.Epochs, *m)
 	line := fmt.Sprintf("epoch %*d/%d  train loss %.4f acc %.4f", len(strconv.Itoa(h.epochs)), m.Epoch, h.epochs, m.TrainLoss, m.TrainAcc)
 	if m.HasVal {
 		line += fmt.Sprintf("  val loss %.4f acc %.4f", m.ValLoss, m.ValAcc)
+	}
+	if m.HasEMA {
+		line += fmt.Sprintf("  ema val loss %.4f acc %.4f", m.EMAValLoss, m.EMAValAcc)
 	}
 	line += fmt.Sprintf("  lr %.4g  %.1fs  %.0f img/s", m.LR, m.EpochSeconds, m.ImagesPerSecond)
 	if h.ckpt.improved {

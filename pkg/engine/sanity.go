@@ -203,7 +203,7 @@ func overfit(cfg *config.Config, o SanityOptions, sample *data.Dataset, in []int
 	eb := cfg.Train.EvalBatchSize
 	diverged := false
 	for epoch := 0; oc.Steps < o.MaxSteps && !diverged; epoch++ {
-		_ = t.batches.epoch(epoch, func(_ int, x *tensor.Tensor, y []int32) error {
+		_ = t.batches.epoch(epoch, 0, func(_ int, x *tensor.Tensor, y []int32) error {
 			if oc.Steps >= o.MaxSteps || diverged {
 				return errStopEpoch
 			}

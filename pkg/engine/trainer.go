@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/nettrain/nettrain/pkg/config"
@@ -25,6 +27,11 @@ type EpochMetrics struct {
 	HasVal    bool    `json:"has_val"`
 	ValLoss   float64 `json:"val_loss"`
 	ValAcc    float64 `json:"val_acc"`
+	// HasEMA is set when the EMA weights were scored on the validation
+	// split: EMAValLoss and EMAValAcc.
+	HasEMA     bool    `json:"has_ema"`
+	EMAValLoss float64 `json:"ema_val_loss"`
+	EMAValAcc  float64 `json:"ema_val_acc"`
 	// EpochSeconds is the wall time of the epoch including validation;
 	// ImagesPerSecond counts training images over the training part only.
 	EpochSeconds    float64 `json:"epoch_seconds"`
@@ -33,8 +40,10 @@ type EpochMetrics struct {
 
 // StepStats describes one finished optimizer step.
 type StepStats struct {
-	Epoch, Batch, Batches int // Epoch is 0-based here; Batch in [0, Batches)
-	N                     int // examples in the batch
+	// Epoch is 0-based here; Batch in [0, Batches) is the step's last
+	// mini-batch (with train.accumulate > 1 a step spans several).
+	Epoch, Batch, Batches int
+	N                     int // examples in the step
 	Loss                  float64
 	Correct               int
 	LR                    float64
@@ -71,9 +80,19 @@ type Trainer struct {
 	LR    lrsched.Schedule
 	// Plateau, when set, scales LR after every epoch (reduce-on-plateau).
 	Plateau *lrsched.Plateau
-	L2      float64
-	Step    int64 // optimizer steps completed
-	Epoch   int   // epochs completed
+	// EMA, when set, is the moving average of the weights (ema.enabled).
+	EMA   *EMA
+	L2    float64
+	Step  int64 // optimizer steps completed
+	Epoch int   // epochs completed
+	// StopReason, set by a hook at the end of an epoch (early stopping, for
+	// one), ends training after that epoch; it is kept in checkpoints so a
+	// resumed run that was stopped stays stopped.
+	StopReason string
+	// Pause, when set, is asked after every optimizer step and after every
+	// epoch whether to end this invocation (an interrupt, --stop-after-epochs);
+	// Run then returns errPaused with the position kept in the trainer.
+	Pause func() bool
 
 	loader  *data.Loader
 	batches *batchPipeline
@@ -81,7 +100,30 @@ type Trainer struct {
 	ctx     nn.Context // reused by every step
 	lrScale float64    // reduce-on-plateau's factor, 1 without it
 	hooks   []Hook
+	pos     epochPos      // where the current epoch stands
+	last    *EpochMetrics // metrics of the last finished epoch, nil before the first
+	micro   []microBatch  // the mini-batches of the current accumulation group
 }
+
+// epochPos is the position inside the current epoch and its running sums,
+// stored in checkpoints so an interrupted epoch resumes exactly.
+type epochPos struct {
+	Batch   int     `json:"batch"`    // mini-batches of the epoch done (a multiple of train.accumulate, or all)
+	LossSum float64 `json:"loss_sum"` // Σ loss·n over them
+	Correct int     `json:"correct"`
+	Seen    int     `json:"seen"`
+	LR      float64 `json:"lr"`      // rate of the last step
+	Seconds float64 `json:"seconds"` // training time spent in the epoch so far
+}
+
+// microBatch is one mini-batch's result inside an accumulation group.
+type microBatch struct {
+	loss       float64 // data loss (mean over the batch)
+	n, correct int
+}
+
+// errPaused is returned by Run when Pause asked to stop.
+var errPaused = errors.New("engine: paused")
 
 // NewTrainer sets up training of m on the prepared splits with cfg's
 // optimizer, schedule and regularization.
@@ -92,7 +134,7 @@ func NewTrainer(cfg *config.Config, m *model.Model, s *Splits) (*Trainer, error)
 	}
 	bs := cfg.Train.BatchSize
 	loader := data.NewLoader(s.Train, bs, true, false, rng.New(cfg.Seed, rng.Shuffle).Uint64())
-	lr, err := newSchedule(cfg, loader.NumBatches())
+	lr, err := newSchedule(cfg, stepsPerEpoch(loader.NumBatches(), cfg.Train.Accumulate))
 	if err != nil {
 		return nil, err
 	}
@@ -100,30 +142,58 @@ func NewTrainer(cfg *config.Config, m *model.Model, s *Splits) (*Trainer, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Trainer{
+	t := &Trainer{
 		Cfg: cfg, Model: m, Train: s.Train, Val: s.Val, Prep: s.Prep, Opt: opt, LR: lr, Plateau: plateau, lrScale: 1,
 		L2:      cfg.Regularization.L2,
 		loader:  loader,
 		batches: newBatchPipeline(loader, s.Train, bs),
-	}, nil
+	}
+	if cfg.EMA.Enabled {
+		if t.EMA, err = newEMA(cfg, m); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// stepsPerEpoch is the number of optimizer steps of an epoch of batches
+// mini-batches accumulated k at a time (the last group may be shorter).
+func stepsPerEpoch(batches, k int) int {
+	if k < 1 {
+		k = 1
+	}
+	return (batches + k - 1) / k
 }
 
 // AddHook registers h after the hooks already registered.
 func (t *Trainer) AddHook(h Hook) { t.hooks = append(t.hooks, h) }
 
-// TrainStep runs one optimizer step on the batch x (N,C,H,W) with labels y
-// (N,): forward → loss → zero grad → backward → L2 penalty → clip →
-// step(lr). It returns the loss (data loss plus penalty) and the number of
-// correct predictions.
-func (t *Trainer) TrainStep(x *tensor.Tensor, y []int32, lr float64) (loss float64, correct int) {
-	t.ctx = nn.Context{Train: true, Seed: t.Cfg.Seed, Step: t.Step}
+// forwardBackward runs the batch x (N,C,H,W) with labels y (N,) forward and
+// accumulates the gradient of scale × its mean loss into the parameters'
+// gradients (+=). micro is the batch's index in its accumulation group: the
+// dropout masks are keyed by step·accumulate + micro. It returns the data
+// loss (unscaled) and the number of correct predictions.
+func (t *Trainer) forwardBackward(x *tensor.Tensor, y []int32, scale float64, micro int) (loss float64, correct int) {
+	k := max(t.Cfg.Train.Accumulate, 1)
+	t.ctx = nn.Context{Train: true, Seed: t.Cfg.Seed, Step: t.Step*int64(k) + int64(micro)}
 	ctx := &t.ctx
-	params := t.Model.Params()
 	logits := t.Model.Net.Forward(ctx, x)
 	loss, correct = t.ce.Forward(logits, y)
-	nn.ZeroGrad(params)
-	t.Model.Net.Backward(ctx, t.ce.Backward())
-	loss += optim.AddL2(params, t.L2)
+	dlogits := t.ce.Backward()
+	if scale != 1 {
+		s := float32(scale)
+		for i := range dlogits.Data {
+			dlogits.Data[i] *= s
+		}
+	}
+	t.Model.Net.Backward(ctx, dlogits)
+	return loss, correct
+}
+
+// clipAndStep clips the accumulated gradients as configured and applies
+// one optimizer step at rate lr.
+func (t *Trainer) clipAndStep(lr float64) {
+	params := t.Model.Params()
 	if c := t.Cfg.Optimizer.ClipGradValue; c > 0 {
 		optim.ClipGradValue(params, c)
 	}
@@ -132,57 +202,146 @@ func (t *Trainer) TrainStep(x *tensor.Tensor, y []int32, lr float64) (loss float
 	}
 	t.Opt.Step(lr)
 	t.Step++
+}
+
+// TrainStep runs one optimizer step on the batch x (N,C,H,W) with labels y
+// (N,): forward → loss → zero grad → backward → L2 penalty → clip →
+// step(lr). It returns the loss (data loss plus penalty) and the number of
+// correct predictions. It does no divergence check (Run does).
+func (t *Trainer) TrainStep(x *tensor.Tensor, y []int32, lr float64) (loss float64, correct int) {
+	params := t.Model.Params()
+	nn.ZeroGrad(params)
+	loss, correct = t.forwardBackward(x, y, 1, 0)
+	loss += optim.AddL2(params, t.L2)
+	t.clipAndStep(lr)
 	return loss, correct
 }
 
-// Run trains from the current epoch to cfg.Train.Epochs.
+// Run trains from the current position (epoch, and batch inside it) to
+// cfg.Train.Epochs, or until a hook sets StopReason. It returns errPaused
+// when Pause asked to stop; the trainer then holds the position to save.
 func (t *Trainer) Run() error {
-	for t.Epoch < t.Cfg.Train.Epochs {
-		epoch := t.Epoch
-		start := time.Now()
-		for _, h := range t.hooks {
-			h.EpochStart(t, epoch)
-		}
-		nb := t.loader.NumBatches()
-		var lossSum float64
-		var correct, seen int
-		var lr float64
-		err := t.batches.epoch(epoch, func(b int, x *tensor.Tensor, y []int32) error {
-			n := len(y)
-			lr = t.LR(int(t.Step)) * t.lrScale
-			loss, c := t.TrainStep(x, y, lr)
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return fmt.Errorf("epoch %d, step %d: the loss is %v: training diverged; the learning rate (%g) is probably too high, or the inputs are not normalized", epoch+1, t.Step, loss, lr)
-			}
-			lossSum += loss * float64(n)
-			correct += c
-			seen += n
-			for _, h := range t.hooks {
-				h.StepEnd(t, StepStats{Epoch: epoch, Batch: b, Batches: nb, N: n, Loss: loss, Correct: c, LR: lr})
-			}
-			return nil
-		})
-		if err != nil {
+	for t.Epoch < t.Cfg.Train.Epochs && t.StopReason == "" {
+		if err := t.runEpoch(); err != nil {
 			return err
 		}
-		if name := firstNonFinite(t.Model.Params()); name != "" {
-			return fmt.Errorf("epoch %d, step %d: parameter %s holds NaN or Inf: training diverged; the learning rate (%g) is probably too high, or the inputs are not normalized", epoch+1, t.Step, name, lr)
-		}
-		trainTime := time.Since(start).Seconds()
-		t.Epoch++
-		m := &EpochMetrics{
-			Epoch: t.Epoch, Step: t.Step, LR: lr,
-			TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
-			ImagesPerSecond: float64(seen) / trainTime,
-		}
-		m.EpochSeconds = trainTime
-		for _, h := range t.hooks {
-			if err := h.EpochEnd(t, m); err != nil {
-				return err
-			}
+		if t.Epoch < t.Cfg.Train.Epochs && t.StopReason == "" && t.Pause != nil && t.Pause() {
+			return errPaused
 		}
 	}
 	return nil
+}
+
+// runEpoch trains the rest of the current epoch, one optimizer step per
+// group of train.accumulate mini-batches: zero grad at the start of a
+// group, forward/backward of each mini-batch with its loss weighted by its
+// share of the group's examples, then penalty → divergence check → clip →
+// step(lr(step)). It then runs the epoch-end hooks.
+func (t *Trainer) runEpoch() error {
+	epoch := t.Epoch
+	start := time.Now()
+	for _, h := range t.hooks {
+		h.EpochStart(t, epoch)
+	}
+	p := &t.pos
+	k := max(t.Cfg.Train.Accumulate, 1)
+	nb := t.loader.NumBatches()
+	bs, n := t.Cfg.Train.BatchSize, t.Train.N
+	params := t.Model.Params()
+	err := t.batches.epoch(epoch, p.Batch, func(b int, x *tensor.Tensor, y []int32) error {
+		first := b - b%k
+		last := min(first+k, nb)
+		if b == first {
+			nn.ZeroGrad(params)
+			t.micro = t.micro[:0]
+		}
+		groupN := min(n, last*bs) - first*bs
+		loss, c := t.forwardBackward(x, y, float64(len(y))/float64(groupN), b-first)
+		t.micro = append(t.micro, microBatch{loss: loss, n: len(y), correct: c})
+		if b+1 < last {
+			return nil
+		}
+		lr := t.LR(int(t.Step)) * t.lrScale
+		penalty := optim.AddL2(params, t.L2)
+		if err := t.checkDiverged(epoch, lr); err != nil {
+			return err
+		}
+		t.clipAndStep(lr)
+		var sum float64
+		var seen, correct int
+		for _, m := range t.micro {
+			sum += (m.loss + penalty) * float64(m.n)
+			seen += m.n
+			correct += m.correct
+		}
+		p.LossSum += sum
+		p.Correct += correct
+		p.Seen += seen
+		p.LR = lr
+		p.Batch = b + 1
+		for _, h := range t.hooks {
+			h.StepEnd(t, StepStats{Epoch: epoch, Batch: b, Batches: nb, N: seen, Loss: sum / float64(seen), Correct: correct, LR: lr})
+		}
+		if b+1 < nb && t.Pause != nil && t.Pause() {
+			return errPaused
+		}
+		return nil
+	})
+	p.Seconds += time.Since(start).Seconds()
+	if err != nil {
+		return err
+	}
+	if name := firstNonFinite(params); name != "" {
+		return fmt.Errorf("epoch %d, step %d: parameter %s holds NaN or Inf: training diverged; the learning rate (%g) is probably too high, or the inputs are not normalized", epoch+1, t.Step, name, p.LR)
+	}
+	t.Epoch++
+	m := &EpochMetrics{
+		Epoch: t.Epoch, Step: t.Step, LR: p.LR,
+		TrainLoss: p.LossSum / float64(p.Seen), TrainAcc: float64(p.Correct) / float64(p.Seen),
+		ImagesPerSecond: float64(p.Seen) / p.Seconds, EpochSeconds: p.Seconds,
+	}
+	t.pos = epochPos{}
+	t.last = m
+	for _, h := range t.hooks {
+		if err := h.EpochEnd(t, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkDiverged stops the run before a step on a non-finite loss or
+// gradient, naming the step and the first parameter (in model order) whose
+// gradient is not finite.
+func (t *Trainer) checkDiverged(epoch int, lr float64) error {
+	var bad []string
+	for _, m := range t.micro {
+		if math.IsNaN(m.loss) || math.IsInf(m.loss, 0) {
+			bad = append(bad, fmt.Sprintf("the loss is %v", m.loss))
+			break
+		}
+	}
+	if name := firstNonFiniteGrad(t.Model.Params()); name != "" {
+		bad = append(bad, fmt.Sprintf("the gradient of %s (the first parameter with one) holds NaN or Inf", name))
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("epoch %d, step %d: %s: training diverged and stopped before this step; the learning rate (%g) is probably too high (lower optimizer.lr or set optimizer.clip_grad_norm), or the inputs are not normalized; the checkpoints already written are intact",
+		epoch+1, t.Step+1, strings.Join(bad, " and "), lr)
+}
+
+// firstNonFiniteGrad returns the name of the first parameter whose gradient
+// holds a NaN or an infinity, or "".
+func firstNonFiniteGrad(params []*nn.Param) string {
+	for _, p := range params {
+		for _, v := range p.Grad.Data {
+			if v-v != 0 { // NaN or ±Inf
+				return p.Name
+			}
+		}
+	}
+	return ""
 }
 
 // firstNonFinite returns the name of the first parameter holding a NaN or
@@ -196,9 +355,4 @@ func firstNonFinite(params []*nn.Param) string {
 		}
 	}
 	return ""
-}
-
-// state captures what a checkpoint records now.
-func (t *Trainer) state(m EpochMetrics) *state {
-	return &state{cfg: t.Cfg, model: t.Model, optim: t.Opt.State(), prep: t.Prep, epoch: t.Epoch, step: t.Step, metrics: m}
 }

@@ -18,6 +18,13 @@ import (
 // are summed over gradChunks fixed batch chunks in chunk order (see
 // Backward). The output size along each axis is
 // (in + 2·pad − kernel)/stride + 1, rounded down.
+//
+// DropConnect p > 0 (Wan et al. 2013, "Regularization of Neural Networks
+// using DropConnect") masks the weights in training as Linear does: the
+// forward pass uses W⊙M, M ∈ {0, 1/(1−p)} per weight with keep probability
+// 1−p, drawn afresh each step from (c.Seed, c.Step, DropConnectSalt) and
+// shared by the batch, and dW is masked alike; the bias is not masked. In
+// evaluation all weights are used unscaled.
 type Conv2d struct {
 	// InC and OutC are the input and output channel counts; KH and KW the
 	// kernel height and width.
@@ -30,6 +37,14 @@ type Conv2d struct {
 
 	Weight *Param // (outC, inC, kH, kW)
 	Bias   *Param // (outC,), nil without bias
+
+	// DropConnect is the probability, in [0, 1), of dropping each weight in
+	// training (0: off); DropConnectSalt distinguishes this layer's masks
+	// from other layers'.
+	DropConnect     float64
+	DropConnectSalt uint64
+
+	dc dropConnect
 
 	x    *tensor.Tensor // cached input (N, inC, H, W)
 	y    *tensor.Tensor // output buffer (N, outC, OH, OW)
@@ -58,6 +73,8 @@ type convRun struct {
 	c                                    *Conv2d
 	n, h, w, oh, ow, p, k, inLen, outLen int
 	direct                               bool           // 1x1 pointwise: the column matrix is the example
+	wt                                   []float32      // the weights in use (masked under DropConnect)
+	dw                                   []float32      // chunk 0's weight gradient (Weight.Grad, or DropConnect's scratch)
 	dy                                   *tensor.Tensor // Backward's output gradient
 	chunks                               int            // Backward's batch chunks
 }
@@ -126,7 +143,7 @@ func (c *Conv2d) outSize(h, w int) (oh, ow int) {
 }
 
 // Forward: x is (N, inC, H, W), returns y (N, outC, OH, OW).
-func (c *Conv2d) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
+func (c *Conv2d) Forward(ctx *Context, x *tensor.Tensor) *tensor.Tensor {
 	if len(x.Shape) != 4 {
 		panic(fmt.Sprintf("nn: %s got input %v, want (N, %d, H, W)", c.Describe(), x.Shape, c.InC))
 	}
@@ -139,7 +156,9 @@ func (c *Conv2d) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 	c.y = reuse4(c.y, n, c.OutC, oh, ow)
 	r := &c.run
 	r.setup(c, n, h, w, oh, ow)
+	r.wt = c.dc.weights(ctx, c.DropConnect, c.DropConnectSalt, c.Weight.Value.Data)
 	parallelFor(c.workers(r), n, (*convForward)(r))
+	r.wt = nil
 	return c.y
 }
 
@@ -149,7 +168,10 @@ func (c *Conv2d) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 // The batch is cut into min(N, gradChunks) contiguous chunks. Chunk 0 adds
 // its examples' gradients into Weight.Grad and Bias.Grad in example order;
 // each other chunk sums its examples in order into its own partial buffer,
-// and the partials are then added to the gradients in chunk order.
+// and the partials are then added to the gradients in chunk order. Under
+// DropConnect the weights are the masked ones of the last Forward, and the
+// weight gradient is summed the same way into a scratch buffer, then masked
+// and added to Weight.Grad.
 func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	x := c.x
 	n, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
@@ -162,6 +184,10 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	r.setup(c, n, h, w, oh, ow)
 	r.dy = dy
 	r.chunks = min(n, gradChunks)
+	r.wt, r.dw = c.Weight.Value.Data, c.Weight.Grad.Data
+	if c.dc.active {
+		r.wt, r.dw = c.dc.w, c.dc.gradScratch(len(r.dw))
+	}
 	c.dwPart = reuseFloats(c.dwPart, (r.chunks-1)*len(c.Weight.Grad.Data))
 	if c.Bias != nil {
 		c.dbPart = reuseFloats(c.dbPart, (r.chunks-1)*c.OutC)
@@ -179,7 +205,10 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 			}
 		}
 	}
-	r.dy = nil
+	if c.dc.active {
+		c.dc.accumulate(c.Weight.Grad.Data)
+	}
+	r.dy, r.wt, r.dw = nil, nil, nil
 	return c.dx
 }
 
@@ -207,7 +236,7 @@ func (r *convForward) run(worker, i int) {
 		}
 	}
 	// y_n (outC,P) = W (outC,K) · col (K,P) [+ y_n]
-	tensor.Gemm(false, false, c.OutC, p, k, 1, c.Weight.Value.Data, k, col, p, beta, yn, p)
+	tensor.Gemm(false, false, c.OutC, p, k, 1, r.wt, k, col, p, beta, yn, p)
 }
 
 // run computes the input gradient of the examples of chunk ch and their
@@ -215,8 +244,8 @@ func (r *convForward) run(worker, i int) {
 // the chunk's partial buffers otherwise.
 func (r *convBackward) run(worker, ch int) {
 	c, p, k := r.c, r.p, r.k
-	wt := c.Weight.Value.Data
-	dw, db := c.Weight.Grad.Data, []float32(nil)
+	wt := r.wt
+	dw, db := r.dw, []float32(nil)
 	if c.Bias != nil {
 		db = c.Bias.Grad.Data
 	}
@@ -266,7 +295,7 @@ func (r *convBackward) run(worker, ch int) {
 // run adds the partial weight gradients of chunks 1, 2, … in order to
 // block b of Weight.Grad.
 func (r *convReduce) run(_, b int) {
-	dw := r.c.Weight.Grad.Data
+	dw := r.dw
 	lo, hi := b*reduceBlock, min((b+1)*reduceBlock, len(dw))
 	g := dw[lo:hi]
 	for ch := range r.chunks - 1 {
@@ -383,8 +412,13 @@ func (c *Conv2d) Params() []*Param {
 	return []*Param{c.Weight, c.Bias}
 }
 
+// DropConnectMask returns the weight mask (outC, inC, kH, kW) of the last
+// training Forward, 0 or 1/(1−DropConnect) per weight, or nil if the last
+// Forward used all weights. It is owned by the layer.
+func (c *Conv2d) DropConnectMask() []float32 { return c.dc.lastMask() }
+
 // OutShape requires an image (inC, H, W) and returns (outC, OH, OW); it is
-// an error if the output would be empty.
+// an error if the output would be empty or DropConnect is invalid.
 func (c *Conv2d) OutShape(in []int) ([]int, error) {
 	oh, ow, err := c.check(in)
 	if err != nil {
@@ -397,6 +431,9 @@ func (c *Conv2d) OutShape(in []int) ([]int, error) {
 func (c *Conv2d) check(in []int) (oh, ow int, err error) {
 	if c.StrideH < 1 || c.StrideW < 1 || c.PadH < 0 || c.PadW < 0 {
 		return 0, 0, fmt.Errorf("invalid stride %dx%d or padding %dx%d", c.StrideH, c.StrideW, c.PadH, c.PadW)
+	}
+	if err := checkProb("DropConnect", c.DropConnect); err != nil {
+		return 0, 0, err
 	}
 	if len(in) != 3 {
 		return 0, 0, fmt.Errorf("expects an image (channels, height, width) with %d channels, got shape %v", c.InC, in)
@@ -416,12 +453,16 @@ func (c *Conv2d) check(in []int) (oh, ow int, err error) {
 }
 
 // Describe returns "Conv2d(in→out, KHxKW, stride S, pad P)", with
-// "SHxSW"/"PHxPW" when the axes differ and ", no bias" without bias.
+// "SHxSW"/"PHxPW" when the axes differ, ", no bias" without bias and
+// ", dropconnect p" with DropConnect.
 func (c *Conv2d) Describe() string {
 	s := fmt.Sprintf("Conv2d(%d→%d, %dx%d, stride %s, pad %s", c.InC, c.OutC, c.KH, c.KW,
 		axisPair(c.StrideH, c.StrideW), axisPair(c.PadH, c.PadW))
 	if c.Bias == nil {
 		s += ", no bias"
+	}
+	if c.DropConnect != 0 {
+		s += fmt.Sprintf(", dropconnect %g", c.DropConnect)
 	}
 	return s + ")"
 }

@@ -16,6 +16,16 @@
 // BasicBlock is ResNet's residual block. Layers that implement FLOPsCounter
 // estimate their forward cost (CountFLOPs) for model summaries.
 //
+// Stochastic regularizers change training only and are deterministic in
+// evaluation: Dropout, DropConnect on Linear and Conv2d (the DropConnect
+// field), stochastic depth on BasicBlock (DropProb, with LinearDropProbs)
+// and FractionalMaxPool2d. All are "inverted" (scaled in training so that
+// evaluation needs no rescaling) and draw from rng.Dropout indexed by the
+// Context's Seed and Step and a per-layer salt, so a step's draws are
+// reproducible and the same Context repeats them (which the gradient checks
+// rely on). SoftmaxCrossEntropy takes integer labels or soft targets, with
+// optional label smoothing.
+//
 // Activations and initializers are found through explicit registries
 // (Activations, Initializers): an unknown name is an error listing the known
 // ones. Every layer is checked against finite differences with the shared

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -64,17 +63,7 @@ func (d *Dropout) fillMask(c *Context) {
 		d.rnd = rand.New(&d.pcg)
 	}
 	rng.Reseed(&d.pcg, c.Seed, rng.Dropout, uint64(c.Step), d.Salt)
-	r := d.rnd
-	threshold := uint64(math.Ceil(d.P * (1 << 32))) // in [0, 2³²]
-	scale := float32(1 / (1 - d.P))
-	m := d.mask.Data
-	for i := 0; i < len(m); i += 2 {
-		u := r.Uint64()
-		m[i] = keep(u&0xffffffff, threshold, scale)
-		if i+1 < len(m) {
-			m[i+1] = keep(u>>32, threshold, scale)
-		}
-	}
+	drawKeepMask(d.rnd, d.mask.Data, d.P)
 }
 
 func keep(u, threshold uint64, scale float32) float32 {

@@ -8,10 +8,26 @@ import (
 
 // Linear is a fully connected layer y = x·Wᵀ + b, with W stored (out, in)
 // as in PyTorch's nn.Linear.
+//
+// DropConnect p > 0 (Wan et al. 2013, "Regularization of Neural Networks
+// using DropConnect") masks the weights in training: y = x·(W⊙M)ᵀ + b with
+// M ∈ {0, 1/(1−p)} elementwise, keep probability 1−p, drawn afresh each
+// step from (c.Seed, c.Step, DropConnectSalt) and shared by the batch; the
+// weight gradient is masked and scaled alike, (dyᵀ·x)⊙M. The bias is not
+// masked. In evaluation all weights are used unscaled, so the expected
+// training output equals the evaluation output.
 type Linear struct {
 	In, Out int
 	Weight  *Param // (out, in)
 	Bias    *Param // (out,), nil without bias
+
+	// DropConnect is the probability, in [0, 1), of dropping each weight in
+	// training (0: off); DropConnectSalt distinguishes this layer's masks
+	// from other layers'.
+	DropConnect     float64
+	DropConnectSalt uint64
+
+	dc dropConnect
 
 	x  *tensor.Tensor // cached input (N, in)
 	y  *tensor.Tensor // output buffer (N, out)
@@ -30,13 +46,14 @@ func NewLinear(in, out int, bias bool) *Linear {
 }
 
 // Forward: x is (N, in), returns y (N, out).
-func (l *Linear) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
+func (l *Linear) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	if len(x.Shape) != 2 || x.Shape[1] != l.In {
 		panic(fmt.Sprintf("nn: Linear(%d→%d) got input %v", l.In, l.Out, x.Shape))
 	}
 	n := x.Shape[0]
 	l.x = x
-	l.y = tensor.Ensure(l.y, n, l.Out)
+	w := l.dc.weights(c, l.DropConnect, l.DropConnectSalt, l.Weight.Value.Data)
+	l.y = reuse2(l.y, n, l.Out)
 	y := l.y.Data
 	if l.Bias != nil {
 		b := l.Bias.Value.Data
@@ -49,16 +66,25 @@ func (l *Linear) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 		beta = 1
 	}
 	// y (N,out) = x (N,in) · Wᵀ (in,out) [+ y]
-	tensor.Gemm(false, true, n, l.Out, l.In, 1, x.Data, l.In, l.Weight.Value.Data, l.In, beta, y, l.Out)
+	tensor.Gemm(false, true, n, l.Out, l.In, 1, x.Data, l.In, w, l.In, beta, y, l.Out)
 	return l.y
 }
 
 // Backward: dy is (N, out); accumulates dW += dyᵀ·x, db += Σₙ dy and returns
-// dx = dy·W (N, in).
+// dx = dy·W (N, in). Under DropConnect W is the masked W⊙M of the last
+// Forward and dW += (dyᵀ·x)⊙M.
 func (l *Linear) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	n := dy.Shape[0]
+	w, dw, beta := l.Weight.Value.Data, l.Weight.Grad.Data, float32(1)
+	if l.dc.active {
+		w, dw, beta = l.dc.w, reuseFloats(l.dc.dw, len(dw)), 0
+		l.dc.dw = dw
+	}
 	// dW (out,in) += dyᵀ (out,N) · x (N,in)
-	tensor.Gemm(true, false, l.Out, l.In, n, 1, dy.Data, l.Out, l.x.Data, l.In, 1, l.Weight.Grad.Data, l.In)
+	tensor.Gemm(true, false, l.Out, l.In, n, 1, dy.Data, l.Out, l.x.Data, l.In, beta, dw, l.In)
+	if l.dc.active {
+		l.dc.accumulate(l.Weight.Grad.Data)
+	}
 	if l.Bias != nil {
 		db := l.Bias.Grad.Data
 		for i := 0; i < n; i++ {
@@ -68,9 +94,9 @@ func (l *Linear) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 			}
 		}
 	}
-	l.dx = tensor.Ensure(l.dx, n, l.In)
+	l.dx = reuse2(l.dx, n, l.In)
 	// dx (N,in) = dy (N,out) · W (out,in)
-	tensor.Gemm(false, false, n, l.In, l.Out, 1, dy.Data, l.Out, l.Weight.Value.Data, l.In, 0, l.dx.Data, l.In)
+	tensor.Gemm(false, false, n, l.In, l.Out, 1, dy.Data, l.Out, w, l.In, 0, l.dx.Data, l.In)
 	return l.dx
 }
 
@@ -82,8 +108,16 @@ func (l *Linear) Params() []*Param {
 	return []*Param{l.Weight, l.Bias}
 }
 
-// OutShape requires a flat input of In features.
+// DropConnectMask returns the weight mask (out, in) of the last training
+// Forward, 0 or 1/(1−DropConnect) per weight, or nil if the last Forward
+// used all weights. It is owned by the layer.
+func (l *Linear) DropConnectMask() []float32 { return l.dc.lastMask() }
+
+// OutShape requires a flat input of In features and a valid DropConnect.
 func (l *Linear) OutShape(in []int) ([]int, error) {
+	if err := checkProb("DropConnect", l.DropConnect); err != nil {
+		return nil, err
+	}
 	if len(in) != 1 {
 		return nil, fmt.Errorf("expects flat features (%d), got shape %v: add a flatten layer before it", l.In, in)
 	}
@@ -93,10 +127,15 @@ func (l *Linear) OutShape(in []int) ([]int, error) {
 	return []int{l.Out}, nil
 }
 
-// Describe returns "Linear(in→out)".
+// Describe returns "Linear(in→out)", with ", no bias" without bias and
+// ", dropconnect p" with DropConnect.
 func (l *Linear) Describe() string {
+	s := fmt.Sprintf("Linear(%d→%d", l.In, l.Out)
 	if l.Bias == nil {
-		return fmt.Sprintf("Linear(%d→%d, no bias)", l.In, l.Out)
+		s += ", no bias"
 	}
-	return fmt.Sprintf("Linear(%d→%d)", l.In, l.Out)
+	if l.DropConnect != 0 {
+		s += fmt.Sprintf(", dropconnect %g", l.DropConnect)
+	}
+	return s + ")"
 }

@@ -24,8 +24,32 @@ import (
 // "shortcut.conv.weight" (and "act1.weight" for prelu), and buffers
 // "bn1.running_mean" etc., as torchvision names them. The convolutions
 // start at zero, like every layer's weights: initialize them before use.
+//
+// DropProb p > 0 turns on stochastic depth (Huang et al. 2016, "Deep
+// Networks with Stochastic Depth", ECCV), in its per-example form ("drop
+// path", as timm's DropPath and torchvision's StochasticDepth mode "row"):
+// in training, each example's residual branch is kept with probability 1−p
+// and scaled by 1/(1−p), or dropped, before the add,
+//
+//	out[n] = act2(mₙ·bn2(…)[n] + shortcut(x)[n]),  mₙ ∈ {0, 1/(1−p)},
+//
+// so a dropped example gets act2(shortcut(x)). The draws come from
+// (c.Seed, c.Step, DropSalt), fresh per step. This is the "inverted"
+// convention: the expected pre-activation in training equals the full
+// block's, and evaluation uses the full block unscaled, deterministically.
+// The paper drops the branch for the whole mini-batch (and scales by the
+// survival probability at test time instead); per-example drops give the
+// same expectation with less variance, but the branch is always computed
+// (its batch norms see the whole batch), so they save no compute.
+// LinearDropProbs gives the paper's linear decay rule over a network.
 type BasicBlock struct {
 	InC, OutC, Stride int
+
+	// DropProb is the probability, in [0, 1), of dropping an example's
+	// residual branch in training (0: off); DropSalt distinguishes this
+	// block's draws from other layers'.
+	DropProb float64
+	DropSalt uint64
 
 	Conv1    *Conv2d
 	BN1      *BatchNorm
@@ -39,6 +63,31 @@ type BasicBlock struct {
 	params   []*Param       // cached by Params
 	sum      *tensor.Tensor // main branch + shortcut, act2's input
 	dx       *tensor.Tensor // input-gradient buffer
+
+	dropping bool           // the last Forward applied stochastic depth
+	keep     []float32      // (N,) per-example branch factor 0 or 1/(1−p) of the last Forward
+	dh       *tensor.Tensor // branch gradient buffer, act2's gradient times keep
+	drop     stepRand
+}
+
+// LinearDropProbs returns the stochastic depth drop probabilities of the
+// linear decay rule of Huang et al. 2016 for a network of blocks residual
+// blocks, from the input side: block l (1-based) drops with probability
+// p_l = l/L · pMax, so the first block almost always survives and the last
+// drops with pMax. It panics if blocks is negative or pMax is not in
+// [0, 1).
+func LinearDropProbs(blocks int, pMax float64) []float64 {
+	if blocks < 0 {
+		panic(fmt.Sprintf("nn: LinearDropProbs of %d blocks", blocks))
+	}
+	if err := checkProb("stochastic depth", pMax); err != nil {
+		panic("nn: " + err.Error())
+	}
+	ps := make([]float64, blocks)
+	for l := range ps {
+		ps[l] = float64(l+1) / float64(blocks) * pMax
+	}
+	return ps
 }
 
 // NewBasicBlock returns a basic block from inC to outC channels whose first
@@ -101,28 +150,56 @@ func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	h = b.Act1.Forward(c, h)
 	h = b.Conv2.Forward(c, h)
 	h = b.BN2.Forward(c, h)
-	// Stochastic depth (Huang et al. 2016) belongs here: in training, keep
-	// each example's residual branch h with some probability (scaled by its
-	// inverse) or drop it, before the add; Backward then applies the same
-	// per-example factor to the branch's gradient before bn2.
 	short := x
 	if b.Shortcut != nil {
 		short = b.Shortcut.Forward(c, x)
 	}
 	b.sum = reuse4(b.sum, h.Shape[0], h.Shape[1], h.Shape[2], h.Shape[3])
 	s, hs, ss := b.sum.Data, h.Data, short.Data
-	for i := range s {
-		s[i] = hs[i] + ss[i]
+	b.dropping = c.Train && b.DropProb > 0
+	if !b.dropping {
+		for i := range s {
+			s[i] = hs[i] + ss[i]
+		}
+		return b.Act2.Forward(c, b.sum)
+	}
+	// Stochastic depth: example n's branch is scaled by keep[n].
+	if err := checkProb("stochastic depth", b.DropProb); err != nil {
+		panic("nn: " + err.Error())
+	}
+	n := h.Shape[0]
+	b.keep = reuseFloats(b.keep, n)
+	drawKeepMask(b.drop.reseed(c.Seed, uint64(c.Step), b.DropSalt, tagStochasticDepth), b.keep, b.DropProb)
+	per := len(s) / n
+	for e, k := range b.keep {
+		lo, hi := e*per, (e+1)*per
+		for i := lo; i < hi; i++ {
+			s[i] = k*hs[i] + ss[i]
+		}
 	}
 	return b.Act2.Forward(c, b.sum)
 }
 
 // Backward: dy is the output's shape. The gradient of the add flows
-// unchanged into both the residual branch and the shortcut; dx is the sum
-// of the two branches' input gradients.
+// unchanged into the shortcut and, times each example's stochastic depth
+// factor of the last Forward (1 without it), into the residual branch; dx
+// is the sum of the two branches' input gradients.
 func (b *BasicBlock) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	ds := b.Act2.Backward(c, dy)
-	g := b.BN2.Backward(c, ds)
+	dh := ds
+	if b.dropping {
+		b.dh = reuse4(b.dh, ds.Shape[0], ds.Shape[1], ds.Shape[2], ds.Shape[3])
+		per := len(ds.Data) / len(b.keep)
+		for e, k := range b.keep {
+			lo, hi := e*per, (e+1)*per
+			src, dst := ds.Data[lo:hi], b.dh.Data[lo:hi]
+			for i, v := range src {
+				dst[i] = k * v
+			}
+		}
+		dh = b.dh
+	}
+	g := b.BN2.Backward(c, dh)
 	g = b.Conv2.Backward(c, g)
 	g = b.Act1.Backward(c, g)
 	g = b.BN1.Backward(c, g)
@@ -152,9 +229,23 @@ func (b *BasicBlock) Params() []*Param {
 // "bn1.running_mean", ..., "shortcut.bn.running_var" (see CollectBuffers).
 func (b *BasicBlock) Buffers() []*Buffer { return CollectBuffers(b) }
 
+// DropMask returns the per-example residual branch factors (N,) of the last
+// training Forward, 0 (dropped) or 1/(1−DropProb) (kept), or nil if the last
+// Forward did not apply stochastic depth. It is owned by the block.
+func (b *BasicBlock) DropMask() []float32 {
+	if !b.dropping {
+		return nil
+	}
+	return b.keep
+}
+
 // OutShape requires an image (InC, H, W) and returns (OutC, OH, OW); an
-// error names the child that rejects the input.
+// error names the child that rejects the input or reports an invalid
+// DropProb.
 func (b *BasicBlock) OutShape(in []int) ([]int, error) {
+	if err := checkProb("stochastic depth", b.DropProb); err != nil {
+		return nil, err
+	}
 	out := slices.Clone(in)
 	for _, l := range b.children {
 		if l.Name == "shortcut" {
@@ -178,8 +269,12 @@ func (b *BasicBlock) OutShape(in []int) ([]int, error) {
 	return out, nil
 }
 
-// Describe returns "BasicBlock(in→out, stride S)".
+// Describe returns "BasicBlock(in→out, stride S)", with ", drop p" under
+// stochastic depth.
 func (b *BasicBlock) Describe() string {
+	if b.DropProb != 0 {
+		return fmt.Sprintf("BasicBlock(%d→%d, stride %d, drop %g)", b.InC, b.OutC, b.Stride, b.DropProb)
+	}
 	return fmt.Sprintf("BasicBlock(%d→%d, stride %d)", b.InC, b.OutC, b.Stride)
 }
 

@@ -212,7 +212,17 @@ func checkGoldenCrossEntropy(t *testing.T, c *goldenCase) float64 {
 	}
 	x := c.array(t, "x").tensor()
 	var l nn.SoftmaxCrossEntropy
-	loss, correct := l.Forward(x, c.Labels)
+	if _, ok := c.Settings["label_smoothing"]; ok {
+		l.Smoothing = c.num(t, "label_smoothing")
+	}
+	var loss float64
+	var correct int
+	if _, soft := c.Arrays["targets"]; soft {
+		// Soft targets: an (N, C) distribution per row instead of labels.
+		loss, correct = l.ForwardSoft(x, c.array(t, "targets").tensor())
+	} else {
+		loss, correct = l.Forward(x, c.Labels)
+	}
 	d := math.Abs(loss - c.Loss)
 	if d > math.Max(goldenRel*math.Abs(c.Loss), goldenAbs) {
 		t.Errorf("loss %.9g, PyTorch %.9g", loss, c.Loss)

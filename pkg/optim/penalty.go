@@ -1,11 +1,16 @@
 package optim
 
-import "github.com/nettrain/nettrain/pkg/nn"
+import (
+	"fmt"
+	"path"
+
+	"github.com/nettrain/nettrain/pkg/nn"
+)
 
 // AddL2 adds the L2 penalty λ·Σw² over the parameters with Decay set
 // (weights, not biases) to the loss: it accumulates its gradient 2λw into
 // each such parameter's gradient and returns the penalty's value. λ = 0 is a
-// no-op returning 0.
+// no-op returning 0. It is AddPenalty with Penalty{L2: λ}.
 //
 // Note: PyTorch's weight_decay=wd adds wd·w to the gradient, which is this
 // penalty with λ = wd/2.
@@ -43,4 +48,122 @@ func L2(params []*nn.Param, lambda float64) float64 {
 		}
 	}
 	return lambda * sum
+}
+
+// Penalty is a weight penalty added to the loss: the elastic net
+// (Zou & Hastie 2005, "Regularization and variable selection via the
+// elastic net")
+//
+//	L1·Σ|w| + L2·Σw²
+//
+// over the selected parameters, which is the lasso penalty (Tibshirani 1996,
+// "Regression Shrinkage and Selection via the Lasso") when L2 is 0 and
+// ridge / weight decay (AddL2) when L1 is 0.
+//
+// Parameters are selected by name. With Include empty, the parameters with
+// Decay set (weights, not biases) are selected; otherwise those whose name
+// matches at least one Include pattern, whatever their Decay. A parameter
+// whose name matches an Exclude pattern is then dropped. Patterns are
+// path.Match globs on the whole dotted name: "*" matches any run of
+// characters including dots ("*.bias", "stage1.*", "fc?.weight"), as names
+// contain no "/".
+type Penalty struct {
+	L1, L2           float64
+	Include, Exclude []string
+}
+
+// Validate reports a negative coefficient or a malformed pattern.
+func (p Penalty) Validate() error {
+	if !(p.L1 >= 0) || !(p.L2 >= 0) {
+		return fmt.Errorf("penalty coefficients must be non-negative, got l1=%v l2=%v", p.L1, p.L2)
+	}
+	for _, pats := range [][]string{p.Include, p.Exclude} {
+		for _, pat := range pats {
+			if _, err := path.Match(pat, ""); err != nil {
+				return fmt.Errorf("penalty pattern %q: %w", pat, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Applies reports whether the penalty covers parameter q (see Penalty for
+// the rules). A malformed pattern matches nothing (Validate reports it).
+func (p Penalty) Applies(q *nn.Param) bool {
+	in := q.Decay
+	if len(p.Include) > 0 {
+		in = matchAny(p.Include, q.Name)
+	}
+	return in && !matchAny(p.Exclude, q.Name)
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, pat := range patterns {
+		if ok, _ := path.Match(pat, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// AddPenalty adds the penalty to the loss: it accumulates its gradient
+// L1·sign(w) + 2·L2·w (with sign(0) = 0, the subgradient PyTorch's
+// torch.sign gives) into the gradient of every selected parameter and
+// returns the penalty's value L1·Σ|w| + L2·Σw². A zero penalty is a no-op
+// returning 0. It does not allocate.
+func AddPenalty(params []*nn.Param, p Penalty) float64 {
+	if p.L1 == 0 && p.L2 == 0 {
+		return 0
+	}
+	var abs, sq float64
+	l1, k2 := float32(p.L1), float32(2*p.L2)
+	for _, q := range params {
+		if !p.Applies(q) {
+			continue
+		}
+		g := q.Grad.Data
+		for j, w := range q.Value.Data {
+			abs += math32Abs(w)
+			sq += float64(w) * float64(w)
+			g[j] += l1*sign(w) + k2*w
+		}
+	}
+	return p.L1*abs + p.L2*sq
+}
+
+// PenaltyValue returns L1·Σ|w| + L2·Σw² over the selected parameters,
+// without touching gradients.
+func PenaltyValue(params []*nn.Param, p Penalty) float64 {
+	if p.L1 == 0 && p.L2 == 0 {
+		return 0
+	}
+	var abs, sq float64
+	for _, q := range params {
+		if !p.Applies(q) {
+			continue
+		}
+		for _, w := range q.Value.Data {
+			abs += math32Abs(w)
+			sq += float64(w) * float64(w)
+		}
+	}
+	return p.L1*abs + p.L2*sq
+}
+
+func math32Abs(w float32) float64 {
+	if w < 0 {
+		return -float64(w)
+	}
+	return float64(w)
+}
+
+// sign returns −1, 0 or 1 (0 for 0 and NaN).
+func sign(w float32) float32 {
+	switch {
+	case w > 0:
+		return 1
+	case w < 0:
+		return -1
+	}
+	return 0
 }

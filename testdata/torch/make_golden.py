@@ -11,7 +11,9 @@ deterministic algorithms). For each case it stores the input x, the layer's
 parameters, an upstream gradient g, the output y = layer(x), dx = d(sum(y*g))/dx
 and every parameter gradient (named "<param>.grad"); cases with batch norm
 (batchnorm, basic_block) also store the running statistics before and after
-the step ("<buffer>" and "<buffer>.after").
+the step ("<buffer>" and "<buffer>.after"). Cross-entropy cases store the
+logits x, the integer labels or the soft targets ("targets"), the loss, the
+correct count and dx = d(loss)/d(logits); label_smoothing is a setting.
 """
 
 import json
@@ -217,6 +219,37 @@ def block_case(name, cin, cout, stride, shape):
 
 block_case("basic_block_identity", 4, 4, 1, (3, 4, 5, 5))
 block_case("basic_block_projection", 4, 8, 2, (3, 4, 6, 5))
+
+# ---- cross-entropy with label smoothing and soft targets (mean reduction) ----
+# Appended after every other case so that the earlier cases' random draws,
+# and with them their values, do not change.
+def ce_case(name, logits, target, smoothing):
+    """Integer labels (a 1-D long tensor) or soft targets (an (N, C)
+    probability tensor, stored as the array "targets"), with PyTorch's
+    label_smoothing."""
+    logits = logits.clone().requires_grad_(True)
+    loss = F.cross_entropy(logits, target, reduction="mean", label_smoothing=smoothing)
+    loss.backward()
+    case = {
+        "name": name, "type": "cross_entropy",
+        "settings": {"reduction": "mean", "label_smoothing": smoothing},
+        "train": True,
+        "loss": float("%.9g" % loss.item()),
+        "arrays": {"x": arr(logits), "dx": arr(logits.grad)},
+    }
+    if target.dtype == torch.long:
+        case["labels"] = target.tolist()
+        case["correct"] = int((logits.argmax(1) == target).sum().item())
+    else:
+        case["arrays"]["targets"] = arr(target)
+        case["correct"] = int((logits.argmax(1) == target.argmax(1)).sum().item())
+    cases.append(case)
+
+
+ce_case("cross_entropy_label_smoothing", randn(4, 5, scale=2.0), torch.tensor([3, 1, 0, 4]), 0.1)
+ce_case("cross_entropy_label_smoothing_0.3", randn(3, 7, scale=3.0), torch.tensor([6, 0, 2]), 0.3)
+ce_case("cross_entropy_soft_targets", randn(4, 5, scale=2.0), F.softmax(randn(4, 5, scale=2.0), dim=1), 0.0)
+ce_case("cross_entropy_soft_targets_smoothing", randn(4, 5, scale=2.0), F.softmax(randn(4, 5, scale=2.0), dim=1), 0.2)
 
 doc = {
     "generated_by": "%s with torch %s" % (SCRIPT, torch.__version__),

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nettrain/nettrain/pkg/checkpoint"
+)
+
+// sameTensors fails unless the two checkpoints hold bit-identical tensors.
+func sameTensors(t *testing.T, a, b string) {
+	t.Helper()
+	fa, err := checkpoint.Load(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, err := checkpoint.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fa.Tensors) != len(fb.Tensors) {
+		t.Fatalf("%d vs %d tensors", len(fa.Tensors), len(fb.Tensors))
+	}
+	for i, ta := range fa.Tensors {
+		tb := fb.Tensors[i]
+		if ta.Name != tb.Name || len(ta.Data) != len(tb.Data) {
+			t.Fatalf("tensor %d: %s vs %s", i, ta.Name, tb.Name)
+		}
+		for j := range ta.Data {
+			if math.Float32bits(ta.Data[j]) != math.Float32bits(tb.Data[j]) {
+				t.Fatalf("%s[%d]: %v vs %v", ta.Name, j, ta.Data[j], tb.Data[j])
+			}
+		}
+	}
+}
+
+// metricsWithoutTimings returns metrics.csv without its two timing columns.
+func metricsWithoutTimings(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, ",")
+		rows = append(rows, strings.Join(f[:len(f)-2], ","))
+	}
+	return strings.Join(rows, "\n")
+}
+
+// TestResumeCLI: train 2 epochs in one go, or 1 epoch then --resume; the
+// weights and metrics must be identical. A changed config is refused
+// unless --force.
+func TestResumeCLI(t *testing.T) {
+	full, split := t.TempDir(), t.TempDir()
+	if code, _, errs := nettrain(t, "train", "-c", quickstart, "--set", "train.epochs=2", "--out", full); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := nettrain(t, "train", "-c", quickstart, "--set", "train.epochs=2", "--stop-after-epochs", "1", "--out", split)
+	if code != 0 || !strings.Contains(out, "--resume "+split) {
+		t.Fatalf("--stop-after-epochs 1: exit %d\n%s%s", code, out, errs)
+	}
+	code, _, errs = nettrain(t, "train", "--resume", split, "--set", "train.epochs=3")
+	if code != 2 || !strings.Contains(errs, "--force") {
+		t.Fatalf("resume with a changed config: exit %d %q", code, errs)
+	}
+	if code, out, errs := nettrain(t, "train", "--resume", split); code != 0 || !strings.Contains(out, "resuming") {
+		t.Fatalf("--resume: exit %d\n%s%s", code, out, errs)
+	}
+	sameTensors(t, filepath.Join(full, "checkpoints", "last.ckpt"), filepath.Join(split, "checkpoints", "last.ckpt"))
+	sameTensors(t, filepath.Join(full, "checkpoints", "best.ckpt"), filepath.Join(split, "checkpoints", "best.ckpt"))
+	if a, b := metricsWithoutTimings(t, full), metricsWithoutTimings(t, split); a != b {
+		t.Fatalf("metrics.csv differ:\n%s\nvs\n%s", a, b)
+	}
+
+	// lr=100 from the end of epoch 1: stops at once with exit 1, and the
+	// epoch-1 checkpoint stays intact and loadable.
+	before, _ := os.ReadFile(filepath.Join(split, "checkpoints", "best.ckpt"))
+	diverge := t.TempDir()
+	nettrain(t, "train", "-c", quickstart, "--set", "train.epochs=2", "--stop-after-epochs", "1", "--out", diverge)
+	code, _, errs = nettrain(t, "train", "--resume", diverge, "--force", "--set", "optimizer.lr=100")
+	if code != 1 || !strings.Contains(errs, "diverged") || !strings.Contains(errs, "epoch 2, step") {
+		t.Fatalf("lr=100: exit %d %q", code, errs)
+	}
+	if code, _, errs := nettrain(t, "eval", filepath.Join(diverge, "checkpoints", "last.ckpt")); code != 0 {
+		t.Fatalf("the checkpoint before the divergence does not evaluate: %s", errs)
+	}
+	if after, _ := os.ReadFile(filepath.Join(split, "checkpoints", "best.ckpt")); !bytes.Equal(before, after) {
+		t.Error("best.ckpt changed")
+	}
+
+	// eval --ema needs EMA weights.
+	code, _, errs = nettrain(t, "eval", filepath.Join(full, "checkpoints", "best.ckpt"), "--ema")
+	if code != 2 || !strings.Contains(errs, "no EMA weights") {
+		t.Errorf("eval --ema without EMA: exit %d %q", code, errs)
+	}
+	for _, args := range [][]string{{"train", "--resume", full, "--out", t.TempDir()}, {"train", "-c", quickstart, "--force"}, {"train", "--resume", t.TempDir()}} {
+		if code, _, errs := nettrain(t, args...); code != 2 || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d %q, want 2 and one line", args, code, errs)
+		}
+	}
+}
+
+// TestSIGINTSubprocess builds the binary, interrupts a real training run
+// with SIGINT, resumes it and compares with an uninterrupted run. Where
+// the signal lands is up to timing; the result must not depend on it.
+func TestSIGINTSubprocess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "nettrain")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Skipf("cannot build the binary: %v\n%s", err, out)
+	}
+	full, dir := t.TempDir(), t.TempDir()
+	if code, _, errs := nettrain(t, "train", "-c", quickstart, "--set", "train.epochs=3", "--out", full); code != 0 {
+		t.Fatal(errs)
+	}
+	cmd := exec.Command(bin, "train", "-c", quickstart, "--set", "train.epochs=3", "--out", dir, "-q")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "epoch 1/3") {
+			time.Sleep(50 * time.Millisecond) // into epoch 2
+			cmd.Process.Signal(syscall.SIGINT)
+			break
+		}
+	}
+	for sc.Scan() {
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		t.Skip("the run finished before the signal arrived")
+	case !errors.As(err, &ee) || ee.ExitCode() != 130:
+		t.Fatalf("after SIGINT: %v, want exit 130\n%s", err, stderr.String())
+	}
+	t.Logf("stderr: %s", stderr.String())
+	if !strings.Contains(stderr.String(), "--resume") {
+		t.Errorf("stderr %q does not say how to resume", stderr.String())
+	}
+	if code, _, errs := nettrain(t, "train", "--resume", dir); code != 0 {
+		t.Fatalf("--resume: %s", errs)
+	}
+	sameTensors(t, filepath.Join(full, "checkpoints", "last.ckpt"), filepath.Join(dir, "checkpoints", "last.ckpt"))
+	if a, b := metricsWithoutTimings(t, full), metricsWithoutTimings(t, dir); a != b {
+		t.Fatalf("metrics.csv differ:\n%s\nvs\n%s", a, b)
+	}
+}

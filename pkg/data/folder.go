@@ -1,0 +1,369 @@
+package data
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// imageExts are the file extensions (lower case) LoadImageFolder reads.
+var imageExts = []string{".png", ".jpg", ".jpeg"}
+
+// maxImagePixels bounds W*H of one image (a decompression-bomb guard).
+const maxImagePixels = 1 << 26
+
+// splitNames are the splits a folder or CSV data set has.
+var splitNames = []string{"train", "test"}
+
+// LoadImageFolder loads one split ("train" or "test") of an image folder:
+//
+//	root/train/<class>/*.png|*.jpg|*.jpeg
+//	root/test/<class>/...
+//
+// The classes are the sub-folders of root/train, sorted by name, indexed
+// from 0 (ClassNames holds their names); when root/train does not exist the
+// sub-folders of root/<split> are used. A test class folder that is not a
+// training class is an error; a class may have no test images. Within a
+// class, files are taken in name order; extensions are matched without
+// case, and other files, sub-folders and hidden entries (".name") are
+// ignored. Examples are ordered by class, then by file name.
+//
+// Images are decoded with image/png and image/jpeg (the format is sniffed
+// from the content, not the extension). All images of the split must have
+// the same width and height; the first image that differs is named in the
+// error. If every image is grayscale (8/16-bit gray PNG or JPEG, or a
+// palette of grays only), the Dataset has C = 1; otherwise C = 3 (R, G, B;
+// grayscale images are replicated to three channels and alpha is dropped,
+// after un-premultiplying). Note that C is decided per split. Values are
+// scaled to [0,1]: v/255 for 8-bit images, v/65535 for 16-bit ones. The
+// result has shape (N, C, H, W).
+//
+// Errors are one line naming the folder or file, e.g.
+//
+//	data.dir /x: no train folder (want /x/train/<class>/*.png)
+//	folder /x/train/cat/3.png: size 10x8, but /x/train/cat/1.png is 8x8 (all images must have the same size)
+//	folder /x/train/dog/2.jpg: png: invalid format: not a PNG file
+func LoadImageFolder(root, split string) (*Dataset, error) {
+	if err := checkSplitRoot(root, split); err != nil {
+		return nil, err
+	}
+	splitDir := filepath.Join(root, split)
+	classes, err := folderClasses(root, split)
+	if err != nil {
+		return nil, err
+	}
+	// Sub-folders of the split that are not classes.
+	subs, err := subFolders(splitDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range subs {
+		if _, ok := slices.BinarySearch(classes, s); !ok {
+			return nil, fmt.Errorf("folder %s: class %q is not a class of %s (classes: %s)",
+				filepath.Join(splitDir, s), s, filepath.Join(root, "train"), strings.Join(classes, ", "))
+		}
+	}
+
+	type file struct {
+		path  string
+		label int32
+	}
+	var files []file
+	for ci, class := range classes {
+		dir := filepath.Join(splitDir, class)
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // a class without images in this split
+		}
+		if err != nil {
+			return nil, fmt.Errorf("folder %s: %v", dir, unwrapPath(err))
+		}
+		for _, e := range ents {
+			name := e.Name()
+			if strings.HasPrefix(name, ".") || !slices.Contains(imageExts, strings.ToLower(filepath.Ext(name))) {
+				continue
+			}
+			p := filepath.Join(dir, name)
+			if e.IsDir() {
+				continue
+			}
+			if e.Type()&fs.ModeSymlink != 0 {
+				if st, err := os.Stat(p); err == nil && st.IsDir() {
+					continue
+				}
+			}
+			files = append(files, file{p, int32(ci)})
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("folder %s: no %s images in the class folders (%s)",
+			splitDir, strings.Join(imageExts, "/"), strings.Join(classes, ", "))
+	}
+
+	// Pass 1: headers only. Sizes, formats and channels, in file order.
+	var w0, h0 int
+	channels := 1
+	for i, f := range files {
+		cfg, err := decodeConfig(f.path)
+		if err != nil {
+			return nil, fmt.Errorf("folder %s: %v", f.path, err)
+		}
+		if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxImagePixels {
+			return nil, fmt.Errorf("folder %s: unsupported image size %dx%d (want 1..%d pixels)", f.path, cfg.Width, cfg.Height, maxImagePixels)
+		}
+		if i == 0 {
+			w0, h0 = cfg.Width, cfg.Height
+		} else if cfg.Width != w0 || cfg.Height != h0 {
+			return nil, fmt.Errorf("folder %s: size %dx%d, but %s is %dx%d (all images must have the same size)",
+				f.path, cfg.Width, cfg.Height, files[0].path, w0, h0)
+		}
+		if !grayModel(cfg.ColorModel) {
+			channels = 3
+		}
+	}
+
+	// Pass 2: decode in parallel straight into X; the first error in file
+	// order is reported.
+	n := len(files)
+	d := &Dataset{
+		X: make([]float32, n*channels*h0*w0),
+		Y: make([]int32, n),
+		N: n, C: channels, H: h0, W: w0,
+		Classes:    len(classes),
+		ClassNames: classes,
+	}
+	f := d.FeatureLen()
+	errs := make([]error, n)
+	var next sync.Mutex
+	idx := 0
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), n)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next.Lock()
+				i := idx
+				idx++
+				next.Unlock()
+				if i >= n {
+					return
+				}
+				d.Y[i] = files[i].label
+				errs[i] = decodeInto(files[i].path, d.X[i*f:(i+1)*f], channels, w0, h0)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("folder %s: %v", files[i].path, err)
+		}
+	}
+	return d, nil
+}
+
+// checkSplitRoot validates split and that root is a folder.
+func checkSplitRoot(root, split string) error {
+	if !slices.Contains(splitNames, split) {
+		return fmt.Errorf("data: unknown split %q, want \"train\" or \"test\"", split)
+	}
+	switch st, err := os.Stat(root); {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("data.dir %s: no such folder", root)
+	case err != nil:
+		return fmt.Errorf("data.dir %s: %v", root, unwrapPath(err))
+	case !st.IsDir():
+		return fmt.Errorf("data.dir %s: not a folder", root)
+	}
+	return nil
+}
+
+// folderClasses returns the sorted class names: the sub-folders of
+// root/train, or of root/split when root/train does not exist.
+func folderClasses(root, split string) ([]string, error) {
+	splitDir := filepath.Join(root, split)
+	if st, err := os.Stat(splitDir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("data.dir %s: no %s folder (want %s/<class>/*.png)", root, split, splitDir)
+	}
+	from := filepath.Join(root, "train")
+	if _, err := os.Stat(from); errors.Is(err, fs.ErrNotExist) {
+		from = splitDir
+	}
+	classes, err := subFolders(from)
+	if err != nil {
+		return nil, err
+	}
+	if len(classes) == 0 {
+		return nil, fmt.Errorf("folder %s: no class folders (want %s/<class>/*.png)", from, from)
+	}
+	return classes, nil
+}
+
+// subFolders returns the names of the non-hidden sub-folders of dir,
+// sorted.
+func subFolders(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("folder %s: %v", dir, unwrapPath(err))
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 {
+			st, err := os.Stat(filepath.Join(dir, e.Name()))
+			isDir = err == nil && st.IsDir()
+		}
+		if isDir {
+			out = append(out, e.Name())
+		}
+	}
+	slices.Sort(out) // os.ReadDir sorts already; be explicit
+	return out, nil
+}
+
+// decodeConfig reads the header of the PNG or JPEG image at path.
+func decodeConfig(path string) (image.Config, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return image.Config{}, unwrapPath(err)
+	}
+	defer fh.Close()
+	br := bufio.NewReader(fh)
+	switch sniff(br) {
+	case "png":
+		return png.DecodeConfig(br)
+	case "jpeg":
+		return jpeg.DecodeConfig(br)
+	}
+	return image.Config{}, errUnknownFormat
+}
+
+// errUnknownFormat reports a file that is neither PNG nor JPEG.
+var errUnknownFormat = errors.New("not a PNG or JPEG image")
+
+// sniff returns "png" or "jpeg" from the first bytes of br, or "".
+func sniff(br *bufio.Reader) string {
+	head, _ := br.Peek(8)
+	switch {
+	case len(head) >= 8 && string(head) == "\x89PNG\r\n\x1a\n":
+		return "png"
+	case len(head) >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff:
+		return "jpeg"
+	}
+	return ""
+}
+
+// decodeImage decodes the PNG or JPEG image at path.
+func decodeImage(path string) (image.Image, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	defer fh.Close()
+	br := bufio.NewReader(fh)
+	switch sniff(br) {
+	case "png":
+		return png.Decode(br)
+	case "jpeg":
+		return jpeg.Decode(br)
+	}
+	return nil, errUnknownFormat
+}
+
+// grayModel reports whether images of color model m are grayscale: the
+// gray models, or a palette of grays only.
+func grayModel(m color.Model) bool {
+	switch m {
+	case color.GrayModel, color.Gray16Model:
+		return true
+	}
+	if p, ok := m.(color.Palette); ok {
+		for _, c := range p {
+			r, g, b, _ := c.RGBA()
+			if r != g || g != b {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// decodeInto decodes the image at path, which must be w×h, into dst, shape
+// (c,h,w) with c = 1 or 3, scaled to [0,1].
+func decodeInto(path string, dst []float32, c, w, h int) error {
+	img, err := decodeImage(path)
+	if err != nil {
+		return err
+	}
+	b := img.Bounds()
+	if b.Dx() != w || b.Dy() != h {
+		return fmt.Errorf("decoded size %dx%d differs from the header's %dx%d", b.Dx(), b.Dy(), w, h)
+	}
+	gray := grayModel(img.ColorModel())
+	if !gray && c == 1 {
+		return fmt.Errorf("decoded as a colour image but its header says grayscale")
+	}
+	hw := h * w
+	switch m := img.(type) {
+	case *image.Gray:
+		for y := range h {
+			row := m.Pix[y*m.Stride : y*m.Stride+w]
+			for x, v := range row {
+				dst[y*w+x] = pixelScale[v]
+			}
+		}
+	case *image.NRGBA:
+		for y := range h {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+			for x := range w {
+				dst[y*w+x] = pixelScale[row[4*x]]
+				dst[hw+y*w+x] = pixelScale[row[4*x+1]]
+				dst[2*hw+y*w+x] = pixelScale[row[4*x+2]]
+			}
+		}
+	case *image.YCbCr:
+		for y := range h {
+			for x := range w {
+				yi, ci := m.YOffset(b.Min.X+x, b.Min.Y+y), m.COffset(b.Min.X+x, b.Min.Y+y)
+				r, g, bb := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				dst[y*w+x] = pixelScale[r]
+				dst[hw+y*w+x] = pixelScale[g]
+				dst[2*hw+y*w+x] = pixelScale[bb]
+			}
+		}
+	default:
+		// 16-bit, premultiplied, paletted, CMYK, ...: un-premultiplied
+		// 16-bit values, alpha dropped.
+		for y := range h {
+			for x := range w {
+				p := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
+				dst[y*w+x] = float32(p.R) / 65535
+				if !gray {
+					dst[hw+y*w+x] = float32(p.G) / 65535
+					dst[2*hw+y*w+x] = float32(p.B) / 65535
+				}
+			}
+		}
+	}
+	if gray && c == 3 {
+		copy(dst[hw:2*hw], dst[:hw])
+		copy(dst[2*hw:3*hw], dst[:hw])
+	}
+	return nil
+}

@@ -1,0 +1,42 @@
+package data
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Data set formats accepted by [Load].
+const (
+	// FormatIDX is an MNIST-style IDX folder, see [LoadIDXDir].
+	FormatIDX = "idx"
+	// FormatFolder is an image folder root/<split>/<class>/*.png|jpg, see
+	// [LoadImageFolder].
+	FormatFolder = "folder"
+	// FormatCSV is a table root/<split>.csv with a label column, see
+	// [LoadCSVDir].
+	FormatCSV = "csv"
+)
+
+// Formats lists the accepted values of Load's format.
+var Formats = []string{FormatIDX, FormatFolder, FormatCSV}
+
+// Load loads one split ("train" or "test") of the data set in folder dir
+// stored in format ("idx", "folder" or "csv"; "" means "idx"):
+//
+//	idx     dir/train-images-idx3-ubyte[.gz] ...   (N,1,H,W) in [0,1]
+//	folder  dir/train/<class>/*.png|jpg|jpeg       (N,1 or 3,H,W) in [0,1]
+//	csv     dir/train.csv with a "label" column    (N,F,1,1), values as is
+//
+// See [LoadIDXDir], [LoadImageFolder] and [LoadCSVDir] for the details and
+// the error messages.
+func Load(format, dir, split string) (*Dataset, error) {
+	switch format {
+	case FormatIDX, "":
+		return LoadIDXDir(dir, split)
+	case FormatFolder:
+		return LoadImageFolder(dir, split)
+	case FormatCSV:
+		return LoadCSVDir(dir, split)
+	}
+	return nil, fmt.Errorf("data.format: unknown format %q; allowed: %s", format, strings.Join(Formats, ", "))
+}
