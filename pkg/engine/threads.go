@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 
-	"github.com/nettrain/nettrain/pkg/nn"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
@@ -19,7 +18,6 @@ func SetThreads(n int) error {
 		n = runtime.NumCPU()
 	}
 	runtime.GOMAXPROCS(n)
-	nn.SetThreads(n)
 	tensor.SetThreads(n)
 	return nil
 }

@@ -312,7 +312,7 @@ func TestConvPoolDescribeAndFans(t *testing.T) {
 // 1; the _threads3 cases go through the worker pool.
 func TestConvPoolSteadyStateAllocs(t *testing.T) {
 	ctx := &nn.Context{Train: true}
-	t.Cleanup(func() { nn.SetThreads(0) })
+	t.Cleanup(func() { tensor.SetThreads(0) })
 	cases := []struct {
 		name    string
 		layer   nn.Layer
@@ -330,7 +330,7 @@ func TestConvPoolSteadyStateAllocs(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			nn.SetThreads(tc.threads)
+			tensor.SetThreads(tc.threads)
 			x := nntest.RandomInput(1, tc.in...)
 			y := tc.layer.Forward(ctx, x)
 			dy := nntest.RandomInput(2, y.Shape...)
@@ -351,7 +351,7 @@ func TestConvPoolSteadyStateAllocs(t *testing.T) {
 // workers and gradient chunks, with gradients accumulating onto non-zero
 // values over two steps.
 func TestConv2dThreadsBitIdentical(t *testing.T) {
-	t.Cleanup(func() { nn.SetThreads(0) })
+	t.Cleanup(func() { tensor.SetThreads(0) })
 	rect := func(seed uint64) *nn.Conv2d {
 		c := randomConv(3, 5, 3, 2, 1, 0, true, seed)
 		c.StrideW, c.PadH = 2, 1
@@ -374,7 +374,7 @@ func TestConv2dThreadsBitIdentical(t *testing.T) {
 			ctx := &nn.Context{Train: true}
 			var ref result
 			for _, threads := range []int{1, 2, 3, 8} {
-				nn.SetThreads(threads)
+				tensor.SetThreads(threads)
 				c := tc.conv()
 				for _, p := range c.Params() {
 					for i := range p.Grad.Data {

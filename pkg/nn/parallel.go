@@ -1,32 +1,21 @@
 package nn
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
 // threadSetting is the value last given to SetThreads; 0 means the default,
 // runtime.GOMAXPROCS(0) at the time of each call.
 var threadSetting atomic.Int64
 
-// SetThreads sets how many goroutines a layer may use at once to split a
-// batch (today Conv2d). n ≤ 0 restores the default, runtime.GOMAXPROCS(0)
-// read at each call. The setting changes speed only: results are
-// bit-identical for every thread count. It is safe to call at any time;
-// calls already running keep the count they started with.
-func SetThreads(n int) {
-	threadSetting.Store(int64(max(n, 0)))
-}
-
-// Threads returns the number of goroutines a layer may use at once: the
-// value set by SetThreads, or runtime.GOMAXPROCS(0) by default.
-func Threads() int {
-	if n := threadSetting.Load(); n > 0 {
-		return int(n)
-	}
-	return runtime.GOMAXPROCS(0)
-}
+// Threads returns the number of goroutines a layer may use at once to split
+// a batch: the compute thread count set with tensor.SetThreads (the same
+// setting governs the matrix multiply). Results are bit-identical for every
+// thread count.
+func Threads() int { return tensor.Threads() }
 
 // task is a body for parallelFor. A pointer-shaped implementation (a
 // pointer to a struct the caller keeps) is passed without allocating.

@@ -5,21 +5,23 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
 func TestThreadsSetting(t *testing.T) {
-	t.Cleanup(func() { SetThreads(0) })
-	SetThreads(0)
+	t.Cleanup(func() { tensor.SetThreads(0) })
+	tensor.SetThreads(0)
 	if got, want := Threads(), runtime.GOMAXPROCS(0); got != want {
 		t.Fatalf("default Threads() = %d, want GOMAXPROCS %d", got, want)
 	}
-	SetThreads(5)
+	tensor.SetThreads(5)
 	if got := Threads(); got != 5 {
-		t.Fatalf("Threads() = %d after SetThreads(5)", got)
+		t.Fatalf("Threads() = %d after tensor.SetThreads(5)", got)
 	}
-	SetThreads(-1)
+	tensor.SetThreads(-1)
 	if got, want := Threads(), runtime.GOMAXPROCS(0); got != want {
-		t.Fatalf("Threads() = %d after SetThreads(-1), want %d", got, want)
+		t.Fatalf("Threads() = %d after tensor.SetThreads(-1), want %d", got, want)
 	}
 }
 

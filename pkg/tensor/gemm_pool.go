@@ -10,10 +10,10 @@ import (
 // runtime.GOMAXPROCS(0) read at each call.
 var threadSetting atomic.Int64
 
-// SetThreads sets how many threads one Gemm call may use; n ≤ 0 restores
-// the default, runtime.GOMAXPROCS(0). It changes speed only: Gemm's result
-// bits are the same for every thread count. (pkg/nn has its own SetThreads
-// for splitting a batch; this one is for the matrix multiply.)
+// SetThreads sets how many threads nettrain's compute may use: one Gemm
+// call, and the layers that split a batch (pkg/nn reads Threads). n ≤ 0
+// restores the default, runtime.GOMAXPROCS(0). It changes speed only:
+// results are the same bits for every thread count.
 func SetThreads(n int) {
 	threadSetting.Store(int64(max(n, 0)))
 }
