@@ -7,10 +7,6 @@ import (
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
-// threadSetting is the value last given to SetThreads; 0 means the default,
-// runtime.GOMAXPROCS(0) at the time of each call.
-var threadSetting atomic.Int64
-
 // Threads returns the number of goroutines a layer may use at once to split
 // a batch: the compute thread count set with tensor.SetThreads (the same
 // setting governs the matrix multiply). Results are bit-identical for every
