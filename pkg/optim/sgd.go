@@ -82,18 +82,31 @@ func (s *SGD) Step(lr float64) {
 			continue
 		}
 		b := s.bufs[i].Data[:len(g)]
-		first := s.steps[i] == 0
-		for j, gj := range g {
-			if first {
+		// The buffer update and the weight update are fused per element;
+		// the branches are hoisted so each loop body is straight-line.
+		switch first := s.steps[i] == 0; {
+		case first && s.cfg.Nesterov:
+			for j, gj := range g {
 				b[j] = gj
-			} else {
-				b[j] = fma32(damp, gj, float32(mu*b[j]))
+				w[j] = fma32(-eta, fma32(mu, gj, gj), w[j])
 			}
-			d := b[j]
-			if s.cfg.Nesterov {
-				d = fma32(mu, b[j], gj)
+		case first:
+			for j, gj := range g {
+				b[j] = gj
+				w[j] = fma32(-eta, gj, w[j])
 			}
-			w[j] = fma32(-eta, d, w[j])
+		case s.cfg.Nesterov:
+			for j, gj := range g {
+				bj := fma32(damp, gj, mu*b[j])
+				b[j] = bj
+				w[j] = fma32(-eta, fma32(mu, bj, gj), w[j])
+			}
+		default:
+			for j, gj := range g {
+				bj := fma32(damp, gj, mu*b[j])
+				b[j] = bj
+				w[j] = fma32(-eta, bj, w[j])
+			}
 		}
 		s.steps[i]++
 	}
