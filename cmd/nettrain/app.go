@@ -103,6 +103,8 @@ func (a *app) rootCommand() *cobra.Command {
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().IntVar(&a.threads, "threads", 0, "compute threads (0 = all cores); results do not depend on it")
 	root.AddCommand(a.trainCommand(), a.evalCommand(), a.sanityCommand(), a.validateCommand(), a.versionCommand())
+	root.AddCommand(a.scheduleCommand())
+	root.AddCommand(a.augmentCommand())
 	return root
 }
 

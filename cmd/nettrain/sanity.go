@@ -74,8 +74,12 @@ func printSanity(w io.Writer, r *engine.SanityReport) {
 	ic, oc := r.InitialLoss, r.Overfit
 	fmt.Fprintf(w, "%s  initial loss %.4f vs ln(%d) = %.4f (within %.0f%%, %d examples, regularization off)\n",
 		passFail(ic.Passed), ic.Loss, r.Classes, ic.Expected, 100*ic.Tolerance, ic.Examples)
-	if ic.L2 > 0 {
-		fmt.Fprintf(w, "      with l2=%g the loss is %.4f (must be higher)\n", ic.L2, ic.LossWithReg)
+	if ic.L2 > 0 || ic.L1 > 0 {
+		pen := fmt.Sprintf("l2=%g", ic.L2)
+		if ic.L1 > 0 {
+			pen += fmt.Sprintf(" l1=%g", ic.L1)
+		}
+		fmt.Fprintf(w, "      with %s the loss is %.4f (must be higher)\n", pen, ic.LossWithReg)
 	}
 	if ic.Diagnosis != "" {
 		fmt.Fprintf(w, "      %s\n", ic.Diagnosis)

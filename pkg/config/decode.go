@@ -33,6 +33,9 @@ type fieldInfo struct {
 	key   string
 	index int
 	typ   reflect.Type
+	// omitEmpty (",omitempty" in the tag) leaves the key out of the
+	// resolved config when it holds its zero value (deprecated keys).
+	omitEmpty bool
 }
 
 var fieldCache sync.Map // reflect.Type -> []fieldInfo
@@ -45,11 +48,11 @@ func structFields(t reflect.Type) []fieldInfo {
 	var fields []fieldInfo
 	for i := range t.NumField() {
 		sf := t.Field(i)
-		key, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		key, opts, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
 		if key == "" || key == "-" || !sf.IsExported() {
 			continue
 		}
-		fields = append(fields, fieldInfo{key: key, index: i, typ: sf.Type})
+		fields = append(fields, fieldInfo{key: key, index: i, typ: sf.Type, omitEmpty: opts == "omitempty"})
 	}
 	fieldCache.Store(t, fields)
 	return fields

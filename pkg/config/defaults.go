@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,7 +28,7 @@ func Default() *Config {
 			Format:   "idx",
 			ValSplit: 0.1,
 		},
-		Preprocess: Preprocess{Normalize: "global"},
+		Preprocess: Preprocess{Method: "global"},
 		Model: Model{
 			Arch:            "mlp",
 			Hidden:          []int{256},
@@ -77,6 +78,8 @@ func Default() *Config {
 			EvalBatchSize: 1000,
 			Accumulate:    1,
 			EarlyStopping: EarlyStopping{Metric: "val_loss", Mode: "min", Patience: 10},
+			Mixup:         Mix{P: 1},
+			CutMix:        Mix{P: 1},
 		},
 		EMA:        EMA{Decay: 0.999},
 		Checkpoint: Checkpoint{Monitor: "val_acc", Mode: "max", KeepBest: 1},
@@ -98,6 +101,7 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 	if !isSet("output.dir") {
 		c.Output.Dir = defaultOutputDir(c.Name)
 	}
+	c.applyDataPrepDefaults(isSet)
 	m := &c.Model
 	if m.Arch != "mlp" && !isSet("model.hidden") {
 		m.Hidden = nil // [256] is the default of arch mlp only
@@ -118,6 +122,12 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 		if !isSet("model.pool") {
 			m.Pool = "max"
 		}
+		if m.Pool == "fractional" && !isSet("model.pool_ratio") {
+			m.PoolRatio = math.Sqrt2
+		}
+	}
+	if m.StochasticDepth != 0 && !isSet("model.stochastic_depth_mode") {
+		m.StochasticDepthMode = "linear"
 	}
 	if m.Arch == "resnet" {
 		if !isSet("model.depth") {
@@ -138,6 +148,13 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 		case "dropout":
 			if !isSet(fmt.Sprintf("model.layers[%d].p", i)) {
 				l.P = 0.5
+			}
+		case "fractional_maxpool2d":
+			if !isSet(fmt.Sprintf("model.layers[%d].ratio", i)) {
+				l.Ratio = math.Sqrt2
+			}
+			if !isSet(fmt.Sprintf("model.layers[%d].test_draws", i)) {
+				l.TestDraws = 1
 			}
 		}
 		switch l.Type {
@@ -184,6 +201,12 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 			g.LRScale = 1
 		}
 	}
+	if len(c.Regularization.Include) == 0 {
+		c.Regularization.Include = nil
+	}
+	if len(c.Regularization.Exclude) == 0 {
+		c.Regularization.Exclude = nil
+	}
 	if len(c.Optimizer.Groups) == 0 {
 		c.Optimizer.Groups = nil
 	}
@@ -195,6 +218,39 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 	}
 	if len(c.Model.Layers) == 0 {
 		c.Model.Layers = nil
+	}
+}
+
+// applyDataPrepDefaults fills in the defaults of data, preprocess and
+// augment that depend on other keys, and moves the deprecated
+// preprocess.normalize into preprocess.method.
+func (c *Config) applyDataPrepDefaults(isSet func(path string) bool) {
+	if c.Data.Format == "csv" && !isSet("data.label_column") {
+		c.Data.LabelColumn = "label"
+	}
+	p := &c.Preprocess
+	if p.Normalize != "" && !isSet("preprocess.method") && (p.Normalize == "global" || p.Normalize == "none") {
+		p.Method, p.Normalize = p.Normalize, "" // the deprecated spelling
+	}
+	if (p.Method == "pca_whiten" || p.Method == "zca") && !isSet("preprocess.epsilon") {
+		p.Epsilon = 0.01
+	}
+	for i := range c.Augment {
+		a := &c.Augment[i]
+		if !isSet(fmt.Sprintf("augment[%d].p", i)) {
+			a.P = 1
+		}
+		for _, r := range []*[]float64{&a.Scale, &a.Ratio, &a.Translate, &a.Stretch, &a.K} {
+			if len(*r) == 0 {
+				*r = nil
+			}
+		}
+		if len(a.Ops) == 0 {
+			a.Ops = nil
+		}
+	}
+	if len(c.Augment) == 0 {
+		c.Augment = nil
 	}
 }
 

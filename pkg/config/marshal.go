@@ -43,7 +43,7 @@ func encodeValue(v reflect.Value, flow bool) *yaml.Node {
 		}
 		for _, f := range structFields(v.Type()) {
 			fv := v.Field(f.index)
-			if flow && fv.IsZero() {
+			if (flow || f.omitEmpty) && fv.IsZero() {
 				continue
 			}
 			m.Content = append(m.Content, keyNode(f.key), encodeValue(fv, false))

@@ -21,6 +21,10 @@ type Config struct {
 	// Preprocess says how inputs are transformed before the model sees them
 	// (key "preprocess").
 	Preprocess Preprocess `yaml:"preprocess"`
+	// Augment is the data augmentation pipeline applied to training
+	// batches only, in order (key "augment"). Empty (the default) means no
+	// augmentation.
+	Augment []AugmentStep `yaml:"augment"`
 	// Model describes the network (key "model").
 	Model Model `yaml:"model"`
 	// Optimizer describes the optimizer (key "optimizer").
@@ -50,9 +54,14 @@ type Data struct {
 	// path.
 	Dir string `yaml:"dir"`
 	// Format is the dataset file format (key "data.format"): "idx" (gzipped
-	// or plain IDX files named as in MNIST / Fashion-MNIST). Default "idx",
-	// the only value for now.
+	// or plain IDX files named as in MNIST / Fashion-MNIST), "folder"
+	// (dir/train/<class>/*.png|jpg and dir/test/<class>/..., gray or RGB,
+	// as torchvision's ImageFolder) or "csv" (dir/train.csv and
+	// dir/test.csv with a label column). Default "idx".
 	Format string `yaml:"format"`
+	// LabelColumn names the label column of format "csv" (key
+	// "data.label_column"). Default "label"; only used by format csv.
+	LabelColumn string `yaml:"label_column"`
 	// ValSplit is how many validation examples are carved from the training
 	// set (key "data.val_split"): 0 < v < 1 is a fraction of the training
 	// examples, v >= 1 is a count and must be a whole number, 0 means no
@@ -65,13 +74,89 @@ type Data struct {
 }
 
 // Preprocess is the "preprocess" section: how inputs are transformed before
-// the model sees them.
+// the model sees them. The transform is fitted on the training split only,
+// stored in every checkpoint and reapplied by eval.
 type Preprocess struct {
-	// Normalize is the input normalization (key "preprocess.normalize"):
-	// "global" standardizes every pixel with one mean and one standard
-	// deviation fitted on the training split only; "none" leaves the inputs
-	// as the data loader produces them. Default "global".
-	Normalize string `yaml:"normalize"`
+	// Method is the input transform (key "preprocess.method"): "none",
+	// "global" (one mean and standard deviation over every value),
+	// "channel" (per channel, torchvision's Normalize with fitted
+	// statistics), "feature" (per pixel position, scikit-learn's
+	// StandardScaler), "pca" (project onto the top principal components;
+	// the model then sees (k,1,1) inputs), "pca_whiten" (pca with unit
+	// variance per component) or "zca" (ZCA whitening, same shape).
+	// Default "global".
+	Method string `yaml:"method"`
+	// Normalize is the deprecated spelling of Method (key
+	// "preprocess.normalize"): "global" or "none". [Parse] moves it into
+	// Method and clears it, so the resolved config holds Method only.
+	Normalize string `yaml:"normalize,omitempty"`
+	// Components is the number of principal components pca and pca_whiten
+	// keep (key "preprocess.components"), >= 1 and at most C*H*W (checked
+	// once the data is loaded); 0 means use Variance. Default 0.
+	Components int `yaml:"components"`
+	// Variance keeps, for pca and pca_whiten, the fewest components that
+	// carry this fraction of the training variance (key
+	// "preprocess.variance"), in (0, 1]; 0 with Components 0 keeps all.
+	// Only one of Components and Variance may be set. Default 0.
+	Variance float64 `yaml:"variance"`
+	// Epsilon is added to each eigenvalue before whitening (pca_whiten,
+	// zca: scale 1/sqrt(λ+ε)) or is the floor of the standard deviation
+	// (channel, feature) (key "preprocess.epsilon"), >= 0. Default 0.01
+	// for pca_whiten and zca (on [0,1] pixels this damps the noisy
+	// low-variance directions; Keras's zca_epsilon is 1e-6), 0 otherwise.
+	Epsilon float64 `yaml:"epsilon"`
+}
+
+// AugmentStep is one entry of the augment list: an op applied to each
+// training example with probability P. The keys each op reads are listed
+// in the README; setting a key the op does not read is an error.
+type AugmentStep struct {
+	// Op is the operation (key "op"): crop, hflip, vflip, resized_crop,
+	// color_jitter, translate, rotate, stretch, shear, lens, erase, cutout
+	// or randaugment. Required.
+	Op string `yaml:"op"`
+	// P is the probability of applying the op to an example (key "p"), in
+	// [0, 1]. Default 1.
+	P float64 `yaml:"p"`
+	// Pad is crop's zero padding per side in pixels (key "pad").
+	Pad int `yaml:"pad"`
+	// Size is crop's output side (0: the input size; it must keep the
+	// image size) or cutout's square side in pixels (key "size").
+	Size int `yaml:"size"`
+	// Scale is the area fraction range [min, max] of resized_crop and
+	// erase (key "scale").
+	Scale []float64 `yaml:"scale"`
+	// Ratio is the aspect ratio range [min, max] of resized_crop and erase
+	// (key "ratio").
+	Ratio []float64 `yaml:"ratio"`
+	// Brightness, Contrast, Saturation and Hue are color_jitter's strengths
+	// (keys "brightness", "contrast", "saturation", "hue"); saturation and
+	// hue need RGB data.
+	Brightness float64 `yaml:"brightness"`
+	Contrast   float64 `yaml:"contrast"`
+	Saturation float64 `yaml:"saturation"`
+	Hue        float64 `yaml:"hue"`
+	// Translate is translate's maximum shift [x, y] as fractions of the
+	// width and height (key "translate").
+	Translate []float64 `yaml:"translate"`
+	// Degrees is the maximum angle of rotate and shear (key "degrees").
+	Degrees float64 `yaml:"degrees"`
+	// Stretch is stretch's scale range [min, max] per axis (key "stretch").
+	Stretch []float64 `yaml:"stretch"`
+	// K is lens's radial coefficient range [min, max] (key "k").
+	K []float64 `yaml:"k"`
+	// Fill is the border: "constant" (default), "edge" or "reflect" for
+	// geometric ops; "zero" (default) or "noise" for erase and cutout (key
+	// "fill").
+	Fill string `yaml:"fill"`
+	// FillValue is the constant of fill "constant" (key "fill_value").
+	FillValue float64 `yaml:"fill_value"`
+	// N and Magnitude are randaugment's operations per image (default 2)
+	// and strength 0–10 (keys "n", "magnitude"); Ops restricts its
+	// operations (key "ops").
+	N         int      `yaml:"n"`
+	Magnitude float64  `yaml:"magnitude"`
+	Ops       []string `yaml:"ops"`
 }
 
 // Model is the "model" section: the network architecture.
@@ -103,8 +188,13 @@ type Model struct {
 	// Default true.
 	BatchNorm bool `yaml:"batch_norm"`
 	// Pool is the pooling at the end of each stage of arch "cnn" (key
-	// "model.pool"): "max" (default) or "avg".
+	// "model.pool"): "max" (default), "avg" or "fractional" (fractional
+	// max-pooling, Graham 2014, shrinking by PoolRatio instead of 2).
 	Pool string `yaml:"pool"`
+	// PoolRatio is the reduction per axis of pool "fractional" (key
+	// "model.pool_ratio"), in (1, 2). Default 1.4142135623730951 (√2, as
+	// in the paper) when pool is fractional.
+	PoolRatio float64 `yaml:"pool_ratio"`
 	// Depth is the number of weighted layers of arch "resnet" (key
 	// "model.depth"): 6n+2, e.g. 8, 14, 20, 32, 56. Default 20.
 	Depth int `yaml:"depth"`
@@ -123,6 +213,23 @@ type Model struct {
 	// convolutional features and each hidden layer of a cnn, lenet5 or
 	// resnet. 0 <= p < 1. Default 0 (none).
 	Dropout float64 `yaml:"dropout"`
+	// DropConnect is the probability of dropping each weight of every
+	// linear and conv2d layer in training (key "model.dropconnect"), Wan et
+	// al. 2013, in the inverted form with one mask per mini-batch. In
+	// [0, 1); 0 (default) is off. For arch "layers" a layer's own
+	// "dropconnect" key overrides it.
+	DropConnect float64 `yaml:"dropconnect"`
+	// StochasticDepth is the largest probability of dropping a residual
+	// block's branch in training (key "model.stochastic_depth"), Huang et
+	// al. 2016, per example, for the basic blocks of arch "resnet" and
+	// "layers" (where a block's own "drop" key overrides it). In [0, 1);
+	// default 0 (off).
+	StochasticDepth float64 `yaml:"stochastic_depth"`
+	// StochasticDepthMode spreads StochasticDepth over the blocks (key
+	// "model.stochastic_depth_mode"): "linear" (block l of L drops with
+	// probability l/L·p, the paper's rule; default) or "constant" (every
+	// block p).
+	StochasticDepthMode string `yaml:"stochastic_depth_mode"`
 	// Activation is the activation function of every architecture except
 	// "layers" (key "model.activation"): relu, leaky_relu, prelu, elu, selu,
 	// gelu, tanh or sigmoid. Any non-empty string is accepted here; the
@@ -175,9 +282,10 @@ type Model struct {
 // Layer is one entry of model.layers.
 type Layer struct {
 	// Type is the layer kind (key "type"): "linear", "conv2d", "maxpool2d",
-	// "avgpool2d", "global_avgpool", "batchnorm", "dropout", "flatten",
-	// "basic_block" (a ResNet basic block), or an activation name such as
-	// "relu". Required; the registry checks activation names.
+	// "avgpool2d", "fractional_maxpool2d", "global_avgpool", "batchnorm",
+	// "dropout", "flatten", "basic_block" (a ResNet basic block), or an
+	// activation name such as "relu". Required; the registry checks
+	// activation names.
 	Type string `yaml:"type"`
 	// Name names the layer in parameter names, e.g. "fc1" gives "fc1.weight"
 	// (key "name"). Optional: when empty the model builder picks one. When set
@@ -217,6 +325,25 @@ type Layer struct {
 	// PerChannel gives a prelu layer one slope per channel (key
 	// "per_channel"). Default false.
 	PerChannel bool `yaml:"per_channel"`
+	// DropConnect is the DropConnect probability of a linear or conv2d
+	// layer (key "dropconnect"), in [0, 1); unset: model.dropconnect.
+	DropConnect *float64 `yaml:"dropconnect"`
+	// Drop is the stochastic depth probability of a basic_block (key
+	// "drop"), in [0, 1); unset: from model.stochastic_depth.
+	Drop *float64 `yaml:"drop"`
+	// Ratio is the reduction per axis of a fractional_maxpool2d layer (key
+	// "ratio"), in (1, 2). Default √2.
+	Ratio float64 `yaml:"ratio"`
+	// Overlapping makes the regions of a fractional_maxpool2d layer share
+	// their boundary row and column (key "overlapping"). Default false.
+	Overlapping bool `yaml:"overlapping"`
+	// PseudoRandom selects the pseudo-random region sequence of a
+	// fractional_maxpool2d layer instead of the random one (key
+	// "pseudo_random"). Default false.
+	PseudoRandom bool `yaml:"pseudo_random"`
+	// TestDraws is how many fixed poolings a fractional_maxpool2d layer
+	// averages in evaluation (key "test_draws"), >= 1. Default 1.
+	TestDraws int `yaml:"test_draws"`
 }
 
 // Optimizer is the "optimizer" section.
@@ -299,6 +426,18 @@ type Regularization struct {
 	// Note that PyTorch's weight_decay wd adds wd·w to the gradient, which is
 	// λ = wd/2. Must be >= 0 and finite. Default 0.
 	L2 float64 `yaml:"l2"`
+	// L1 is the L1 (lasso) penalty coefficient (key "regularization.l1"):
+	// the loss gains L1·Σ|w| over the same parameters as L2, with the
+	// subgradient sign(w). Must be >= 0 and finite. Default 0.
+	L1 float64 `yaml:"l1"`
+	// Include selects the parameters both penalties cover by glob on their
+	// dotted names (key "regularization.include"), e.g. ["*.weight"];
+	// empty (default) means every weight (not biases, batch-norm or PReLU
+	// parameters).
+	Include []string `yaml:"include"`
+	// Exclude drops the parameters matching any of these globs from the
+	// penalties (key "regularization.exclude"), e.g. ["classifier.*"].
+	Exclude []string `yaml:"exclude"`
 }
 
 // Schedule is the "schedule" section: how the learning rate changes over
@@ -445,6 +584,29 @@ type Train struct {
 	// EarlyStopping ends training when a metric stops improving (key
 	// "train.early_stopping").
 	EarlyStopping EarlyStopping `yaml:"early_stopping"`
+	// LabelSmoothing is ε of label smoothing (key "train.label_smoothing"),
+	// as PyTorch's CrossEntropyLoss(label_smoothing=ε): the training target
+	// becomes (1−ε)·onehot + ε/C. In [0, 1). Default 0. Validation and
+	// test losses use plain cross-entropy.
+	LabelSmoothing float64 `yaml:"label_smoothing"`
+	// Mixup mixes pairs of training examples and their labels (key
+	// "train.mixup"), Zhang et al. 2018.
+	Mixup Mix `yaml:"mixup"`
+	// CutMix pastes a box of one training example into another and mixes
+	// the labels by area (key "train.cutmix"), Yun et al. 2019.
+	CutMix Mix `yaml:"cutmix"`
+}
+
+// Mix is "train.mixup" or "train.cutmix": batch-level mixing with
+// λ ~ Beta(alpha, alpha). With both set, each batch picks one of them with
+// probability 0.5 (as timm's switch_prob 0.5), then applies it with its p.
+type Mix struct {
+	// Alpha is the Beta distribution's parameter (key "alpha"), >= 0; 0
+	// (default) turns the method off. Typical: 0.2 for mixup, 1 for cutmix.
+	Alpha float64 `yaml:"alpha"`
+	// P is the probability that a batch is mixed (key "p"), in [0, 1].
+	// Default 1.
+	P float64 `yaml:"p"`
 }
 
 // EarlyStopping is "train.early_stopping": stop after the epoch at which

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"path"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nettrain/nettrain/pkg/augment"
 	"github.com/nettrain/nettrain/pkg/lrsched"
 	"github.com/nettrain/nettrain/pkg/optim"
 )
@@ -98,6 +100,7 @@ func (c *Config) validate() []*Error {
 	}
 	c.Data.validate(&ck)
 	c.Preprocess.validate(&ck)
+	c.validateAugment(&ck)
 	c.Model.validate(&ck)
 	c.Optimizer.validate(&ck)
 	c.Regularization.validate(&ck)
@@ -117,7 +120,13 @@ func (d *Data) validate(ck *checker) {
 	if d.Dir == "" {
 		ck.add("data.dir", "required: the folder holding the dataset files (relative to the config file's folder)")
 	}
-	ck.oneOf("data.format", d.Format, "idx")
+	ck.oneOf("data.format", d.Format, "idx", "folder", "csv")
+	if d.LabelColumn != "" && d.Format != "csv" {
+		ck.add("data.label_column", "only used by data.format csv (format is %q)", d.Format)
+	}
+	if d.Format == "csv" && strings.TrimSpace(d.LabelColumn) == "" {
+		ck.add("data.label_column", `must not be empty (default "label")`)
+	}
 	if v := d.ValSplit; ck.finite("data.val_split", v) {
 		switch {
 		case v < 0:
@@ -135,8 +144,108 @@ func (d *Data) validate(ck *checker) {
 	}
 }
 
+// PreprocessMethods lists the values of preprocess.method.
+var PreprocessMethods = []string{"none", "global", "channel", "feature", "pca", "pca_whiten", "zca"}
+
 func (p *Preprocess) validate(ck *checker) {
-	ck.oneOf("preprocess.normalize", p.Normalize, "global", "none")
+	if p.Normalize != "" {
+		// Parse has moved a valid value into method unless method was set too.
+		if p.Normalize == "global" || p.Normalize == "none" {
+			ck.add("preprocess.normalize", "is the deprecated spelling of preprocess.method; remove it (preprocess.method is %q)", p.Method)
+		} else {
+			ck.oneOf("preprocess.normalize", p.Normalize, "global", "none")
+		}
+	}
+	ck.oneOf("preprocess.method", p.Method, PreprocessMethods...)
+	pca := p.Method == "pca" || p.Method == "pca_whiten"
+	if p.Components < 0 {
+		ck.add("preprocess.components", "must be >= 1 (0 = use preprocess.variance), got %d", p.Components)
+	} else if p.Components > 0 && !pca {
+		ck.add("preprocess.components", "only used by preprocess.method pca and pca_whiten (method is %q)", p.Method)
+	}
+	if ck.finite("preprocess.variance", p.Variance) {
+		switch {
+		case p.Variance < 0 || p.Variance > 1:
+			ck.add("preprocess.variance", "must be in (0, 1] (0 = keep every component), got %s", fmtFloat(p.Variance))
+		case p.Variance != 0 && !pca:
+			ck.add("preprocess.variance", "only used by preprocess.method pca and pca_whiten (method is %q)", p.Method)
+		case p.Variance != 0 && p.Components > 0:
+			ck.add("preprocess.variance", "set only one of preprocess.components (%d) and preprocess.variance", p.Components)
+		}
+	}
+	if ck.finite("preprocess.epsilon", p.Epsilon) {
+		switch {
+		case p.Epsilon < 0:
+			ck.add("preprocess.epsilon", "must be >= 0, got %s", fmtFloat(p.Epsilon))
+		case p.Epsilon != 0 && !slices.Contains([]string{"channel", "feature", "pca_whiten", "zca"}, p.Method):
+			ck.add("preprocess.epsilon", "only used by preprocess.method channel, feature, pca_whiten and zca (method is %q)", p.Method)
+		}
+	}
+}
+
+// AugmentSpecs converts the augment list into the augmentation package's
+// plain specs. A range key that is not a list of two numbers becomes the
+// zero range here; Validate reports it.
+func (c *Config) AugmentSpecs() []augment.Spec {
+	pair := func(v []float64) [2]float64 {
+		if len(v) != 2 {
+			return [2]float64{}
+		}
+		return [2]float64{v[0], v[1]}
+	}
+	specs := make([]augment.Spec, len(c.Augment))
+	for i, a := range c.Augment {
+		specs[i] = augment.Spec{
+			Op: a.Op, P: a.P, Pad: a.Pad, Size: a.Size, Scale: pair(a.Scale), Ratio: pair(a.Ratio),
+			Brightness: a.Brightness, Contrast: a.Contrast, Saturation: a.Saturation, Hue: a.Hue,
+			Translate: pair(a.Translate), Degrees: a.Degrees, Stretch: pair(a.Stretch), K: pair(a.K),
+			Fill: a.Fill, FillValue: a.FillValue, N: a.N, Magnitude: a.Magnitude, Ops: a.Ops,
+		}
+	}
+	return specs
+}
+
+// validateAugment checks the augment list: two-number ranges here, every
+// op, probability and parameter through augment.New (whose errors name
+// augment[i].key). Shape-dependent checks wait for the data.
+func (c *Config) validateAugment(ck *checker) {
+	bad := false
+	for i, a := range c.Augment {
+		for _, r := range []struct {
+			key string
+			v   []float64
+		}{{"scale", a.Scale}, {"ratio", a.Ratio}, {"translate", a.Translate}, {"stretch", a.Stretch}, {"k", a.K}} {
+			if len(r.v) != 0 && len(r.v) != 2 {
+				ck.add(fmt.Sprintf("augment[%d].%s", i, r.key), "must be two numbers [min, max], got %d", len(r.v))
+				bad = true
+			}
+		}
+	}
+	if bad || len(c.Augment) == 0 {
+		return
+	}
+	if _, err := augment.New(c.AugmentSpecs()); err != nil {
+		for _, e := range unjoin(err) {
+			var se *augment.SpecError
+			if errors.As(e, &se) {
+				msg := se.Msg
+				if se.Param != "op" && se.Op != "" {
+					msg = se.Op + ": " + msg
+				}
+				ck.add(fmt.Sprintf("augment[%d].%s", se.Index, se.Param), "%s", msg)
+				continue
+			}
+			ck.add("augment", "%v", e)
+		}
+	}
+}
+
+// unjoin splits an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func (m *Model) validate(ck *checker) {
@@ -191,6 +300,20 @@ func (m *Model) validateArchKeys(ck *checker) {
 	only("depth", m.Depth != 0, "resnet")
 	only("width", m.Width != 0, "resnet")
 	only("zero_init_residual", m.ZeroInitResidual, "resnet")
+	only("pool_ratio", m.PoolRatio != 0, "cnn")
+	only("stochastic_depth", m.StochasticDepth != 0, "resnet", "layers")
+	if m.StochasticDepthMode != "" {
+		ck.oneOf("model.stochastic_depth_mode", m.StochasticDepthMode, "linear", "constant")
+		if m.StochasticDepth == 0 {
+			ck.add("model.stochastic_depth_mode", "only used with model.stochastic_depth > 0")
+		}
+	}
+	if ck.finite("model.dropconnect", m.DropConnect) && (m.DropConnect < 0 || m.DropConnect >= 1) {
+		ck.add("model.dropconnect", "must be in [0, 1), got %s", fmtFloat(m.DropConnect))
+	}
+	if ck.finite("model.stochastic_depth", m.StochasticDepth) && (m.StochasticDepth < 0 || m.StochasticDepth >= 1) {
+		ck.add("model.stochastic_depth", "must be in [0, 1), got %s", fmtFloat(m.StochasticDepth))
+	}
 	only("dropout", m.Dropout != 0, "mlp", "cnn", "lenet5", "resnet")
 	if m.Arch == "cnn" {
 		if len(m.Widths) == 0 {
@@ -200,7 +323,13 @@ func (m *Model) validateArchKeys(ck *checker) {
 			ck.atLeast(fmt.Sprintf("model.widths[%d]", i), w, 1)
 		}
 		ck.atLeast("model.convs_per_stage", m.ConvsPerStage, 1)
-		ck.oneOf("model.pool", m.Pool, "max", "avg")
+		ck.oneOf("model.pool", m.Pool, "max", "avg", "fractional")
+		if m.Pool == "fractional" && ck.finite("model.pool_ratio", m.PoolRatio) && !(m.PoolRatio > 1 && m.PoolRatio < 2) {
+			ck.add("model.pool_ratio", "must be in (1, 2) (√2 ≈ 1.414 in the paper), got %s", fmtFloat(m.PoolRatio))
+		}
+		if m.PoolRatio != 0 && m.Pool != "fractional" {
+			ck.add("model.pool_ratio", "only used with model.pool fractional (pool is %q)", m.Pool)
+		}
 	}
 	if m.Arch == "resnet" {
 		if m.Depth < 8 || (m.Depth-2)%6 != 0 {
@@ -251,6 +380,8 @@ func (l *Layer) validate(ck *checker, i int, names map[string]int) {
 		{"out", l.Out != 0}, {"bias", l.Bias != nil}, {"init", l.Init != ""}, {"kernel", l.Kernel != 0},
 		{"stride", l.Stride != 0}, {"padding", l.Padding != 0}, {"p", l.P != 0}, {"slope", l.Slope != 0},
 		{"alpha", l.Alpha != 0}, {"approximate", l.Approximate != ""}, {"per_channel", l.PerChannel},
+		{"dropconnect", l.DropConnect != nil}, {"drop", l.Drop != nil}, {"ratio", l.Ratio != 0},
+		{"overlapping", l.Overlapping}, {"pseudo_random", l.PseudoRandom}, {"test_draws", l.TestDraws != 0},
 	}
 	for _, k := range present {
 		if k.set && !used[k.key] && l.Type != "" {
@@ -281,20 +412,35 @@ func (l *Layer) validate(ck *checker, i int, names map[string]int) {
 	if l.Approximate != "" {
 		ck.oneOf(p+".approximate", l.Approximate, "none", "tanh")
 	}
+	for _, f := range []struct {
+		key string
+		v   *float64
+	}{{"dropconnect", l.DropConnect}, {"drop", l.Drop}} {
+		if f.v != nil && ck.finite(p+"."+f.key, *f.v) && (*f.v < 0 || *f.v >= 1) {
+			ck.add(p+"."+f.key, "must be in [0, 1), got %s", fmtFloat(*f.v))
+		}
+	}
+	if used["ratio"] && ck.finite(p+".ratio", l.Ratio) && !(l.Ratio > 1 && l.Ratio < 2) {
+		ck.add(p+".ratio", "must be in (1, 2) (√2 ≈ 1.414 in the paper), got %s", fmtFloat(l.Ratio))
+	}
+	if used["test_draws"] && l.TestDraws < 1 {
+		ck.add(p+".test_draws", "must be >= 1, got %d", l.TestDraws)
+	}
 }
 
 // layerKeys lists, per layer type of model.layers, the keys it takes
 // besides type and name.
 var layerKeys = map[string][]string{
-	"linear":         {"out", "bias", "init"},
-	"conv2d":         {"out", "kernel", "stride", "padding", "bias", "init"},
-	"maxpool2d":      {"kernel", "stride", "padding"},
-	"avgpool2d":      {"kernel", "stride", "padding"},
-	"global_avgpool": {},
-	"flatten":        {},
-	"batchnorm":      {},
-	"dropout":        {"p"},
-	"basic_block":    {"out", "stride"},
+	"linear":               {"out", "bias", "init", "dropconnect"},
+	"conv2d":               {"out", "kernel", "stride", "padding", "bias", "init", "dropconnect"},
+	"maxpool2d":            {"kernel", "stride", "padding"},
+	"fractional_maxpool2d": {"ratio", "overlapping", "pseudo_random", "test_draws"},
+	"avgpool2d":            {"kernel", "stride", "padding"},
+	"global_avgpool":       {},
+	"flatten":              {},
+	"batchnorm":            {},
+	"dropout":              {"p"},
+	"basic_block":          {"out", "stride", "drop"},
 }
 
 // activationLayerKeys are the keys an activation layer takes.
@@ -378,6 +524,22 @@ func (o *Optimizer) validate(ck *checker) {
 func (r *Regularization) validate(ck *checker) {
 	if ck.finite("regularization.l2", r.L2) && r.L2 < 0 {
 		ck.add("regularization.l2", "must be >= 0, got %s", fmtFloat(r.L2))
+	}
+	if ck.finite("regularization.l1", r.L1) && r.L1 < 0 {
+		ck.add("regularization.l1", "must be >= 0, got %s", fmtFloat(r.L1))
+	}
+	for _, list := range []struct {
+		key  string
+		pats []string
+	}{{"regularization.include", r.Include}, {"regularization.exclude", r.Exclude}} {
+		for i, pat := range list.pats {
+			key := fmt.Sprintf("%s[%d]", list.key, i)
+			if pat == "" {
+				ck.add(key, `must not be empty: a glob on parameter names, e.g. "*.weight"`)
+			} else if _, err := path.Match(pat, ""); err != nil {
+				ck.add(key, "bad glob %q: %v", pat, err)
+			}
+		}
 	}
 }
 
@@ -495,6 +657,20 @@ func (t *Train) validate(ck *checker, hasVal bool) {
 	ck.atLeast("train.batch_size", t.BatchSize, 1)
 	ck.atLeast("train.eval_batch_size", t.EvalBatchSize, 1)
 	ck.atLeast("train.accumulate", t.Accumulate, 1)
+	if e := t.LabelSmoothing; ck.finite("train.label_smoothing", e) && (e < 0 || e >= 1) {
+		ck.add("train.label_smoothing", "must be in [0, 1), got %s", fmtFloat(e))
+	}
+	for _, m := range []struct {
+		key string
+		mix Mix
+	}{{"train.mixup", t.Mixup}, {"train.cutmix", t.CutMix}} {
+		if ck.finite(m.key+".alpha", m.mix.Alpha) && m.mix.Alpha < 0 {
+			ck.add(m.key+".alpha", "must be >= 0 (0 = off; typical 0.2 for mixup, 1 for cutmix), got %s", fmtFloat(m.mix.Alpha))
+		}
+		if ck.finite(m.key+".p", m.mix.P) && (m.mix.P < 0 || m.mix.P > 1) {
+			ck.add(m.key+".p", "must be in [0, 1], got %s", fmtFloat(m.mix.P))
+		}
+	}
 	if f := t.DivergenceFactor; ck.finite("train.divergence_factor", f) && f != 0 && f <= 1 {
 		ck.add("train.divergence_factor", "must be 0 (off) or > 1, got %s", fmtFloat(f))
 	}

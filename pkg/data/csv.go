@@ -275,6 +275,15 @@ func LoadCSVFile(path string, opts CSVOptions) (*Dataset, error) {
 // they are names, the test labels must be among them (and get the same
 // indices); if they are integers, the test labels must be integers too.
 func LoadCSVDir(dir, split string) (*Dataset, error) {
+	return LoadCSVDirColumn(dir, split, DefaultLabelColumn)
+}
+
+// LoadCSVDirColumn is [LoadCSVDir] with the label column labelCol ("" means
+// [DefaultLabelColumn]).
+func LoadCSVDirColumn(dir, split, labelCol string) (*Dataset, error) {
+	if labelCol == "" {
+		labelCol = DefaultLabelColumn
+	}
 	if err := checkSplitRoot(dir, split); err != nil {
 		return nil, err
 	}
@@ -282,7 +291,7 @@ func LoadCSVDir(dir, split string) (*Dataset, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("data.dir %s: no %s.csv", dir, split)
 	}
-	opts := CSVOptions{LabelColumn: DefaultLabelColumn}
+	opts := CSVOptions{LabelColumn: labelCol}
 	trainPath := filepath.Join(dir, "train.csv")
 	if split == "train" {
 		return LoadCSVFile(path, opts)

@@ -30,13 +30,25 @@ var Formats = []string{FormatIDX, FormatFolder, FormatCSV}
 // See [LoadIDXDir], [LoadImageFolder] and [LoadCSVDir] for the details and
 // the error messages.
 func Load(format, dir, split string) (*Dataset, error) {
+	return LoadWith(format, dir, split, LoadOptions{})
+}
+
+// LoadOptions are the format-specific settings of [LoadWith].
+type LoadOptions struct {
+	// LabelColumn names the label column of format "csv"; "" means
+	// [DefaultLabelColumn].
+	LabelColumn string
+}
+
+// LoadWith is [Load] with format-specific options.
+func LoadWith(format, dir, split string, o LoadOptions) (*Dataset, error) {
 	switch format {
 	case FormatIDX, "":
 		return LoadIDXDir(dir, split)
 	case FormatFolder:
 		return LoadImageFolder(dir, split)
 	case FormatCSV:
-		return LoadCSVDir(dir, split)
+		return LoadCSVDirColumn(dir, split, o.LabelColumn)
 	}
 	return nil, fmt.Errorf("data.format: unknown format %q; allowed: %s", format, strings.Join(Formats, ", "))
 }

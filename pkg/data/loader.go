@@ -73,6 +73,17 @@ func (l *Loader) Epoch(e int) {
 	}
 }
 
+// Indices returns the data set indices of the examples of batch b
+// (0 <= b < NumBatches()) of the current epoch, in batch order: a view,
+// valid until the next call to Epoch. It panics if b is out of range.
+func (l *Loader) Indices(b int) []int {
+	if b < 0 || b >= l.NumBatches() {
+		panic(fmt.Sprintf("data: Loader.Indices(%d) out of range [0,%d)", b, l.NumBatches()))
+	}
+	start := b * l.batchSize
+	return l.order[start:min(start+l.batchSize, l.d.N)]
+}
+
 // Batch copies batch b (0 <= b < NumBatches()) of the current epoch into x,
 // shape (bs, C, H, W), and y, shape (bs,), and returns bs: batchSize, or
 // fewer for the last batch when not dropLast. x needs len >= bs*C*H*W and y

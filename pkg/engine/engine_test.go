@@ -219,16 +219,19 @@ func reference(m *nn.Sequential, d *data.Dataset, classes int) (correct int, los
 	return correct, loss / float64(d.N), conf
 }
 
-// testSet loads the test split standardized with p.
-func testSet(t *testing.T, p Preprocessing) *data.Dataset {
+// testSet loads the test split standardized with p (global or none).
+func testSet(t *testing.T, p data.Preprocessor) *data.Dataset {
 	t.Helper()
 	d, err := data.LoadIDXDir(smallData(t), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Normalize == "global" {
+	if p.Name() == "global" {
+		st := p.State()
+		mean, _ := st.Tensor(data.TensorMean)
+		std, _ := st.Tensor(data.TensorStd)
 		for i, v := range d.X {
-			d.X[i] = (v - p.Mean) / p.Std
+			d.X[i] = (v - mean.Data[0]) / std.Data[0]
 		}
 	}
 	return d
@@ -497,28 +500,41 @@ func TestCheckpointPreprocessing(t *testing.T) {
 			cfg := testConfig(t, append([]string{"train.epochs=1"}, tc.overrides...)...)
 			_, dir := trainRun(t, cfg)
 			f := loadFile(t, ckptPath(dir, LastCheckpoint))
-			var got Preprocessing
+			var got data.PreprocessHeader
 			if err := json.Unmarshal([]byte(f.Metadata[metaPreprocess]), &got); err != nil {
 				t.Fatalf("metadata %s: %v", metaPreprocess, err)
 			}
-			want := Preprocessing{Normalize: cfg.Preprocess.Normalize}
-			if want.Normalize == "global" {
+			if got.Method != cfg.Preprocess.Method {
+				t.Fatalf("stored method %q, want %q", got.Method, cfg.Preprocess.Method)
+			}
+			var want [2]float32 // mean, std
+			if cfg.Preprocess.Method == "global" {
 				train, _, err := data.SplitValidation(first, tc.nVal, rng.New(cfg.Seed, rng.Split).Uint64())
 				if err != nil {
 					t.Fatal(err)
 				}
 				s := data.FitStandardizer(train)
-				want.Mean, want.Std = s.Mean, s.Std
+				want = [2]float32{s.Mean, s.Std}
 				if all := data.FitStandardizer(first); tc.nVal > 0 && all == s {
 					t.Fatalf("test is vacuous: train split and all %d examples have the same mean/std", trainLimit)
 				}
-			}
-			if got != want {
-				t.Errorf("stored preprocessing %+v, fitted on the training split %+v", got, want)
+				mean, ok1 := f.Tensor(data.TensorMean)
+				std, ok2 := f.Tensor(data.TensorStd)
+				if !ok1 || !ok2 || [2]float32{mean.Data[0], std.Data[0]} != want {
+					t.Errorf("stored preprocessing tensors %v %v, fitted on the training split %v", mean, std, want)
+				}
 			}
 			l, err := LoadCheckpoint(ckptPath(dir, LastCheckpoint))
-			if err != nil || l.Prep != want {
-				t.Errorf("LoadCheckpoint prep %+v (%v), want %+v", l.Prep, err, want)
+			if err != nil || l.Prep.Name() != cfg.Preprocess.Method {
+				t.Fatalf("LoadCheckpoint prep %v (%v), want %s", l.Prep, err, cfg.Preprocess.Method)
+			}
+			if cfg.Preprocess.Method == "global" {
+				st := l.Prep.State()
+				mean, _ := st.Tensor(data.TensorMean)
+				std, _ := st.Tensor(data.TensorStd)
+				if [2]float32{mean.Data[0], std.Data[0]} != want {
+					t.Errorf("LoadCheckpoint prep %v %v, want %v", mean, std, want)
+				}
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/data"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
@@ -22,7 +23,8 @@ var Version = "0.1.0-dev"
 func modelSpec(m config.Model) model.Spec {
 	s := model.Spec{
 		Arch: m.Arch, Hidden: m.Hidden, Widths: m.Widths, ConvsPerStage: m.ConvsPerStage, BatchNorm: m.BatchNorm,
-		Pool: m.Pool, Depth: m.Depth, Width: m.Width, ZeroInitResidual: m.ZeroInitResidual, Dropout: m.Dropout,
+		Pool: m.Pool, PoolRatio: m.PoolRatio, Depth: m.Depth, Width: m.Width, ZeroInitResidual: m.ZeroInitResidual, Dropout: m.Dropout,
+		DropConnect: m.DropConnect, StochasticDepth: m.StochasticDepth, StochasticDepthMode: m.StochasticDepthMode,
 		Activation: m.Activation, ActivationSlope: m.ActivationSlope, ActivationAlpha: m.ActivationAlpha,
 		GELUApproximate: m.GELUApproximate, PReLUPerChannel: m.PReLUPerChannel,
 		Init: m.Init, InitStd: m.InitStd, InitMode: m.InitMode, InitBound: m.InitBound, InitValue: m.InitValue,
@@ -32,6 +34,8 @@ func modelSpec(m config.Model) model.Spec {
 		s.Layers = append(s.Layers, model.LayerSpec{
 			Type: l.Type, Name: l.Name, Out: l.Out, Bias: l.Bias, Init: l.Init, Kernel: l.Kernel, Stride: l.Stride,
 			Padding: l.Padding, P: l.P, Slope: l.Slope, Alpha: l.Alpha, Approximate: l.Approximate, PerChannel: l.PerChannel,
+			DropConnect: l.DropConnect, Drop: l.Drop, Ratio: l.Ratio, Overlapping: l.Overlapping, PseudoRandom: l.PseudoRandom,
+			TestDraws: l.TestDraws,
 		})
 	}
 	return s
@@ -52,7 +56,7 @@ func BuildModel(cfg *config.Config, source string, in []int, classes int) (*mode
 // reserved format, format_version and checksum).
 const (
 	metaConfig     = "config"           // resolved config, YAML
-	metaPreprocess = "preprocess"       // Preprocessing, JSON
+	metaPreprocess = "preprocess"       // data.PreprocessHeader, JSON (tensors preprocess.*)
 	metaInShape    = "input_shape"      // per-example input shape, JSON
 	metaClasses    = "classes"          // number of classes
 	metaEpoch      = "epoch"            // epochs completed
@@ -72,7 +76,7 @@ type state struct {
 	cfg     *config.Config
 	model   *model.Model
 	optim   map[string]*tensor.Tensor
-	prep    Preprocessing
+	prep    data.Preprocessor
 	epoch   int
 	step    int64
 	batch   int
@@ -88,12 +92,13 @@ func saveCheckpoint(path string, st *state) error {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	jsonOf := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	prepMeta, prepTensors := preprocessMetadata(st.prep)
 	f := &checkpoint.File{Metadata: map[string]string{
 		metaConfigHash: configHash(cfgYAML),
 		metaBatch:      strconv.Itoa(st.batch),
 		metaTrainState: string(st.train),
 		metaConfig:     string(cfgYAML),
-		metaPreprocess: jsonOf(st.prep),
+		metaPreprocess: prepMeta,
 		metaInShape:    jsonOf(st.model.InShape),
 		metaClasses:    strconv.Itoa(st.model.Classes),
 		metaEpoch:      strconv.Itoa(st.epoch),
@@ -115,6 +120,7 @@ func saveCheckpoint(path string, st *state) error {
 			f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: emaPrefix + b.Name, Shape: b.Value.Shape, Data: b.Value.Data})
 		}
 	}
+	f.Tensors = append(f.Tensors, prepTensors...)
 	for _, name := range slices.Sorted(maps.Keys(st.optim)) {
 		t := st.optim[name]
 		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: optimPrefix + name, Shape: t.Shape, Data: t.Data})
@@ -127,7 +133,7 @@ func saveCheckpoint(path string, st *state) error {
 type Loaded struct {
 	Config  *config.Config
 	Model   *model.Model
-	Prep    Preprocessing
+	Prep    data.Preprocessor // the fitted preprocessing, to apply to inputs
 	Epoch   int
 	Step    int64
 	Metrics EpochMetrics
@@ -164,8 +170,8 @@ func loadCheckpoint(path string, ema bool) (*Loaded, error) {
 	if err != nil || classes < 1 {
 		return nil, bad("metadata %q is not a positive integer", metaClasses)
 	}
-	if err := json.Unmarshal([]byte(f.Metadata[metaPreprocess]), &l.Prep); err != nil {
-		return nil, bad("metadata %q: %v", metaPreprocess, err)
+	if l.Prep, err = restorePreprocessing(f, f.Metadata[metaPreprocess], in); err != nil {
+		return nil, bad("preprocessing (metadata %q): %v", metaPreprocess, err)
 	}
 	l.Epoch, _ = strconv.Atoi(f.Metadata[metaEpoch])
 	l.Step, _ = strconv.ParseInt(f.Metadata[metaStep], 10, 64)

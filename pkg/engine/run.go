@@ -112,7 +112,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 		return nil, err
 	}
 	tr := splits.Train
-	m, err := BuildModel(cfg, opt.ConfigPath, []int{tr.C, tr.H, tr.W}, tr.Classes)
+	m, err := BuildModel(cfg, opt.ConfigPath, splits.InShape(), tr.Classes)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +133,14 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	}
 	fmt.Fprintf(out, "run %s: %d train, %d val, %d test examples of shape (%d,%d,%d), %d classes\n",
 		runDir, tr.N, nval(splits), test.N, tr.C, tr.H, tr.W, m.Classes)
+	if name := splits.Prep.Name(); name != "none" && name != "global" {
+		st := splits.Prep.State().Header
+		fmt.Fprintf(out, "preprocess %s: model input (%d,%d,%d)", name, st.OutShape[0], st.OutShape[1], st.OutShape[2])
+		if st.Explained > 0 {
+			fmt.Fprintf(out, ", %.4f of the training variance kept", st.Explained)
+		}
+		fmt.Fprintln(out)
+	}
 	if err := m.Summary(out); err != nil {
 		return nil, err
 	}
@@ -168,6 +176,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	}
 	defer csvHook.close()
 	t.AddHook(csvHook)
+	t.AddHook(newStepsHook(filepath.Join(runDir, StepsFile)))
 	if f := cfg.Train.DivergenceFactor; f > 0 {
 		t.AddHook(&divergenceHook{factor: f})
 	}
@@ -480,5 +489,5 @@ func CheckConfig(cfg *config.Config, source string) (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return BuildModel(cfg, source, []int{s.Train.C, s.Train.H, s.Train.W}, s.Train.Classes)
+	return BuildModel(cfg, source, s.InShape(), s.Train.Classes)
 }

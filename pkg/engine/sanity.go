@@ -53,9 +53,10 @@ type InitialLossCheck struct {
 	Loss      float64 `json:"loss"`      // data loss, regularization off
 	Expected  float64 `json:"expected"`  // ln(C)
 	Tolerance float64 `json:"tolerance"` // allowed |loss − ln C| / ln C
-	// L2 is the configured penalty; LossWithReg is the loss with it on,
-	// which must be higher when L2 > 0.
+	// L2 and L1 are the configured penalty; LossWithReg is the loss with it
+	// on, which must be higher when either is > 0.
 	L2          float64 `json:"l2"`
+	L1          float64 `json:"l1"`
 	LossWithReg float64 `json:"loss_with_reg"`
 	Passed      bool    `json:"passed"`
 	Diagnosis   string  `json:"diagnosis,omitempty"`
@@ -101,6 +102,7 @@ type SanityReport struct {
 // LayerDiagnostics), with warnings that do not affect Passed.
 func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	o.defaults()
+	cfg = withoutDataRegularization(cfg)
 	splits, err := loadTrainSplits(cfg)
 	if err != nil {
 		return nil, err
@@ -121,8 +123,10 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	ic.Loss = Evaluate(m, initSet, cfg.Train.EvalBatchSize).Loss
 	ic.Expected = math.Log(float64(classes))
 	ic.Tolerance = o.Tolerance
-	ic.L2 = cfg.Regularization.L2
-	ic.LossWithReg = ic.Loss + optim.L2(m.Params(), ic.L2)
+	r := cfg.Regularization
+	pen := optim.Penalty{L1: r.L1, L2: r.L2, Include: r.Include, Exclude: r.Exclude}
+	ic.L2, ic.L1 = r.L2, r.L1
+	ic.LossWithReg = ic.Loss + optim.PenaltyValue(m.Params(), pen)
 	ic.Passed = math.Abs(ic.Loss-ic.Expected) <= o.Tolerance*ic.Expected
 	switch {
 	case math.IsNaN(ic.Loss) || math.IsInf(ic.Loss, 0):
@@ -133,7 +137,8 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	case !ic.Passed:
 		ic.Diagnosis = fmt.Sprintf("the initial loss is %.3f, below ln(%d) = %.3f: a fresh model should not beat chance; check for label leakage or a wrong class count", ic.Loss, classes, ic.Expected)
 	}
-	if ic.L2 > 0 && optim.L2(m.Params(), 1) > 0 && !(ic.LossWithReg > ic.Loss) {
+	covered := optim.PenaltyValue(m.Params(), optim.Penalty{L2: 1, Include: r.Include, Exclude: r.Exclude}) > 0
+	if (ic.L2 > 0 || ic.L1 > 0) && covered && !(ic.LossWithReg > ic.Loss) {
 		ic.Passed = false
 		ic.Diagnosis = "the loss with regularization on is not higher than without: the penalty is not applied"
 	}
@@ -157,6 +162,16 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	}
 	rep.Passed = rep.InitialLoss.Passed && rep.Overfit.Passed
 	return rep, nil
+}
+
+// withoutDataRegularization returns a copy of cfg without augmentation,
+// mixing and label smoothing: the sanity checks measure the plain loss and
+// need the model to be able to fit the sample exactly.
+func withoutDataRegularization(cfg *config.Config) *config.Config {
+	c := *cfg
+	c.Augment = nil
+	c.Train.Mixup.Alpha, c.Train.CutMix.Alpha, c.Train.LabelSmoothing = 0, 0, 0
+	return &c
 }
 
 // errStopEpoch ends an epoch of the overfit loop early.
@@ -197,7 +212,7 @@ func overfit(cfg *config.Config, o SanityOptions, sample *data.Dataset, in []int
 	if err != nil {
 		return oc, err
 	}
-	t.L2 = 0
+	t.Penalty = optim.Penalty{}
 	oc.InitialLoss = Evaluate(m, sample, cfg.Train.EvalBatchSize).Loss
 	oc.MaxLoss = oc.InitialLoss
 	eb := cfg.Train.EvalBatchSize

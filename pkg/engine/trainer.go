@@ -74,17 +74,19 @@ type Trainer struct {
 	Cfg   *config.Config
 	Model *model.Model
 	Train *data.Dataset
-	Val   *data.Dataset // may be nil
-	Prep  Preprocessing
+	Val   *data.Dataset     // may be nil
+	Prep  data.Preprocessor // fitted on the training split, stored in checkpoints
 	Opt   optim.Optimizer
 	LR    lrsched.Schedule
 	// Plateau, when set, scales LR after every epoch (reduce-on-plateau).
 	Plateau *lrsched.Plateau
 	// EMA, when set, is the moving average of the weights (ema.enabled).
-	EMA   *EMA
-	L2    float64
-	Step  int64 // optimizer steps completed
-	Epoch int   // epochs completed
+	EMA *EMA
+	// Penalty is the weight penalty added to the loss (regularization.l1,
+	// l2, include, exclude).
+	Penalty optim.Penalty
+	Step    int64 // optimizer steps completed
+	Epoch   int   // epochs completed
 	// StopReason, set by a hook at the end of an epoch (early stopping, for
 	// one), ends training after that epoch; it is kept in checkpoints so a
 	// resumed run that was stopped stays stopped.
@@ -142,12 +144,18 @@ func NewTrainer(cfg *config.Config, m *model.Model, s *Splits) (*Trainer, error)
 	if err != nil {
 		return nil, err
 	}
+	tf, err := newBatchTransform(cfg, s, m.Classes)
+	if err != nil {
+		return nil, err
+	}
+	r := cfg.Regularization
 	t := &Trainer{
 		Cfg: cfg, Model: m, Train: s.Train, Val: s.Val, Prep: s.Prep, Opt: opt, LR: lr, Plateau: plateau, lrScale: 1,
-		L2:      cfg.Regularization.L2,
+		Penalty: optim.Penalty{L1: r.L1, L2: r.L2, Include: r.Include, Exclude: r.Exclude},
 		loader:  loader,
-		batches: newBatchPipeline(loader, s.Train, bs),
+		batches: newBatchPipelineWith(loader, s.Train, bs, tf),
 	}
+	t.ce.Smoothing = cfg.Train.LabelSmoothing
 	if cfg.EMA.Enabled {
 		if t.EMA, err = newEMA(cfg, m); err != nil {
 			return nil, err
@@ -168,17 +176,34 @@ func stepsPerEpoch(batches, k int) int {
 // AddHook registers h after the hooks already registered.
 func (t *Trainer) AddHook(h Hook) { t.hooks = append(t.hooks, h) }
 
-// forwardBackward runs the batch x (N,C,H,W) with labels y (N,) forward and
+// addPenalty adds the weight penalty's gradient to the parameters'
+// gradients and returns its value. A plain L2 penalty takes optim.AddL2,
+// bit for bit the update of earlier versions.
+func (t *Trainer) addPenalty(params []*nn.Param) float64 {
+	p := t.Penalty
+	if p.L1 == 0 && len(p.Include) == 0 && len(p.Exclude) == 0 {
+		return optim.AddL2(params, p.L2)
+	}
+	return optim.AddPenalty(params, p)
+}
+
+// forwardBackward runs the batch x (N,C,H,W) with labels y (N,) — or soft
+// targets (N,classes) when soft is not nil (a mixed batch) — forward and
 // accumulates the gradient of scale × its mean loss into the parameters'
 // gradients (+=). micro is the batch's index in its accumulation group: the
 // dropout masks are keyed by step·accumulate + micro. It returns the data
-// loss (unscaled) and the number of correct predictions.
-func (t *Trainer) forwardBackward(x *tensor.Tensor, y []int32, scale float64, micro int) (loss float64, correct int) {
+// loss (unscaled) and the number of correct predictions (against the
+// dominant target for soft targets). Label smoothing applies to both.
+func (t *Trainer) forwardBackward(x *tensor.Tensor, y []int32, soft *tensor.Tensor, scale float64, micro int) (loss float64, correct int) {
 	k := max(t.Cfg.Train.Accumulate, 1)
 	t.ctx = nn.Context{Train: true, Seed: t.Cfg.Seed, Step: t.Step*int64(k) + int64(micro)}
 	ctx := &t.ctx
 	logits := t.Model.Net.Forward(ctx, x)
-	loss, correct = t.ce.Forward(logits, y)
+	if soft != nil {
+		loss, correct = t.ce.ForwardSoft(logits, soft)
+	} else {
+		loss, correct = t.ce.Forward(logits, y)
+	}
 	dlogits := t.ce.Backward()
 	if scale != 1 {
 		s := float32(scale)
@@ -205,14 +230,22 @@ func (t *Trainer) clipAndStep(lr float64) {
 }
 
 // TrainStep runs one optimizer step on the batch x (N,C,H,W) with labels y
-// (N,): forward → loss → zero grad → backward → L2 penalty → clip →
+// (N,): forward → loss → zero grad → backward → penalty → clip →
 // step(lr). It returns the loss (data loss plus penalty) and the number of
 // correct predictions. It does no divergence check (Run does).
 func (t *Trainer) TrainStep(x *tensor.Tensor, y []int32, lr float64) (loss float64, correct int) {
+	return t.TrainStepSoft(x, y, nil, lr)
+}
+
+// TrainStepSoft is TrainStep with soft targets (N,classes), as a mixup or
+// cutmix batch has: the loss is the soft-target cross-entropy and correct
+// counts the rows whose prediction is the target's dominant class. soft
+// nil is TrainStep.
+func (t *Trainer) TrainStepSoft(x *tensor.Tensor, y []int32, soft *tensor.Tensor, lr float64) (loss float64, correct int) {
 	params := t.Model.Params()
 	nn.ZeroGrad(params)
-	loss, correct = t.forwardBackward(x, y, 1, 0)
-	loss += optim.AddL2(params, t.L2)
+	loss, correct = t.forwardBackward(x, y, soft, 1, 0)
+	loss += t.addPenalty(params)
 	t.clipAndStep(lr)
 	return loss, correct
 }
@@ -248,7 +281,8 @@ func (t *Trainer) runEpoch() error {
 	nb := t.loader.NumBatches()
 	bs, n := t.Cfg.Train.BatchSize, t.Train.N
 	params := t.Model.Params()
-	err := t.batches.epoch(epoch, p.Batch, func(b int, x *tensor.Tensor, y []int32) error {
+	err := t.batches.epochBatches(epoch, p.Batch, func(b int, buf *batchBuf) error {
+		x, y := &buf.x, buf.y[:buf.n]
 		first := b - b%k
 		last := min(first+k, nb)
 		if b == first {
@@ -256,13 +290,13 @@ func (t *Trainer) runEpoch() error {
 			t.micro = t.micro[:0]
 		}
 		groupN := min(n, last*bs) - first*bs
-		loss, c := t.forwardBackward(x, y, float64(len(y))/float64(groupN), b-first)
+		loss, c := t.forwardBackward(x, y, buf.targets(), float64(len(y))/float64(groupN), b-first)
 		t.micro = append(t.micro, microBatch{loss: loss, n: len(y), correct: c})
 		if b+1 < last {
 			return nil
 		}
 		lr := t.LR(int(t.Step)) * t.lrScale
-		penalty := optim.AddL2(params, t.L2)
+		penalty := t.addPenalty(params)
 		if err := t.checkDiverged(epoch, lr); err != nil {
 			return err
 		}

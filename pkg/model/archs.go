@@ -77,11 +77,22 @@ func buildCNN(b *builder) error {
 			}
 		}
 		var pool nn.Layer = nn.NewMaxPool2d(2, 2, 0)
-		if s.Pool == "avg" {
+		switch s.Pool {
+		case "avg":
 			pool = nn.NewAvgPool2d(2, 2, 0)
+		case "fractional":
+			fp, err := st.fractionalPool("model.pool_ratio", s.PoolRatio, false, false, 1)
+			if err != nil {
+				return err
+			}
+			pool = fp
 		}
 		if _, err := pool.OutShape(st.shape); err != nil {
-			return fmt.Errorf("%s: the image is %v at this stage, too small for another 2x2 pooling: use fewer stages", key, st.shape)
+			what := "2x2 pooling"
+			if s.Pool == "fractional" {
+				what = fmt.Sprintf("fractional pooling by %g", s.PoolRatio)
+			}
+			return fmt.Errorf("%s: the image is %v at this stage, too small for another %s: use fewer stages", key, st.shape, what)
 		}
 		if err := st.add(key, "pool", pool); err != nil {
 			return err

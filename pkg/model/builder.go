@@ -16,22 +16,44 @@ type builder struct {
 	layers   []nn.Named
 	inits    map[nn.Layer]string // per-layer initializer overrides
 	dropouts uint64              // dropout layers so far: each gets its own random stream
+	// dropconnect and drops hold per-layer DropConnect and stochastic
+	// depth overrides of a layer list.
+	dropconnect map[nn.Layer]float64
+	drops       map[nn.Layer]float64
+	fracpools   uint64 // fractional max-pooling layers so far (their salts)
 }
 
 func newBuilder(s Spec, in []int, classes int) *builder {
-	return &builder{spec: s, classes: classes, shape: slices.Clone(in), inits: map[nn.Layer]string{}}
+	return &builder{spec: s, classes: classes, shape: slices.Clone(in), inits: map[nn.Layer]string{},
+		dropconnect: map[nn.Layer]float64{}, drops: map[nn.Layer]float64{}}
 }
 
 // sub returns a builder for a nested container starting at b's shape and
 // sharing b's bookkeeping.
 func (b *builder) sub() *builder {
-	return &builder{spec: b.spec, classes: b.classes, shape: slices.Clone(b.shape), inits: b.inits, dropouts: b.dropouts}
+	return &builder{spec: b.spec, classes: b.classes, shape: slices.Clone(b.shape), inits: b.inits, dropouts: b.dropouts,
+		dropconnect: b.dropconnect, drops: b.drops, fracpools: b.fracpools}
 }
 
 // adopt appends the layers of sub as one Sequential named name.
 func (b *builder) adopt(name string, sub *builder) {
 	b.layers = append(b.layers, nn.Named{Name: name, Layer: nn.NewSequential(sub.layers...)})
-	b.shape, b.dropouts = sub.shape, sub.dropouts
+	b.shape, b.dropouts, b.fracpools = sub.shape, sub.dropouts, sub.fracpools
+}
+
+// fractionalPool returns a fractional max-pooling layer with the next salt;
+// key names the ratio in errors.
+func (b *builder) fractionalPool(key string, ratio float64, overlapping, pseudoRandom bool, testDraws int) (*nn.FractionalMaxPool2d, error) {
+	if !(ratio > 1 && ratio < 2) {
+		return nil, fmt.Errorf("%s: must be in (1, 2), got %g", key, ratio)
+	}
+	if testDraws < 0 {
+		return nil, fmt.Errorf("%s: test draws must be >= 1, got %d", key, testDraws)
+	}
+	b.fracpools++
+	f := nn.NewFractionalMaxPool2d(ratio, overlapping, pseudoRandom, b.fracpools)
+	f.TestDraws = testDraws
+	return f, nil
 }
 
 // add appends l as name; key is the config key named in errors.

@@ -9,7 +9,7 @@ import (
 )
 
 // layerTypes lists the non-activation layer types of an explicit list.
-var layerTypes = []string{"avgpool2d", "basic_block", "batchnorm", "conv2d", "dropout", "flatten", "global_avgpool", "linear", "maxpool2d"}
+var layerTypes = []string{"avgpool2d", "basic_block", "batchnorm", "conv2d", "dropout", "flatten", "fractional_maxpool2d", "global_avgpool", "linear", "maxpool2d"}
 
 // buildLayers builds the explicit list of arch "layers". Layers are named
 // by their name key or "<type><index>".
@@ -100,6 +100,15 @@ func (b *builder) layer(key string, ls LayerSpec) (nn.Layer, error) {
 		} else {
 			l = nn.NewAvgPool2d(ls.Kernel, ls.Stride, ls.Padding)
 		}
+	case "fractional_maxpool2d":
+		if err := needImage(); err != nil {
+			return nil, err
+		}
+		fp, err := b.fractionalPool(key+".ratio", ls.Ratio, ls.Overlapping, ls.PseudoRandom, ls.TestDraws)
+		if err != nil {
+			return nil, err
+		}
+		l = fp
 	case "global_avgpool":
 		if err := needImage(); err != nil {
 			return nil, err
@@ -144,6 +153,24 @@ func (b *builder) layer(key string, ls LayerSpec) (nn.Layer, error) {
 	}
 	if ls.Init != "" {
 		b.inits[l] = ls.Init
+	}
+	if ls.DropConnect != nil {
+		if ls.Type != "linear" && ls.Type != "conv2d" {
+			return nil, fmt.Errorf("%s.dropconnect: only linear and conv2d layers take dropconnect", key)
+		}
+		if p := *ls.DropConnect; p < 0 || p >= 1 {
+			return nil, fmt.Errorf("%s.dropconnect: must be in [0, 1), got %g", key, p)
+		}
+		b.dropconnect[l] = *ls.DropConnect
+	}
+	if ls.Drop != nil {
+		if ls.Type != "basic_block" {
+			return nil, fmt.Errorf("%s.drop: only basic_block layers take drop", key)
+		}
+		if p := *ls.Drop; p < 0 || p >= 1 {
+			return nil, fmt.Errorf("%s.drop: must be in [0, 1), got %g", key, p)
+		}
+		b.drops[l] = *ls.Drop
 	}
 	return l, nil
 }

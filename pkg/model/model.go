@@ -19,14 +19,26 @@ type Spec struct {
 	Widths        []int  // cnn: output channels per stage
 	ConvsPerStage int    // cnn: 3x3 convolutions per stage
 	BatchNorm     bool   // cnn: batch norm after every convolution
-	Pool          string // cnn: "max" or "avg"
-	Depth         int    // resnet: 6n+2
-	Width         int    // resnet: channels of the first stage
+	Pool          string // cnn: "max", "avg" or "fractional"
+	// PoolRatio is the reduction per axis of cnn's fractional pooling, in
+	// (1, 2).
+	PoolRatio float64
+	Depth     int // resnet: 6n+2
+	Width     int // resnet: channels of the first stage
 	// ZeroInitResidual starts each residual block's last BN scale at 0.
 	ZeroInitResidual bool
 	// Dropout is the probability of dropout before every fully connected
 	// layer that follows hidden features.
 	Dropout float64
+	// DropConnect is the DropConnect probability of every linear and
+	// convolution layer (including those inside residual blocks); a layer
+	// list entry's own DropConnect overrides it.
+	DropConnect float64
+	// StochasticDepth is the largest stochastic depth drop probability of
+	// the basic blocks; StochasticDepthMode is "linear" (block l of L
+	// drops with l/L·p, the default) or "constant".
+	StochasticDepth     float64
+	StochasticDepthMode string
 
 	Activation      string  // nonlinearity of every arch but layers
 	ActivationSlope float64 // leaky_relu slope
@@ -61,6 +73,16 @@ type LayerSpec struct {
 	Alpha       float64 // elu
 	Approximate string  // gelu
 	PerChannel  bool    // prelu
+	// DropConnect overrides Spec.DropConnect for a linear or conv2d layer.
+	DropConnect *float64
+	// Drop overrides the stochastic depth probability of a basic_block.
+	Drop *float64
+	// Ratio, Overlapping, PseudoRandom and TestDraws configure a
+	// fractional_maxpool2d layer (ratio in (1, 2); test draws >= 1).
+	Ratio        float64
+	Overlapping  bool
+	PseudoRandom bool
+	TestDraws    int
 }
 
 // Model is a built network with the shapes it was built for.
@@ -129,6 +151,9 @@ func Build(s Spec, in []int, classes int, seed uint64) (*Model, error) {
 			head.Weight.Value.Data[i] *= float32(s.HeadInitScale)
 		}
 	}
+	if err := applyStochastic(net, s, b); err != nil {
+		return nil, err
+	}
 	if s.ZeroInitResidual {
 		walk(net, func(l nn.Layer) {
 			if blk, ok := l.(*nn.BasicBlock); ok {
@@ -160,6 +185,57 @@ func (s Spec) activation(channels int) (nn.Layer, error) {
 		}
 	}
 	return nn.NewActivation(s.Activation, opt)
+}
+
+// applyStochastic sets the DropConnect probability of every linear and
+// convolution layer and the stochastic depth probability of every basic
+// block, in network order, each with its own salt (its index among the
+// layers of its kind), so their random streams are independent.
+func applyStochastic(net nn.Layer, s Spec, b *builder) error {
+	if s.DropConnect < 0 || s.DropConnect >= 1 {
+		return fmt.Errorf("model.dropconnect: must be in [0, 1), got %g", s.DropConnect)
+	}
+	if s.StochasticDepth < 0 || s.StochasticDepth >= 1 {
+		return fmt.Errorf("model.stochastic_depth: must be in [0, 1), got %g", s.StochasticDepth)
+	}
+	var blocks []*nn.BasicBlock
+	var weighted uint64
+	walk(net, func(l nn.Layer) {
+		p, own := b.dropconnect[l]
+		if !own {
+			p = s.DropConnect
+		}
+		switch l := l.(type) {
+		case *nn.Linear:
+			weighted++
+			l.DropConnect, l.DropConnectSalt = p, weighted
+		case *nn.Conv2d:
+			weighted++
+			l.DropConnect, l.DropConnectSalt = p, weighted
+		case *nn.BasicBlock:
+			blocks = append(blocks, l)
+		}
+	})
+	probs := make([]float64, len(blocks))
+	if s.StochasticDepth > 0 {
+		switch s.StochasticDepthMode {
+		case "linear", "":
+			probs = nn.LinearDropProbs(len(blocks), s.StochasticDepth)
+		case "constant":
+			for i := range probs {
+				probs[i] = s.StochasticDepth
+			}
+		default:
+			return fmt.Errorf("model.stochastic_depth_mode: must be linear or constant, got %q", s.StochasticDepthMode)
+		}
+	}
+	for i, blk := range blocks {
+		if p, own := b.drops[blk]; own {
+			probs[i] = p
+		}
+		blk.DropProb, blk.DropSalt = probs[i], uint64(i+1)
+	}
+	return nil
 }
 
 // walk calls f on l and every layer inside it, depth first, in order.

@@ -33,7 +33,7 @@ func TestBuild(t *testing.T) {
 		{name: "wrong_classes", spec: Spec{Arch: "layers", Init: "zeros", Layers: []LayerSpec{{Type: "flatten"}, {Type: "linear", Out: 4}}},
 			wantErr: "model.layers: the network outputs shape [4] but the data has 3 classes"},
 		{name: "unknown_layer", spec: Spec{Arch: "layers", Layers: []LayerSpec{{Type: "conv9d"}}},
-			wantErr: `model.layers[0].type: unknown layer type "conv9d"; known: avgpool2d, basic_block, batchnorm, conv2d, dropout, elu, flatten, gelu, global_avgpool, leaky_relu, linear, maxpool2d, prelu, relu, selu, sigmoid, tanh`},
+			wantErr: `model.layers[0].type: unknown layer type "conv9d"; known: avgpool2d, basic_block, batchnorm, conv2d, dropout, elu, flatten, fractional_maxpool2d, gelu, global_avgpool, leaky_relu, linear, maxpool2d, prelu, relu, selu, sigmoid, tanh`},
 		{name: "duplicate_name", spec: Spec{Arch: "layers", Layers: []LayerSpec{{Type: "flatten", Name: "a"}, {Type: "relu", Name: "a"}}},
 			wantErr: `model.layers[1].name: "a" is used twice`},
 		{name: "empty_layers", spec: Spec{Arch: "layers"}, wantErr: "model.layers: arch layers needs a non-empty list"},
