@@ -111,10 +111,9 @@ func TestResumeCLI(t *testing.T) {
 	}
 }
 
-// TestSIGINTSubprocess builds the binary, interrupts a real training run
-// with SIGINT, resumes it and compares with an uninterrupted run. Where
-// the signal lands is up to timing; the result must not depend on it.
-func TestSIGINTSubprocess(t *testing.T) {
+// buildBinary builds nettrain into a temp folder, or skips the test.
+func buildBinary(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -122,10 +121,14 @@ func TestSIGINTSubprocess(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Skipf("cannot build the binary: %v\n%s", err, out)
 	}
-	full, dir := t.TempDir(), t.TempDir()
-	if code, _, errs := nettrain(t, "train", "-c", quickstart, "--set", "train.epochs=3", "--out", full); code != 0 {
-		t.Fatal(errs)
-	}
+	return bin
+}
+
+// signalRun starts a 3-epoch quickstart run of bin into dir, sends sig
+// shortly after epoch 1 is reported, and returns the exit error and
+// stderr; it skips the test if the run finished before the signal.
+func signalRun(t *testing.T, bin, dir string, sig os.Signal) (*exec.ExitError, string) {
+	t.Helper()
 	cmd := exec.Command(bin, "train", "-c", quickstart, "--set", "train.epochs=3", "--out", dir, "-q")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -140,7 +143,7 @@ func TestSIGINTSubprocess(t *testing.T) {
 	for sc.Scan() {
 		if strings.HasPrefix(sc.Text(), "epoch 1/3") {
 			time.Sleep(50 * time.Millisecond) // into epoch 2
-			cmd.Process.Signal(syscall.SIGINT)
+			cmd.Process.Signal(sig)
 			break
 		}
 	}
@@ -148,21 +151,46 @@ func TestSIGINTSubprocess(t *testing.T) {
 	}
 	err = cmd.Wait()
 	var ee *exec.ExitError
-	switch {
-	case err == nil:
+	if err == nil {
 		t.Skip("the run finished before the signal arrived")
-	case !errors.As(err, &ee) || ee.ExitCode() != 130:
-		t.Fatalf("after SIGINT: %v, want exit 130\n%s", err, stderr.String())
 	}
-	t.Logf("stderr: %s", stderr.String())
-	if !strings.Contains(stderr.String(), "--resume") {
-		t.Errorf("stderr %q does not say how to resume", stderr.String())
+	if !errors.As(err, &ee) {
+		t.Fatalf("after %v: %v", sig, err)
 	}
-	if code, _, errs := nettrain(t, "train", "--resume", dir); code != 0 {
-		t.Fatalf("--resume: %s", errs)
+	return ee, stderr.String()
+}
+
+// TestSignalSubprocess interrupts a real training run of the built binary
+// with SIGINT (a clean stop that checkpoints mid-epoch) and with SIGKILL (a
+// crash: the last checkpoint is the end of epoch 1), resumes each, and
+// compares with an uninterrupted run. Where the signal lands is up to
+// timing; the result must not depend on it.
+func TestSignalSubprocess(t *testing.T) {
+	bin := buildBinary(t)
+	full := t.TempDir()
+	if code, _, errs := nettrain(t, "train", "-c", quickstart, "--set", "train.epochs=3", "--out", full); code != 0 {
+		t.Fatal(errs)
 	}
-	sameTensors(t, filepath.Join(full, "checkpoints", "last.ckpt"), filepath.Join(dir, "checkpoints", "last.ckpt"))
-	if a, b := metricsWithoutTimings(t, full), metricsWithoutTimings(t, dir); a != b {
-		t.Fatalf("metrics.csv differ:\n%s\nvs\n%s", a, b)
+	for _, tc := range []struct {
+		sig  os.Signal
+		exit int // -1: killed
+	}{{syscall.SIGINT, 130}, {syscall.SIGKILL, -1}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			ee, stderr := signalRun(t, bin, dir, tc.sig)
+			if ee.ExitCode() != tc.exit {
+				t.Fatalf("after %v: exit %d, want %d\n%s", tc.sig, ee.ExitCode(), tc.exit, stderr)
+			}
+			if tc.sig == syscall.SIGINT && !strings.Contains(stderr, "--resume") {
+				t.Errorf("stderr %q does not say how to resume", stderr)
+			}
+			if code, _, errs := nettrain(t, "train", "--resume", dir); code != 0 {
+				t.Fatalf("--resume: %s", errs)
+			}
+			sameTensors(t, filepath.Join(full, "checkpoints", "last.ckpt"), filepath.Join(dir, "checkpoints", "last.ckpt"))
+			if a, b := metricsWithoutTimings(t, full), metricsWithoutTimings(t, dir); a != b {
+				t.Fatalf("metrics.csv differ:\n%s\nvs\n%s", a, b)
+			}
+		})
 	}
 }
