@@ -9,7 +9,7 @@ Run with Debian's Python, PyTorch 1.13 and numpy (python3-torch, python3-numpy):
 
 --mode train (the default) trains the three bench models of configs/bench/*.yaml in PyTorch on the
 first N Fashion-MNIST training images (read from the IDX .gz files with gzip + numpy, standardized with
-their mean and std, as nettrain's `preprocess.normalize: global`), batch 128 with the last smaller batch
+their mean and std, as nettrain's `preprocess.method: global`), batch 128 with the last smaller batch
 kept, SGD lr 0.05 momentum 0.9 Nesterov, no weight decay, torch.set_num_threads(T). A few warm-up batches
 run first and are not timed. It prints one JSON line per model:
 

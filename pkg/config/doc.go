@@ -10,11 +10,15 @@
 //	seed: 1                      # seeds init, shuffling and the validation split
 //	data:
 //	  dir: ../data/fashion-mnist # REQUIRED; relative to the config file's folder
-//	  format: idx                # only "idx" for now
+//	  format: idx                # idx | folder | csv (csv: label_column, default "label")
 //	  val_split: 0.1             # 0<v<1 a fraction, v>=1 a whole count, 0 none
 //	  train_limit: 0             # keep the first N training examples; 0 = all
 //	preprocess:
-//	  normalize: global          # global (mean/std fitted on the training split) | none
+//	  method: global             # none|global|channel|feature|pca|pca_whiten|zca, fitted on the training split
+//	                             # (normalize: global|none is the deprecated spelling)
+//	augment:                     # training batches only, in order; p defaults to 1
+//	  - {op: crop, pad: 2}
+//	  - {op: hflip, p: 0.5}
 //	model:
 //	  arch: mlp                  # mlp | layers (names checked by the model registry)
 //	  hidden: [256]              # mlp hidden sizes; [] = a linear classifier
