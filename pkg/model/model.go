@@ -161,6 +161,7 @@ func Build(s Spec, in []int, classes int, seed uint64) (*Model, error) {
 			}
 		})
 	}
+	markFirstLayer(net)
 	m := &Model{Net: net, InShape: slices.Clone(in), Classes: classes, Arch: s.Arch}
 	if err := m.dryRun(); err != nil {
 		return nil, err
@@ -245,6 +246,20 @@ func walk(l nn.Layer, f func(nn.Layer)) {
 		for _, k := range c.Children() {
 			walk(k.Layer, f)
 		}
+	}
+}
+
+// markFirstLayer lets a first linear layer skip its input gradient when
+// only parameter-free reshaping (flatten) precedes it: nobody needs it.
+func markFirstLayer(net *nn.Sequential) {
+	for _, k := range net.Layers {
+		switch l := k.Layer.(type) {
+		case *nn.Flatten:
+			continue
+		case *nn.Linear:
+			l.NoInputGrad = true
+		}
+		return
 	}
 }
 

@@ -157,7 +157,7 @@ func (c *Conv2d) Forward(ctx *Context, x *tensor.Tensor) *tensor.Tensor {
 	r := &c.run
 	r.setup(c, n, h, w, oh, ow)
 	r.wt = c.dc.weights(ctx, c.DropConnect, c.DropConnectSalt, c.Weight.Value.Data)
-	parallelFor(c.workers(r), n, (*convForward)(r))
+	ParallelFor(c.workers(r), n, (*convForward)(r))
 	r.wt = nil
 	return c.y
 }
@@ -193,9 +193,9 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 		c.dbPart = reuseFloats(c.dbPart, (r.chunks-1)*c.OutC)
 	}
 	nw := c.workers(r)
-	parallelFor(nw, r.chunks, (*convBackward)(r))
+	ParallelFor(nw, r.chunks, (*convBackward)(r))
 	if r.chunks > 1 {
-		parallelFor(nw, (len(c.Weight.Grad.Data)+reduceBlock-1)/reduceBlock, (*convReduce)(r))
+		ParallelFor(nw, (len(c.Weight.Grad.Data)+reduceBlock-1)/reduceBlock, (*convReduce)(r))
 		if c.Bias != nil {
 			db := c.Bias.Grad.Data
 			for ch := range r.chunks - 1 {
@@ -216,7 +216,7 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 const reduceBlock = 1 << 14
 
 // run computes example i of the output.
-func (r *convForward) run(worker, i int) {
+func (r *convForward) Run(worker, i int) {
 	c, p, k := r.c, r.p, r.k
 	xn := c.x.Data[i*r.inLen : (i+1)*r.inLen]
 	yn := c.y.Data[i*r.outLen : (i+1)*r.outLen]
@@ -242,7 +242,7 @@ func (r *convForward) run(worker, i int) {
 // run computes the input gradient of the examples of chunk ch and their
 // parameter gradients, added to the Grad tensors for chunk 0 and written to
 // the chunk's partial buffers otherwise.
-func (r *convBackward) run(worker, ch int) {
+func (r *convBackward) Run(worker, ch int) {
 	c, p, k := r.c, r.p, r.k
 	wt := r.wt
 	dw, db := r.dw, []float32(nil)
@@ -294,7 +294,7 @@ func (r *convBackward) run(worker, ch int) {
 
 // run adds the partial weight gradients of chunks 1, 2, … in order to
 // block b of Weight.Grad.
-func (r *convReduce) run(_, b int) {
+func (r *convReduce) Run(_, b int) {
 	dw := r.dw
 	lo, hi := b*reduceBlock, min((b+1)*reduceBlock, len(dw))
 	g := dw[lo:hi]

@@ -111,9 +111,11 @@ func (s *Sequential) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	return x
 }
 
-// Backward runs every layer's backward pass in reverse order.
+// Backward runs every layer's backward pass in reverse order. It stops
+// when a layer returns a nil input gradient (see Linear.NoInputGrad): the
+// layers before it have nothing to learn.
 func (s *Sequential) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
-	for i := len(s.Layers) - 1; i >= 0; i-- {
+	for i := len(s.Layers) - 1; i >= 0 && dy != nil; i-- {
 		dy = s.Layers[i].Layer.Backward(c, dy)
 	}
 	return dy

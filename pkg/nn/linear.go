@@ -17,9 +17,13 @@ import (
 // masked. In evaluation all weights are used unscaled, so the expected
 // training output equals the evaluation output.
 type Linear struct {
-	In, Out int
-	Weight  *Param // (out, in)
-	Bias    *Param // (out,), nil without bias
+	// NoInputGrad skips the input gradient: Backward accumulates the
+	// parameter gradients and returns nil. Model builders set it on a first
+	// layer that nothing trainable precedes, saving one matrix multiply.
+	NoInputGrad bool
+	In, Out     int
+	Weight      *Param // (out, in)
+	Bias        *Param // (out,), nil without bias
 
 	// DropConnect is the probability, in [0, 1), of dropping each weight in
 	// training (0: off); DropConnectSalt distinguishes this layer's masks
@@ -93,6 +97,9 @@ func (l *Linear) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 				db[j] += v
 			}
 		}
+	}
+	if l.NoInputGrad {
+		return nil
 	}
 	l.dx = reuse2(l.dx, n, l.In)
 	// dx (N,in) = dy (N,out) · W (out,in)

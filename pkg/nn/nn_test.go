@@ -177,3 +177,30 @@ func TestMLPStepDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per step, want 0", n)
 	}
 }
+
+// TestNoInputGrad checks that a first layer may skip its input gradient:
+// Backward returns nil, the parameter gradients are unchanged, and a
+// Sequential stops there.
+func TestNoInputGrad(t *testing.T) {
+	x := nntest.RandomInput(3, 4, 6)
+	dy := nntest.RandomInput(4, 4, 5)
+	ctx := &nn.Context{Train: true}
+	full, skip := randomLinear(6, 5, true, 7), randomLinear(6, 5, true, 7)
+	skip.NoInputGrad = true
+	full.Forward(ctx, x)
+	if full.Backward(ctx, dy) == nil {
+		t.Fatal("a normal layer returns its input gradient")
+	}
+	net := nn.NewSequential(nn.Named{Name: "flat", Layer: &nn.Flatten{}}, nn.Named{Name: "fc", Layer: skip})
+	net.Forward(ctx, x)
+	if dx := net.Backward(ctx, dy); dx != nil {
+		t.Fatal("want a nil input gradient")
+	}
+	for i, p := range full.Params() {
+		for j, v := range p.Grad.Data {
+			if skip.Params()[i].Grad.Data[j] != v {
+				t.Fatalf("%s gradient differs with NoInputGrad", p.Name)
+			}
+		}
+	}
+}

@@ -13,20 +13,20 @@ import (
 // thread count.
 func Threads() int { return tensor.Threads() }
 
-// task is a body for parallelFor. A pointer-shaped implementation (a
+// Task is a body for ParallelFor. A pointer-shaped implementation (a
 // pointer to a struct the caller keeps) is passed without allocating.
-type task interface {
-	run(worker, i int)
+type Task interface {
+	Run(worker, i int)
 }
 
-// taskFunc adapts a function to task.
-type taskFunc func(worker, i int)
+// TaskFunc adapts a function to Task.
+type TaskFunc func(worker, i int)
 
-func (f taskFunc) run(worker, i int) { f(worker, i) }
+func (f TaskFunc) Run(worker, i int) { f(worker, i) }
 
 // parallelJob is one parallelFor call shared with the helpers.
 type parallelJob struct {
-	t    task
+	t    Task
 	n    int
 	next atomic.Int64   // next index to hand out
 	wg   sync.WaitGroup // one per helper taking part
@@ -72,24 +72,24 @@ func (j *parallelJob) work(worker int) {
 		if i >= j.n {
 			return
 		}
-		j.t.run(worker, i)
+		j.t.Run(worker, i)
 	}
 }
 
-// parallelFor calls t.run(worker, i) once for every i in [0, n) and returns
+// ParallelFor calls t.Run(worker, i) once for every i in [0, n) and returns
 // when all calls are done. At most `workers` calls run at once, on the
 // calling goroutine (worker 0) and on persistent helper goroutines (workers
 // 1 … workers−1); calls made by one worker run one after another, so a
 // worker may use per-worker scratch space. Which worker runs which i, and in
 // what order, is unspecified: the results must not depend on it.
 //
-// t.run must not call parallelFor: the helpers would wait on each other.
+// t.Run must not call ParallelFor: the helpers would wait on each other.
 // Steady-state calls allocate nothing when t is pointer-shaped.
-func parallelFor(workers, n int, t task) {
+func ParallelFor(workers, n int, t Task) {
 	workers = min(workers, n)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
-			t.run(0, i)
+			t.Run(0, i)
 		}
 		return
 	}

@@ -37,7 +37,7 @@ func TestParallelFor(t *testing.T) {
 				defer wg.Done()
 				counts := make([]atomic.Int32, tc.n)
 				busy := make([]atomic.Int32, max(tc.workers, 1))
-				parallelFor(tc.workers, tc.n, taskFunc(func(w, i int) {
+				ParallelFor(tc.workers, tc.n, TaskFunc(func(w, i int) {
 					if w < 0 || w >= max(min(tc.workers, tc.n), 1) {
 						t.Errorf("workers %d, n %d: worker %d out of range", tc.workers, tc.n, w)
 						return

@@ -32,6 +32,53 @@ type SGD struct {
 	cfg     SGDConfig
 	bufs    []*tensor.Tensor // momentum buffers, one per parameter (nil without momentum)
 	scratch []float32
+	update  sgdUpdate // the momentum update of the parameter being stepped
+}
+
+// sgdChunk is how many elements one task of the parallel momentum update
+// covers. Every element's arithmetic is the same whatever the split, so the
+// result bits do not depend on the thread count.
+const sgdChunk = 1 << 14
+
+// sgdUpdate applies the momentum update to the elements of one chunk of a
+// parameter: b ← g (first step) or μb + (1−τ)g, then w ← w − η·(g + μb)
+// (Nesterov) or w − η·b.
+type sgdUpdate struct {
+	w, g, b         []float32
+	eta, mu, damp   float32
+	first, nesterov bool
+}
+
+// Run updates chunk i.
+func (u *sgdUpdate) Run(_, i int) {
+	lo, hi := i*sgdChunk, min((i+1)*sgdChunk, len(u.g))
+	w, g, b := u.w[lo:hi], u.g[lo:hi], u.b[lo:hi]
+	eta, mu, damp := u.eta, u.mu, u.damp
+	// The branches are hoisted so each loop body is straight-line.
+	switch {
+	case u.first && u.nesterov:
+		for j, gj := range g {
+			b[j] = gj
+			w[j] = fma32(-eta, fma32(mu, gj, gj), w[j])
+		}
+	case u.first:
+		for j, gj := range g {
+			b[j] = gj
+			w[j] = fma32(-eta, gj, w[j])
+		}
+	case u.nesterov:
+		for j, gj := range g {
+			bj := fma32(damp, gj, mu*b[j])
+			b[j] = bj
+			w[j] = fma32(-eta, fma32(mu, bj, gj), w[j])
+		}
+	default:
+		for j, gj := range g {
+			bj := fma32(damp, gj, mu*b[j])
+			b[j] = bj
+			w[j] = fma32(-eta, bj, w[j])
+		}
+	}
 }
 
 // NewSGD returns an SGD optimizer over params, in a single default group
@@ -81,33 +128,10 @@ func (s *SGD) Step(lr float64) {
 			}
 			continue
 		}
-		b := s.bufs[i].Data[:len(g)]
-		// The buffer update and the weight update are fused per element;
-		// the branches are hoisted so each loop body is straight-line.
-		switch first := s.steps[i] == 0; {
-		case first && s.cfg.Nesterov:
-			for j, gj := range g {
-				b[j] = gj
-				w[j] = fma32(-eta, fma32(mu, gj, gj), w[j])
-			}
-		case first:
-			for j, gj := range g {
-				b[j] = gj
-				w[j] = fma32(-eta, gj, w[j])
-			}
-		case s.cfg.Nesterov:
-			for j, gj := range g {
-				bj := fma32(damp, gj, mu*b[j])
-				b[j] = bj
-				w[j] = fma32(-eta, fma32(mu, bj, gj), w[j])
-			}
-		default:
-			for j, gj := range g {
-				bj := fma32(damp, gj, mu*b[j])
-				b[j] = bj
-				w[j] = fma32(-eta, bj, w[j])
-			}
-		}
+		u := &s.update
+		u.w, u.g, u.b, u.eta, u.mu, u.damp = w, g, s.bufs[i].Data[:len(g)], eta, mu, damp
+		u.first, u.nesterov = s.steps[i] == 0, s.cfg.Nesterov
+		nn.ParallelFor(nn.Threads(), (len(g)+sgdChunk-1)/sgdChunk, u)
 		s.steps[i]++
 	}
 }
