@@ -70,18 +70,7 @@ func TestTrainStepDoesNotAllocate(t *testing.T) {
 	for name, overrides := range cases {
 		t.Run(name, func(t *testing.T) {
 			cfg := testConfig(t, append(overrides, "train.batch_size=8")...)
-			s, err := loadTrainSplits(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := NewTrainer(cfg, m, s)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr, _, s := newTestTrainer(t, cfg)
 			x := tensor.FromData(s.Train.X[:8*s.Train.FeatureLen()], 8, 1, 28, 28)
 			y := s.Train.Y[:8]
 			tr.TrainStep(x, y, 0.01)

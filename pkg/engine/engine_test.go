@@ -639,18 +639,7 @@ func TestSanity(t *testing.T) {
 			}
 			// The diagnosis's claim: with zero init no weight ever moves, so
 			// every neuron stays identical; only the output bias learns.
-			s, err := loadTrainSplits(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := NewTrainer(cfg, m, s)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr, m, _ := newTestTrainer(t, cfg)
 			if err := tr.batches.epoch(0, 0, func(b int, x *tensor.Tensor, y []int32) error {
 				if b < 10 {
 					tr.TrainStep(x, y, cfg.Optimizer.LR)
@@ -790,18 +779,7 @@ func TestPrepareRunDir(t *testing.T) {
 
 func TestEvaluate(t *testing.T) {
 	cfg := testConfig(t, "train.epochs=1")
-	s, err := loadTrainSplits(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := NewTrainer(cfg, m, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, m, s := newTestTrainer(t, cfg)
 	if err := tr.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -900,20 +878,9 @@ func TestOverwriteRemovesOldResults(t *testing.T) {
 // weights poisoned after the last step of an epoch are never checkpointed.
 func TestNonFiniteWeightsStopTraining(t *testing.T) {
 	cfg := testConfig(t)
-	s, err := loadTrainSplits(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := BuildModel(cfg, "test", []int{1, 28, 28}, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := NewTrainer(cfg, m, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, m, _ := newTestTrainer(t, cfg)
 	tr.AddHook(poisonHook{})
-	err = tr.Run()
+	err := tr.Run()
 	if err == nil || !strings.Contains(err.Error(), "NaN or Inf") || !strings.Contains(err.Error(), m.Params()[0].Name) {
 		t.Fatalf("error %v, want one naming %s as non-finite", err, m.Params()[0].Name)
 	}
@@ -958,4 +925,23 @@ func TestReloadWithBuffersAndPReLU(t *testing.T) {
 	if r.Accuracy != res.Test.Accuracy || r.Loss != res.Test.Loss {
 		t.Fatalf("reloaded checkpoint scores %v/%v, training reported %v/%v", r.Accuracy, r.Loss, res.Test.Accuracy, res.Test.Loss)
 	}
+}
+
+// newTestTrainer prepares cfg's data, builds its model for the 28x28
+// Fashion-MNIST subset and returns a trainer over them.
+func newTestTrainer(t testing.TB, cfg *config.Config) (*Trainer, *model.Model, *Splits) {
+	t.Helper()
+	s, err := loadTrainSplits(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(cfg, m, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, m, s
 }

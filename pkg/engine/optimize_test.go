@@ -65,18 +65,7 @@ func TestScaleRuleAndClipping(t *testing.T) {
 	// With momentum off and gradients clipped to 1e-6, one SGD step moves
 	// no weight by more than lr·1e-6.
 	cfg = testConfig(t, "optimizer.momentum=0", "optimizer.clip_grad_value=1.0e-6")
-	s, err := loadTrainSplits(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := NewTrainer(cfg, m, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, m, _ := newTestTrainer(t, cfg)
 	before := make([][]float32, len(m.Params()))
 	for i, p := range m.Params() {
 		before[i] = append([]float32(nil), p.Value.Data...)
