@@ -73,10 +73,9 @@ type BatchNorm struct {
 	shape  []int          // shape of the last input
 	xhat   *tensor.Tensor // normalized input of the last Forward
 	invStd []float64      // (C,) 1/√(σ²+eps) of the last Forward
-	mean   []float64      // (C,) scratch
-	sum    []float64      // (C,) scratch
-	sumXh  []float64      // (C,) scratch
+	mean   []float64      // (C,) mean used by the last Forward
 	y, dx  *tensor.Tensor
+	task   bnTask // the pass in progress, shared with its channel tasks
 }
 
 // NewBatchNorm returns a batch-norm layer over the given number of channels
@@ -104,8 +103,6 @@ func NewBatchNorm(channels int, momentum, eps float64) *BatchNorm {
 	}
 	b.invStd = make([]float64, channels)
 	b.mean = make([]float64, channels)
-	b.sum = make([]float64, channels)
-	b.sumXh = make([]float64, channels)
 	return b
 }
 
@@ -122,74 +119,82 @@ func (b *BatchNorm) layout(shape []int) (n, inner int) {
 // it also updates the running statistics.
 func (b *BatchNorm) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	n, inner := b.layout(x.Shape)
-	C := b.Channels
 	b.train = c.Train
 	b.shape = x.Shape
+	if b.train && n*inner < 2 {
+		panic(fmt.Sprintf("nn: %s in training needs more than one value per channel, got input %v", b.Describe(), x.Shape))
+	}
 	b.y = tensor.Ensure(b.y, x.Shape...)
 	b.xhat = tensor.Ensure(b.xhat, x.Shape...)
-	xs, xh, y := x.Data, b.xhat.Data, b.y.Data
-	mean := b.mean
+	b.task = bnTask{b: b, x: x.Data, n: n, inner: inner}
+	ParallelFor(Threads(), b.Channels, (*bnForward)(b))
+	return b.y
+}
+
+// bnTask is the state one Forward or Backward shares with its
+// per-channel tasks: every channel's statistics and outputs are computed by
+// one task in a fixed order, so the results do not depend on how the
+// channels are spread over threads.
+type bnTask struct {
+	b        *BatchNorm
+	x, dy    []float32
+	n, inner int
+}
+
+// bnForward and bnBackward run channel ch of the current pass.
+type (
+	bnForward  BatchNorm
+	bnBackward BatchNorm
+)
+
+// Run normalizes channel ch: batch statistics in training (two passes in
+// float64: the mean, then the biased variance; the running statistics
+// take the unbiased one), running statistics in evaluation.
+func (f *bnForward) Run(_, ch int) {
+	b := (*BatchNorm)(f)
+	t := &b.task
+	n, inner, C := t.n, t.inner, b.Channels
+	xs, xh, y := t.x, b.xhat.Data, b.y.Data
+	var mu, is float64
 	if b.train {
 		m := n * inner
-		if m < 2 {
-			panic(fmt.Sprintf("nn: %s in training needs more than one value per channel, got input %v", b.Describe(), x.Shape))
-		}
-		// Two passes in float64: the mean, then the biased variance.
-		clear(mean)
-		clear(b.sum)
+		var sum float64
 		for i := 0; i < n; i++ {
-			for ch := 0; ch < C; ch++ {
-				var s float64
-				for _, v := range xs[(i*C+ch)*inner : (i*C+ch+1)*inner] {
-					s += float64(v)
-				}
-				mean[ch] += s
+			var s float64
+			for _, v := range xs[(i*C+ch)*inner : (i*C+ch+1)*inner] {
+				s += float64(v)
 			}
+			sum += s
 		}
-		for ch := range mean {
-			mean[ch] /= float64(m)
-		}
+		mu = sum / float64(m)
+		var sq float64
 		for i := 0; i < n; i++ {
-			for ch := 0; ch < C; ch++ {
-				mu := mean[ch]
-				var s float64
-				for _, v := range xs[(i*C+ch)*inner : (i*C+ch+1)*inner] {
-					d := float64(v) - mu
-					s += d * d
-				}
-				b.sum[ch] += s
+			var s float64
+			for _, v := range xs[(i*C+ch)*inner : (i*C+ch+1)*inner] {
+				d := float64(v) - mu
+				s += d * d
 			}
+			sq += s
 		}
+		is = 1 / math.Sqrt(sq/float64(m)+b.Eps)
 		rm, rv := b.RunningMean.Value.Data, b.RunningVar.Value.Data
 		mom := b.Momentum
-		for ch := 0; ch < C; ch++ {
-			variance := b.sum[ch] / float64(m)
-			b.invStd[ch] = 1 / math.Sqrt(variance+b.Eps)
-			unbiased := b.sum[ch] / float64(m-1)
-			rm[ch] = float32((1-mom)*float64(rm[ch]) + mom*mean[ch])
-			rv[ch] = float32((1-mom)*float64(rv[ch]) + mom*unbiased)
-		}
+		rm[ch] = float32((1-mom)*float64(rm[ch]) + mom*mu)
+		rv[ch] = float32((1-mom)*float64(rv[ch]) + mom*(sq/float64(m-1)))
 	} else {
-		rm, rv := b.RunningMean.Value.Data, b.RunningVar.Value.Data
-		for ch := 0; ch < C; ch++ {
-			mean[ch] = float64(rm[ch])
-			b.invStd[ch] = 1 / math.Sqrt(float64(rv[ch])+b.Eps)
-		}
+		mu = float64(b.RunningMean.Value.Data[ch])
+		is = 1 / math.Sqrt(float64(b.RunningVar.Value.Data[ch])+b.Eps)
 	}
-	gamma, beta := b.Weight.Value.Data, b.Bias.Value.Data
+	b.mean[ch], b.invStd[ch] = mu, is
+	g, bb := float64(b.Weight.Value.Data[ch]), float64(b.Bias.Value.Data[ch])
 	for i := 0; i < n; i++ {
-		for ch := 0; ch < C; ch++ {
-			off := (i*C + ch) * inner
-			mu, is := mean[ch], b.invStd[ch]
-			g, bb := float64(gamma[ch]), float64(beta[ch])
-			for j, v := range xs[off : off+inner] {
-				h := (float64(v) - mu) * is
-				xh[off+j] = float32(h)
-				y[off+j] = float32(g*h + bb)
-			}
+		off := (i*C + ch) * inner
+		for j, v := range xs[off : off+inner] {
+			h := (float64(v) - mu) * is
+			xh[off+j] = float32(h)
+			y[off+j] = float32(g*h + bb)
 		}
 	}
-	return b.y
 }
 
 // Backward: dy has the input's shape. Accumulates dγ += Σ dy·x̂ and
@@ -201,46 +206,46 @@ func (b *BatchNorm) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 // In evaluation dx = γ·dy/√(running_var+eps).
 func (b *BatchNorm) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	n, inner := b.layout(b.shape)
-	C := b.Channels
 	b.dx = tensor.Ensure(b.dx, b.shape...)
-	g, xh, dx := dy.Data, b.xhat.Data, b.dx.Data
-	clear(b.sum)
-	clear(b.sumXh)
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < C; ch++ {
-			off := (i*C + ch) * inner
-			var s, sx float64
-			for j, v := range g[off : off+inner] {
-				s += float64(v)
-				sx += float64(v) * float64(xh[off+j])
-			}
-			b.sum[ch] += s
-			b.sumXh[ch] += sx
-		}
-	}
-	gamma, dgamma, dbeta := b.Weight.Value.Data, b.Weight.Grad.Data, b.Bias.Grad.Data
-	for ch := 0; ch < C; ch++ {
-		dgamma[ch] += float32(b.sumXh[ch])
-		dbeta[ch] += float32(b.sum[ch])
-	}
-	m := float64(n * inner)
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < C; ch++ {
-			off := (i*C + ch) * inner
-			k := float64(gamma[ch]) * b.invStd[ch]
-			if !b.train {
-				for j, v := range g[off : off+inner] {
-					dx[off+j] = float32(k * float64(v))
-				}
-				continue
-			}
-			meanG, meanGX := b.sum[ch]/m, b.sumXh[ch]/m
-			for j, v := range g[off : off+inner] {
-				dx[off+j] = float32(k * (float64(v) - meanG - float64(xh[off+j])*meanGX))
-			}
-		}
-	}
+	b.task = bnTask{b: b, dy: dy.Data, n: n, inner: inner}
+	ParallelFor(Threads(), b.Channels, (*bnBackward)(b))
 	return b.dx
+}
+
+// Run back-propagates channel ch: accumulates dγ and dβ and writes dx.
+func (f *bnBackward) Run(_, ch int) {
+	b := (*BatchNorm)(f)
+	t := &b.task
+	n, inner, C := t.n, t.inner, b.Channels
+	g, xh, dx := t.dy, b.xhat.Data, b.dx.Data
+	var sum, sumXh float64
+	for i := 0; i < n; i++ {
+		off := (i*C + ch) * inner
+		var s, sx float64
+		for j, v := range g[off : off+inner] {
+			s += float64(v)
+			sx += float64(v) * float64(xh[off+j])
+		}
+		sum += s
+		sumXh += sx
+	}
+	b.Weight.Grad.Data[ch] += float32(sumXh)
+	b.Bias.Grad.Data[ch] += float32(sum)
+	m := float64(n * inner)
+	k := float64(b.Weight.Value.Data[ch]) * b.invStd[ch]
+	meanG, meanGX := sum/m, sumXh/m
+	for i := 0; i < n; i++ {
+		off := (i*C + ch) * inner
+		if !b.train {
+			for j, v := range g[off : off+inner] {
+				dx[off+j] = float32(k * float64(v))
+			}
+			continue
+		}
+		for j, v := range g[off : off+inner] {
+			dx[off+j] = float32(k * (float64(v) - meanG - float64(xh[off+j])*meanGX))
+		}
+	}
 }
 
 // Params returns weight (γ) and bias (β); neither decays by default.
