@@ -97,6 +97,42 @@ type Activation struct {
 	Weight *Param
 
 	x, y, dx *tensor.Tensor
+	dy       []float32 // upstream gradient of the Backward in progress (parallel relu)
+}
+
+// reluChunk is how many elements one parallel relu task covers; smaller
+// tensors run on the calling goroutine. Elementwise work gives the same
+// bits however it is split.
+const reluChunk = 1 << 15
+
+// reluForward and reluBackward run one chunk of a large relu pass.
+type (
+	reluForward  Activation
+	reluBackward Activation
+)
+
+// Run computes y = max(x, 0) on chunk i.
+func (f *reluForward) Run(_, i int) {
+	a := (*Activation)(f)
+	lo, hi := i*reluChunk, min((i+1)*reluChunk, len(a.x.Data))
+	y := a.y.Data[lo:hi]
+	for j, v := range a.x.Data[lo:hi] {
+		y[j] = max(v, 0)
+	}
+}
+
+// Run computes dx = dy where x > 0, else 0, on chunk i.
+func (f *reluBackward) Run(_, i int) {
+	a := (*Activation)(f)
+	lo, hi := i*reluChunk, min((i+1)*reluChunk, len(a.x.Data))
+	dx, g := a.dx.Data[lo:hi], a.dy[lo:hi]
+	for j, v := range a.x.Data[lo:hi] {
+		if v > 0 {
+			dx[j] = g[j]
+		} else {
+			dx[j] = 0
+		}
+	}
 }
 
 // ActivationNames lists the registered activation names, sorted.
@@ -203,6 +239,10 @@ func (a *Activation) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 	a.x = x
 	a.y = tensor.Ensure(a.y, x.Shape...)
 	y, xs := a.y.Data, x.Data
+	if a.kind == actReLU && len(xs) >= 2*reluChunk {
+		ParallelFor(Threads(), (len(xs)+reluChunk-1)/reluChunk, (*reluForward)(a))
+		return a.y
+	}
 	switch a.kind {
 	case actReLU:
 		for i, v := range xs {
@@ -288,6 +328,11 @@ const invSqrt2Pi = 0.3989422804014327
 func (a *Activation) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	a.dx = tensor.Ensure(a.dx, dy.Shape...)
 	dx, x, y, g := a.dx.Data, a.x.Data, a.y.Data, dy.Data
+	if a.kind == actReLU && len(x) >= 2*reluChunk {
+		a.dy = g
+		ParallelFor(Threads(), (len(x)+reluChunk-1)/reluChunk, (*reluBackward)(a))
+		return a.dx
+	}
 	switch a.kind {
 	case actReLU:
 		for i, v := range x {

@@ -204,3 +204,26 @@ func TestNoInputGrad(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeReLUParallel covers the chunked relu path: outputs and
+// gradients equal the formula, on 1 and 3 threads.
+func TestLargeReLUParallel(t *testing.T) {
+	t.Cleanup(func() { tensor.SetThreads(0) })
+	x := nntest.RandomInput(5, 3, 7, 64, 64) // 86,016 elements: three chunks
+	dy := nntest.RandomInput(6, 3, 7, 64, 64)
+	for _, threads := range []int{1, 3} {
+		tensor.SetThreads(threads)
+		a, _ := nn.NewActivation("relu", nn.ActivationOptions{})
+		y := a.Forward(&nn.Context{Train: true}, x)
+		dx := a.Backward(&nn.Context{Train: true}, dy)
+		for i, v := range x.Data {
+			wantY, wantDx := float32(0), float32(0)
+			if v > 0 {
+				wantY, wantDx = v, dy.Data[i]
+			}
+			if y.Data[i] != wantY || dx.Data[i] != wantDx {
+				t.Fatalf("threads %d, element %d: y %v dx %v, want %v %v", threads, i, y.Data[i], dx.Data[i], wantY, wantDx)
+			}
+		}
+	}
+}
