@@ -79,10 +79,16 @@ func dynamicsConfig(t *testing.T, extra ...string) []string {
 }
 
 // sameRun checks that two run directories hold bit-identical checkpoints
-// (every tensor: weights, buffers, optimizer state, EMA) and the same
-// metrics.csv apart from the timing columns.
+// (every tensor: weights, buffers, optimizer state, EMA), the same
+// metrics.csv apart from the timing columns, and a byte-identical
+// steps.csv (it has no timing columns).
 func sameRun(t *testing.T, want, got string) {
 	t.Helper()
+	ws, _ := os.ReadFile(filepath.Join(want, StepsFile))
+	gs, _ := os.ReadFile(filepath.Join(got, StepsFile))
+	if len(ws) == 0 || string(ws) != string(gs) {
+		t.Errorf("steps.csv differs from the uninterrupted run's:\n%s\nwant\n%s", gs, ws)
+	}
 	for _, name := range []string{LastCheckpoint, BestCheckpoint, "best-2.ckpt"} {
 		if ok, why := tensorsEqual(loadFile(t, ckptPath(want, name)), loadFile(t, ckptPath(got, name))); !ok {
 			t.Errorf("%s differs: %s", name, why)
@@ -126,6 +132,9 @@ func TestResumeIsExact(t *testing.T) {
 			if tc.stop.StopAfterSteps > 0 && in.Batch == 0 {
 				t.Fatalf("stopped at %+v, want inside an epoch", in)
 			}
+			if got := readSteps(t, dir); len(got) != int(in.Step) {
+				t.Fatalf("after the stop at step %d steps.csv has %d rows", in.Step, len(got))
+			}
 			if _, err := os.Stat(filepath.Join(dir, SummaryFile)); err == nil {
 				t.Error("an interrupted run wrote summary.json")
 			}
@@ -142,7 +151,8 @@ func TestResumeIsExact(t *testing.T) {
 }
 
 // TestResumeAfterCrash simulates a crash during epoch 3: last.ckpt is the
-// one from the end of epoch 1 while metrics.csv already has later rows.
+// one from the end of epoch 1 while metrics.csv and steps.csv already have
+// later rows, the last one half-written.
 func TestResumeAfterCrash(t *testing.T) {
 	cfg := testConfig(t, dynamicsConfig(t)...)
 	_, full := trainRun(t, cfg)
@@ -160,6 +170,13 @@ func TestResumeAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(crashed, SummaryFile))
+	// The crash also left a half-written row after the complete ones.
+	f, err := os.OpenFile(filepath.Join(crashed, StepsFile), os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("999,9,9,0.0")
+	f.Close()
 	if _, err := Train(cfg, Options{OutDir: crashed, Resume: true}); err != nil {
 		t.Fatalf("resume: %v", err)
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/csv"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -111,79 +110,6 @@ func TestStepsCSVPlateau(t *testing.T) {
 			t.Fatalf("step %d (epoch %d): lr %v, want %v", r.step, r.epoch, r.lr, want)
 		}
 	}
-}
-
-// TestStepsCSVResume checks that steps.csv after a stop and --resume is
-// byte-identical to that of an uninterrupted run apart from the loss
-// column's timing-free values (which are identical too: runs are
-// deterministic), for a stop after an epoch, inside one (also with
-// accumulation), and after a simulated crash that left rows past last.ckpt
-// and a half-written row.
-func TestStepsCSVResume(t *testing.T) {
-	base := []string{"train.epochs=3", "schedule.type=cosine", "schedule.warmup_epochs=0.5"}
-	for _, tc := range []struct {
-		name  string
-		extra []string
-		stop  Options
-	}{
-		{"after epoch 1", nil, Options{StopAfterEpochs: 1}},
-		{"mid-epoch at step 21", nil, Options{StopAfterSteps: 21}},
-		{"mid-epoch with accumulate 2", []string{"train.accumulate=2"}, Options{StopAfterSteps: 11}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := testConfig(t, append(base, tc.extra...)...)
-			_, full := trainRun(t, cfg)
-			want, _ := os.ReadFile(filepath.Join(full, StepsFile))
-
-			dir := filepath.Join(t.TempDir(), "run")
-			opt := tc.stop
-			opt.OutDir = dir
-			var in *Interrupted
-			if _, err := Train(cfg, opt); !errors.As(err, &in) {
-				t.Fatalf("stopped run: %v, want *Interrupted", err)
-			}
-			if got := readSteps(t, dir); len(got) != int(in.Step) {
-				t.Fatalf("after the stop at step %d steps.csv has %d rows", in.Step, len(got))
-			}
-			if _, err := Train(cfg, Options{OutDir: dir, Resume: true}); err != nil {
-				t.Fatalf("resume: %v", err)
-			}
-			got, _ := os.ReadFile(filepath.Join(dir, StepsFile))
-			if string(got) != string(want) {
-				t.Errorf("steps.csv after resume differs from the uninterrupted run's:\n%s\nwant\n%s", got, want)
-			}
-		})
-	}
-
-	t.Run("crash", func(t *testing.T) {
-		cfg := testConfig(t, base...)
-		_, full := trainRun(t, cfg)
-		want, _ := os.ReadFile(filepath.Join(full, StepsFile))
-		stopped := filepath.Join(t.TempDir(), "stopped")
-		if _, err := Train(cfg, Options{OutDir: stopped, StopAfterEpochs: 1}); err == nil {
-			t.Fatal("want *Interrupted")
-		}
-		// The crashed run got to the end with last.ckpt of epoch 1 and a
-		// half-written row after the complete ones.
-		crashed := filepath.Join(t.TempDir(), "crashed")
-		if _, err := Train(cfg, Options{OutDir: crashed}); err != nil {
-			t.Fatal(err)
-		}
-		ep1, _ := os.ReadFile(ckptPath(stopped, LastCheckpoint))
-		if err := os.WriteFile(ckptPath(crashed, LastCheckpoint), ep1, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		f, _ := os.OpenFile(filepath.Join(crashed, StepsFile), os.O_APPEND|os.O_WRONLY, 0o644)
-		f.WriteString("999,9,9,0.0")
-		f.Close()
-		if _, err := Train(cfg, Options{OutDir: crashed, Resume: true}); err != nil {
-			t.Fatalf("resume: %v", err)
-		}
-		got, _ := os.ReadFile(filepath.Join(crashed, StepsFile))
-		if string(got) != string(want) {
-			t.Errorf("steps.csv after the crash and resume differs from the uninterrupted run's:\n%s\nwant\n%s", got, want)
-		}
-	})
 }
 
 func TestTruncateSteps(t *testing.T) {
