@@ -115,24 +115,14 @@ type (
 func (f *reluForward) Run(_, i int) {
 	a := (*Activation)(f)
 	lo, hi := i*reluChunk, min((i+1)*reluChunk, len(a.x.Data))
-	y := a.y.Data[lo:hi]
-	for j, v := range a.x.Data[lo:hi] {
-		y[j] = max(v, 0)
-	}
+	tensor.ReLU(a.y.Data[lo:hi], a.x.Data[lo:hi])
 }
 
 // Run computes dx = dy where x > 0, else 0, on chunk i.
 func (f *reluBackward) Run(_, i int) {
 	a := (*Activation)(f)
 	lo, hi := i*reluChunk, min((i+1)*reluChunk, len(a.x.Data))
-	dx, g := a.dx.Data[lo:hi], a.dy[lo:hi]
-	for j, v := range a.x.Data[lo:hi] {
-		if v > 0 {
-			dx[j] = g[j]
-		} else {
-			dx[j] = 0
-		}
-	}
+	tensor.ReLUGrad(a.dx.Data[lo:hi], a.dy[lo:hi], a.x.Data[lo:hi])
 }
 
 // ActivationNames lists the registered activation names, sorted.
@@ -245,9 +235,7 @@ func (a *Activation) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 	}
 	switch a.kind {
 	case actReLU:
-		for i, v := range xs {
-			y[i] = max(v, 0)
-		}
+		tensor.ReLU(y, xs)
 	case actLeakyReLU:
 		s := a.slope
 		for i, v := range xs {
@@ -335,13 +323,7 @@ func (a *Activation) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	}
 	switch a.kind {
 	case actReLU:
-		for i, v := range x {
-			if v > 0 {
-				dx[i] = g[i]
-			} else {
-				dx[i] = 0
-			}
-		}
+		tensor.ReLUGrad(dx, g, x)
 	case actLeakyReLU:
 		s := a.slope
 		for i, v := range x {

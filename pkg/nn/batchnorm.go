@@ -147,9 +147,10 @@ type (
 	bnBackward BatchNorm
 )
 
-// Run normalizes channel ch: batch statistics in training (two passes in
-// float64: the mean, then the biased variance; the running statistics
-// take the unbiased one), running statistics in evaluation.
+// Run normalizes channel ch: batch statistics in training (Σx and Σx² in
+// float64, the biased variance Σx²/m − mean²; the running statistics take
+// the unbiased one), running statistics in evaluation. x̂ and y are
+// computed in float32 as x̂ = x·s − mean·s and y = γ·x̂ + β, s = 1/√(σ²+eps).
 func (f *bnForward) Run(_, ch int) {
 	b := (*BatchNorm)(f)
 	t := &b.task
@@ -157,43 +158,31 @@ func (f *bnForward) Run(_, ch int) {
 	xs, xh, y := t.x, b.xhat.Data, b.y.Data
 	var mu, is float64
 	if b.train {
-		m := n * inner
-		var sum float64
+		m := float64(n * inner)
+		var sum, sumSq float64
 		for i := 0; i < n; i++ {
-			var s float64
-			for _, v := range xs[(i*C+ch)*inner : (i*C+ch+1)*inner] {
-				s += float64(v)
-			}
+			s, q := tensor.SumSquares(xs[(i*C+ch)*inner : (i*C+ch+1)*inner])
 			sum += s
+			sumSq += q
 		}
-		mu = sum / float64(m)
-		var sq float64
-		for i := 0; i < n; i++ {
-			var s float64
-			for _, v := range xs[(i*C+ch)*inner : (i*C+ch+1)*inner] {
-				d := float64(v) - mu
-				s += d * d
-			}
-			sq += s
-		}
-		is = 1 / math.Sqrt(sq/float64(m)+b.Eps)
+		mu = sum / m
+		v := max(sumSq/m-mu*mu, 0)
+		is = 1 / math.Sqrt(v+b.Eps)
 		rm, rv := b.RunningMean.Value.Data, b.RunningVar.Value.Data
 		mom := b.Momentum
 		rm[ch] = float32((1-mom)*float64(rm[ch]) + mom*mu)
-		rv[ch] = float32((1-mom)*float64(rv[ch]) + mom*(sq/float64(m-1)))
+		rv[ch] = float32((1-mom)*float64(rv[ch]) + mom*(v*m/(m-1)))
 	} else {
 		mu = float64(b.RunningMean.Value.Data[ch])
 		is = 1 / math.Sqrt(float64(b.RunningVar.Value.Data[ch])+b.Eps)
 	}
 	b.mean[ch], b.invStd[ch] = mu, is
-	g, bb := float64(b.Weight.Value.Data[ch]), float64(b.Bias.Value.Data[ch])
+	g, bb := b.Weight.Value.Data[ch], b.Bias.Value.Data[ch]
+	scale, shift := float32(is), float32(-mu*is)
 	for i := 0; i < n; i++ {
 		off := (i*C + ch) * inner
-		for j, v := range xs[off : off+inner] {
-			h := (float64(v) - mu) * is
-			xh[off+j] = float32(h)
-			y[off+j] = float32(g*h + bb)
-		}
+		tensor.ScaleShift(xh[off:off+inner], xs[off:off+inner], scale, shift)
+		tensor.ScaleShift(y[off:off+inner], xh[off:off+inner], g, bb)
 	}
 }
 
@@ -212,7 +201,8 @@ func (b *BatchNorm) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	return b.dx
 }
 
-// Run back-propagates channel ch: accumulates dγ and dβ and writes dx.
+// Run back-propagates channel ch: accumulates dγ and dβ (sums in float64)
+// and writes dx in float32 as k·dy − k·mean(dy·x̂)·x̂ − k·mean(dy).
 func (f *bnBackward) Run(_, ch int) {
 	b := (*BatchNorm)(f)
 	t := &b.task
@@ -221,11 +211,7 @@ func (f *bnBackward) Run(_, ch int) {
 	var sum, sumXh float64
 	for i := 0; i < n; i++ {
 		off := (i*C + ch) * inner
-		var s, sx float64
-		for j, v := range g[off : off+inner] {
-			s += float64(v)
-			sx += float64(v) * float64(xh[off+j])
-		}
+		s, sx := tensor.SumDot(g[off:off+inner], xh[off:off+inner])
 		sum += s
 		sumXh += sx
 	}
@@ -237,14 +223,11 @@ func (f *bnBackward) Run(_, ch int) {
 	for i := 0; i < n; i++ {
 		off := (i*C + ch) * inner
 		if !b.train {
-			for j, v := range g[off : off+inner] {
-				dx[off+j] = float32(k * float64(v))
-			}
+			tensor.ScaleShift(dx[off:off+inner], g[off:off+inner], float32(k), 0)
 			continue
 		}
-		for j, v := range g[off : off+inner] {
-			dx[off+j] = float32(k * (float64(v) - meanG - float64(xh[off+j])*meanGX))
-		}
+		tensor.LinComb2(dx[off:off+inner], g[off:off+inner], xh[off:off+inner],
+			float32(k), float32(-k*meanGX), float32(-k*meanG))
 	}
 }
 

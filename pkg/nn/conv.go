@@ -349,19 +349,22 @@ func (c *Conv2d) im2col(xn []float32, h, w, oh, ow int, col []float32) {
 				r++
 				clear(row[:ilo*ow])
 				clear(row[ihi*ow:])
+				if ihi <= ilo {
+					continue
+				}
+				base := (ilo*sh-c.PadH+u)*w + jlo*sw - c.PadW + v
+				if sw == 1 {
+					// rows of OW: jlo zeros, the valid input run, zeros
+					tensor.PadRows(row[ilo*ow:], ow, plane[base:], sh*w, ihi-ilo, jlo, jhi-jlo, ow)
+					continue
+				}
 				for i := ilo; i < ihi; i++ {
 					dst := row[i*ow : (i+1)*ow]
-					src := plane[(i*sh-c.PadH+u)*w:]
 					clear(dst[:jlo])
 					clear(dst[jhi:])
-					base := jlo*sw - c.PadW + v
-					if sw == 1 {
-						copy(dst[jlo:jhi], src[base:base+jhi-jlo])
-						continue
-					}
-					for j := jlo; j < jhi; j++ {
-						dst[j] = src[base]
-						base += sw
+					src := plane[base+(i-ilo)*sh*w:]
+					for j, k := jlo, 0; j < jhi; j, k = j+1, k+sw {
+						dst[j] = src[k]
 					}
 				}
 			}
@@ -383,20 +386,19 @@ func (c *Conv2d) col2im(col []float32, h, w, oh, ow int, dxn []float32) {
 				jlo, jhi := convValidRange(w, ow, sw, c.PadW, v)
 				row := col[r*p : (r+1)*p]
 				r++
+				if ihi <= ilo || jhi <= jlo {
+					continue
+				}
+				base := (ilo*sh-c.PadH+u)*w + jlo*sw - c.PadW + v
+				if sw == 1 {
+					tensor.AddRows(plane[base:], sh*w, row[ilo*ow+jlo:], ow, ihi-ilo, jhi-jlo)
+					continue
+				}
 				for i := ilo; i < ihi; i++ {
-					srcRow := row[i*ow : (i+1)*ow]
-					dst := plane[(i*sh-c.PadH+u)*w:]
-					base := jlo*sw - c.PadW + v
-					if sw == 1 {
-						d := dst[base : base+jhi-jlo]
-						for j, g := range srcRow[jlo:jhi] {
-							d[j] += g
-						}
-						continue
-					}
-					for j := jlo; j < jhi; j++ {
-						dst[base] += srcRow[j]
-						base += sw
+					src := row[i*ow : (i+1)*ow]
+					dst := plane[base+(i-ilo)*sh*w:]
+					for j, k := jlo, 0; j < jhi; j, k = j+1, k+sw {
+						dst[k] += src[j]
 					}
 				}
 			}

@@ -1,0 +1,230 @@
+package tensor
+
+import "fmt"
+
+// The elementwise and reduction kernels below are what the layers run
+// besides Gemm: batch norm, ReLU and the im2col/col2im copies. On amd64
+// with AVX-512 they run in Go assembly (vec_amd64.s); elsewhere, and under
+// the purego tag, in the plain Go of this file. The reductions give the
+// same bits either way (their float64 products are exact and the Go code
+// adds in the assembly's order); the elementwise kernels may differ in the
+// last bit, because the assembly fuses multiply and add.
+
+// AddRows adds rows of src to rows of dst: dst[r·dstStride+j] +=
+// src[r·srcStride+j] for r < rows and j < n. The rows must not overlap.
+func AddRows(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	checkRows("AddRows", len(dst), dstStride, len(src), srcStride, rows, n)
+	if useVecAsm {
+		addRowsAVX512(&dst[0], dstStride*4, &src[0], srcStride*4, rows, n)
+		return
+	}
+	for r := range rows {
+		d, s := dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n]
+		for j, v := range s {
+			d[j] += v
+		}
+	}
+}
+
+// CopyRows copies rows of src to rows of dst: dst[r·dstStride+j] =
+// src[r·srcStride+j] for r < rows and j < n.
+func CopyRows(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	checkRows("CopyRows", len(dst), dstStride, len(src), srcStride, rows, n)
+	if useVecAsm {
+		copyRowsAVX512(&dst[0], dstStride*4, &src[0], srcStride*4, rows, n)
+		return
+	}
+	for r := range rows {
+		copy(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n])
+	}
+}
+
+// PadRows builds rows of width values in dst, each lead zeros, then n
+// values of src, then zeros: dst[r·dstStride : r·dstStride+width] =
+// [0…0, src[r·srcStride : r·srcStride+n], 0…0], for r < rows. It is the
+// inner step of im2col over zero-padded images.
+func PadRows(dst []float32, dstStride int, src []float32, srcStride, rows, lead, n, width int) {
+	if rows <= 0 || width <= 0 {
+		return
+	}
+	if lead < 0 || n < 0 || lead+n > width {
+		panic(fmt.Sprintf("tensor: PadRows of %d zeros + %d values in rows of %d", lead, n, width))
+	}
+	checkRows("PadRows", len(dst), dstStride, len(dst), dstStride, rows, width)
+	if n > 0 {
+		checkRows("PadRows", len(src), srcStride, len(src), srcStride, rows, n)
+	}
+	if useVecAsm && n > 0 {
+		padRowsAVX512(&dst[0], dstStride*4, &src[0], srcStride*4, rows, lead, n, width)
+		return
+	}
+	for r := range rows {
+		d := dst[r*dstStride : r*dstStride+width]
+		clear(d[:lead])
+		copy(d[lead:lead+n], src[r*srcStride:r*srcStride+n])
+		clear(d[lead+n:])
+	}
+}
+
+func checkRows(name string, ld, dstStride, ls, srcStride, rows, n int) {
+	if dstStride < n || srcStride < n || ld < (rows-1)*dstStride+n || ls < (rows-1)*srcStride+n {
+		panic(fmt.Sprintf("tensor: %s of %d rows of %d: strides %d/%d over %d/%d values", name, rows, n, dstStride, srcStride, ld, ls))
+	}
+}
+
+// ReLU sets dst[i] = max(x[i], 0) (a NaN stays NaN); dst may be x.
+func ReLU(dst, x []float32) {
+	dst = dst[:len(x)]
+	if useVecAsm && len(x) > 0 {
+		reluAVX512(&dst[0], &x[0], len(x))
+		return
+	}
+	for i, v := range x {
+		if v < 0 {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+// ReLUGrad sets dst[i] = dy[i] where x[i] > 0 and 0 elsewhere: the
+// gradient of ReLU at x (x may be the ReLU's output, which is positive
+// exactly where its input is).
+func ReLUGrad(dst, dy, x []float32) {
+	dst, dy = dst[:len(x)], dy[:len(x)]
+	if useVecAsm && len(x) > 0 {
+		reluGradAVX512(&dst[0], &dy[0], &x[0], len(x))
+		return
+	}
+	for i, v := range x {
+		g := dy[i]
+		if !(v > 0) {
+			g = 0
+		}
+		dst[i] = g
+	}
+}
+
+// ScaleShift sets dst[i] = a·x[i] + c; dst may be x.
+func ScaleShift(dst, x []float32, a, c float32) {
+	dst = dst[:len(x)]
+	if useVecAsm && len(x) > 0 {
+		scaleShiftAVX512(&dst[0], &x[0], len(x), a, c)
+		return
+	}
+	for i, v := range x {
+		dst[i] = a*v + c
+	}
+}
+
+// LinComb2 sets dst[i] = a·x[i] + b·y[i] + c; dst may be x or y.
+func LinComb2(dst, x, y []float32, a, b, c float32) {
+	dst, y = dst[:len(x)], y[:len(x)]
+	if useVecAsm && len(x) > 0 {
+		linComb2AVX512(&dst[0], &x[0], &y[0], len(x), a, b, c)
+		return
+	}
+	for i, v := range x {
+		dst[i] = (a*v + c) + b*y[i]
+	}
+}
+
+// redLanes is the number of float64 partial sums the reductions keep: four
+// 8-lane accumulators over blocks of 32 values (then blocks of 8 into the
+// first), combined pairwise at the end, and the last n%8 values added in
+// order.
+const redLanes = 32
+
+// SumSquares returns Σx and Σx² accumulated in float64 (the squares are
+// exact; the sum order is fixed, see redLanes).
+func SumSquares(x []float32) (sum, sumSq float64) {
+	body := len(x) &^ 7
+	if useVecAsm && body > 0 {
+		sum, sumSq = sumSquaresAVX512(&x[0], body)
+	} else {
+		sum, sumSq = sumSquaresGo(x[:body])
+	}
+	for _, v := range x[body:] {
+		sum += float64(v)
+		sumSq += float64(v) * float64(v)
+	}
+	return sum, sumSq
+}
+
+// SumDot returns Σx and Σx·y accumulated in float64 (the products are
+// exact; the sum order is that of SumSquares). y must be at least as long
+// as x.
+func SumDot(x, y []float32) (sum, dot float64) {
+	y = y[:len(x)]
+	body := len(x) &^ 7
+	if useVecAsm && body > 0 {
+		sum, dot = sumDotAVX512(&x[0], &y[0], body)
+	} else {
+		sum, dot = sumDotGo(x[:body], y[:body])
+	}
+	for i, v := range x[body:] {
+		sum += float64(v)
+		dot += float64(v) * float64(y[body+i])
+	}
+	return sum, dot
+}
+
+// sumSquaresGo is sumSquaresAVX512 in Go, same order: len(x) is a
+// multiple of 8.
+func sumSquaresGo(x []float32) (sum, sumSq float64) {
+	var s, q [redLanes]float64
+	blocks := len(x) / redLanes * redLanes
+	for i := 0; i < blocks; i += redLanes {
+		for l, v := range x[i : i+redLanes] {
+			s[l] += float64(v)
+			q[l] += float64(v) * float64(v)
+		}
+	}
+	for i := blocks; i < len(x); i += 8 {
+		for l, v := range x[i : i+8] {
+			s[l] += float64(v)
+			q[l] += float64(v) * float64(v)
+		}
+	}
+	return reduceLanes(&s), reduceLanes(&q)
+}
+
+// sumDotGo is sumDotAVX512 in Go, same order.
+func sumDotGo(x, y []float32) (sum, dot float64) {
+	var s, d [redLanes]float64
+	blocks := len(x) / redLanes * redLanes
+	for i := 0; i < blocks; i += redLanes {
+		for l, v := range x[i : i+redLanes] {
+			s[l] += float64(v)
+			d[l] += float64(v) * float64(y[i+l])
+		}
+	}
+	for i := blocks; i < len(x); i += 8 {
+		for l, v := range x[i : i+8] {
+			s[l] += float64(v)
+			d[l] += float64(v) * float64(y[i+l])
+		}
+	}
+	return reduceLanes(&s), reduceLanes(&d)
+}
+
+// reduceLanes combines the 32 partial sums as the assembly does:
+// accumulators (0+1)+(2+3) lane by lane, then the 8 lanes by halves.
+func reduceLanes(p *[redLanes]float64) float64 {
+	var v [8]float64
+	for l := range 8 {
+		v[l] = (p[l] + p[8+l]) + (p[16+l] + p[24+l])
+	}
+	for l := range 4 {
+		v[l] += v[4+l]
+	}
+	v[0] += v[2]
+	v[1] += v[3]
+	return v[0] + v[1]
+}

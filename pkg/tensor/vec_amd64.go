@@ -1,0 +1,33 @@
+//go:build amd64 && !purego
+
+package tensor
+
+// useVecAsm reports whether the AVX-512 kernels of vec_amd64.s may run.
+var useVecAsm = func() bool { _, avx512 := cpuFeatures(); return avx512 }()
+
+//go:noescape
+func addRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
+
+//go:noescape
+func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
+
+//go:noescape
+func reluAVX512(dst, x *float32, n int)
+
+//go:noescape
+func reluGradAVX512(dst, dy, x *float32, n int)
+
+//go:noescape
+func scaleShiftAVX512(dst, x *float32, n int, a, c float32)
+
+//go:noescape
+func linComb2AVX512(dst, x, y *float32, n int, a, b, c float32)
+
+//go:noescape
+func sumSquaresAVX512(x *float32, n int) (sum, sumSq float64)
+
+//go:noescape
+func sumDotAVX512(x, y *float32, n int) (sum, dot float64)
+
+//go:noescape
+func padRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, lead, n, width int)

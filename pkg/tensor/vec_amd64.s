@@ -1,0 +1,433 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Elementwise and reduction kernels for vec.go, AVX-512F. The float32
+// kernels run 16 lanes at a time and finish a row with one masked vector
+// (masked-off lanes are neither read nor written, so no access leaves the
+// slice). The float64 reductions take n as a multiple of 8; the Go
+// wrappers add the last few values.
+
+// TAILMASK sets K1 to the low n%16 bits and leaves n/16 in n. Uses AX, CX.
+#define TAILMASK(n) \
+	MOVQ n, CX \
+	ANDQ $15, CX \
+	MOVL $1, AX \
+	SHLL CX, AX \
+	DECL AX \
+	KMOVW AX, K1 \
+	SHRQ $4, n
+
+// func addRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
+//
+// dst[r·dstStride+j] += src[r·srcStride+j] for r < rows, j < n (strides in bytes).
+TEXT ·addRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	MOVQ rows+32(FP), DX
+	MOVQ n+40(FP), BX
+	TAILMASK(BX)
+	TESTQ DX, DX
+	JLE addDone
+
+addRow:
+	MOVQ DI, R10
+	MOVQ SI, R11
+	MOVQ BX, R12
+	TESTQ R12, R12
+	JZ addTail
+
+addVec:
+	VMOVUPS (R11), Z0
+	VADDPS (R10), Z0, Z0
+	VMOVUPS Z0, (R10)
+	ADDQ $64, R10
+	ADDQ $64, R11
+	DECQ R12
+	JNZ addVec
+
+addTail:
+	VMOVUPS.Z (R11), K1, Z0
+	VMOVUPS.Z (R10), K1, Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, (R10)
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ DX
+	JNZ addRow
+
+addDone:
+	VZEROUPPER
+	RET
+
+// func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
+//
+// dst[r·dstStride+j] = src[r·srcStride+j] for r < rows, j < n (strides in bytes).
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	MOVQ rows+32(FP), DX
+	MOVQ n+40(FP), BX
+	TAILMASK(BX)
+	TESTQ DX, DX
+	JLE copyDone
+
+copyRow:
+	MOVQ DI, R10
+	MOVQ SI, R11
+	MOVQ BX, R12
+	TESTQ R12, R12
+	JZ copyTail
+
+copyVec:
+	VMOVUPS (R11), Z0
+	VMOVUPS Z0, (R10)
+	ADDQ $64, R10
+	ADDQ $64, R11
+	DECQ R12
+	JNZ copyVec
+
+copyTail:
+	VMOVUPS.Z (R11), K1, Z0
+	VMOVUPS Z0, K1, (R10)
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ DX
+	JNZ copyRow
+
+copyDone:
+	VZEROUPPER
+	RET
+
+// func padRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, lead, n, width int)
+//
+// Row r of dst (width values at dst+r·dstStride) becomes lead zeros, the n
+// values at src+r·srcStride, then zeros (strides in bytes).
+TEXT ·padRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	MOVQ rows+32(FP), DX
+	MOVQ lead+40(FP), R13
+	SHLQ $2, R13
+	MOVQ width+56(FP), R14
+	TAILMASK(R14)
+	KMOVW K1, K2
+	MOVQ n+48(FP), BX
+	TAILMASK(BX)
+	VPXORD Z7, Z7, Z7
+	TESTQ DX, DX
+	JLE padDone
+
+padRow:
+	MOVQ DI, R10
+	MOVQ R14, R12
+	TESTQ R12, R12
+	JZ padZeroTail
+
+padZero:
+	VMOVUPS Z7, (R10)
+	ADDQ $64, R10
+	DECQ R12
+	JNZ padZero
+
+padZeroTail:
+	VMOVUPS Z7, K2, (R10)
+	LEAQ (DI)(R13*1), R10
+	MOVQ SI, R11
+	MOVQ BX, R12
+	TESTQ R12, R12
+	JZ padTail
+
+padVec:
+	VMOVUPS (R11), Z0
+	VMOVUPS Z0, (R10)
+	ADDQ $64, R10
+	ADDQ $64, R11
+	DECQ R12
+	JNZ padVec
+
+padTail:
+	VMOVUPS.Z (R11), K1, Z0
+	VMOVUPS Z0, K1, (R10)
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ DX
+	JNZ padRow
+
+padDone:
+	VZEROUPPER
+	RET
+
+// func reluAVX512(dst, x *float32, n int)
+//
+// dst[i] = max(x[i], 0); a NaN stays NaN.
+TEXT ·reluAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), BX
+	TAILMASK(BX)
+	VPXORD Z7, Z7, Z7
+	TESTQ BX, BX
+	JZ reluTail
+
+reluVec:
+	VMAXPS (SI), Z7, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ BX
+	JNZ reluVec
+
+reluTail:
+	VMOVUPS.Z (SI), K1, Z0
+	VMAXPS Z0, Z7, Z0
+	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET
+
+// func reluGradAVX512(dst, dy, x *float32, n int)
+//
+// dst[i] = dy[i] where x[i] > 0, else 0.
+TEXT ·reluGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ dy+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), BX
+	TAILMASK(BX)
+	VPXORD Z7, Z7, Z7
+	TESTQ BX, BX
+	JZ rgTail
+
+rgVec:
+	VMOVUPS (SI), Z0
+	VCMPPS $0x1e, Z7, Z0, K2
+	VMOVUPS.Z (DX), K2, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ BX
+	JNZ rgVec
+
+rgTail:
+	VMOVUPS.Z (SI), K1, Z0
+	VCMPPS $0x1e, Z7, Z0, K2
+	KANDW K1, K2, K2
+	VMOVUPS.Z (DX), K2, Z1
+	VMOVUPS Z1, K1, (DI)
+	VZEROUPPER
+	RET
+
+// func scaleShiftAVX512(dst, x *float32, n int, a, c float32)
+//
+// dst[i] = a·x[i] + c (one fused multiply-add).
+TEXT ·scaleShiftAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), BX
+	VBROADCASTSS a+24(FP), Z5
+	VBROADCASTSS c+28(FP), Z6
+	TAILMASK(BX)
+	TESTQ BX, BX
+	JZ ssTail
+
+ssVec:
+	VMOVUPS (SI), Z0
+	VFMADD213PS Z6, Z5, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ BX
+	JNZ ssVec
+
+ssTail:
+	VMOVUPS.Z (SI), K1, Z0
+	VFMADD213PS Z6, Z5, Z0
+	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET
+
+// func linComb2AVX512(dst, x, y *float32, n int, a, b, c float32)
+//
+// dst[i] = (a·x[i] + c) + b·y[i] (two fused multiply-adds, in that order).
+TEXT ·linComb2AVX512(SB), NOSPLIT, $0-44
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), BX
+	VBROADCASTSS a+32(FP), Z4
+	VBROADCASTSS b+36(FP), Z5
+	VBROADCASTSS c+40(FP), Z6
+	TAILMASK(BX)
+	TESTQ BX, BX
+	JZ lcTail
+
+lcVec:
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+	VFMADD213PS Z6, Z4, Z0
+	VFMADD231PS Z5, Z1, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ BX
+	JNZ lcVec
+
+lcTail:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VFMADD213PS Z6, Z4, Z0
+	VFMADD231PS Z5, Z1, Z0
+	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET
+
+// REDUCE8 sums the 8 doubles of Z(r) into X(r) (clobbers Y(t)/X(t)).
+#define REDUCE8(zr, yr, xr, yt, xt) \
+	VEXTRACTF64X4 $1, zr, yt \
+	VADDPD yt, yr, yr \
+	VEXTRACTF128 $1, yr, xt \
+	VADDPD xt, xr, xr \
+	VPERMILPD $1, xr, xt \
+	VADDSD xt, xr, xr
+
+// func sumSquaresAVX512(x *float32, n int) (sum, sumSq float64)
+//
+// Σx and Σx² in float64 over n values, n a multiple of 8: four pairs of
+// 8-lane accumulators over blocks of 32, then one pair over blocks of 8.
+TEXT ·sumSquaresAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), BX
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	MOVQ BX, CX
+	SHRQ $5, CX
+	JZ sq8
+
+sq32:
+	VCVTPS2PD (SI), Z0
+	VCVTPS2PD 32(SI), Z1
+	VCVTPS2PD 64(SI), Z2
+	VCVTPS2PD 96(SI), Z3
+	VADDPD Z0, Z8, Z8
+	VADDPD Z1, Z9, Z9
+	VADDPD Z2, Z10, Z10
+	VADDPD Z3, Z11, Z11
+	VFMADD231PD Z0, Z0, Z12
+	VFMADD231PD Z1, Z1, Z13
+	VFMADD231PD Z2, Z2, Z14
+	VFMADD231PD Z3, Z3, Z15
+	ADDQ $128, SI
+	DECQ CX
+	JNZ sq32
+
+sq8:
+	ANDQ $31, BX
+	SHRQ $3, BX
+	JZ sqDone
+
+sq8Loop:
+	VCVTPS2PD (SI), Z0
+	VADDPD Z0, Z8, Z8
+	VFMADD231PD Z0, Z0, Z12
+	ADDQ $32, SI
+	DECQ BX
+	JNZ sq8Loop
+
+sqDone:
+	VADDPD Z9, Z8, Z8
+	VADDPD Z11, Z10, Z10
+	VADDPD Z10, Z8, Z8
+	VADDPD Z13, Z12, Z12
+	VADDPD Z15, Z14, Z14
+	VADDPD Z14, Z12, Z12
+	REDUCE8(Z8, Y8, X8, Y0, X0)
+	REDUCE8(Z12, Y12, X12, Y1, X1)
+	MOVSD X8, sum+16(FP)
+	MOVSD X12, sumSq+24(FP)
+	VZEROUPPER
+	RET
+
+// func sumDotAVX512(x, y *float32, n int) (sum, dot float64)
+//
+// Σx and Σx·y in float64 over n values, n a multiple of 8, summed like
+// sumSquaresAVX512.
+TEXT ·sumDotAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ n+16(FP), BX
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	MOVQ BX, CX
+	SHRQ $5, CX
+	JZ sd8
+
+sd32:
+	VCVTPS2PD (SI), Z0
+	VCVTPS2PD 32(SI), Z1
+	VCVTPS2PD 64(SI), Z2
+	VCVTPS2PD 96(SI), Z3
+	VCVTPS2PD (DX), Z4
+	VCVTPS2PD 32(DX), Z5
+	VCVTPS2PD 64(DX), Z6
+	VCVTPS2PD 96(DX), Z7
+	VADDPD Z0, Z8, Z8
+	VADDPD Z1, Z9, Z9
+	VADDPD Z2, Z10, Z10
+	VADDPD Z3, Z11, Z11
+	VFMADD231PD Z4, Z0, Z12
+	VFMADD231PD Z5, Z1, Z13
+	VFMADD231PD Z6, Z2, Z14
+	VFMADD231PD Z7, Z3, Z15
+	ADDQ $128, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ sd32
+
+sd8:
+	ANDQ $31, BX
+	SHRQ $3, BX
+	JZ sdDone
+
+sd8Loop:
+	VCVTPS2PD (SI), Z0
+	VCVTPS2PD (DX), Z4
+	VADDPD Z0, Z8, Z8
+	VFMADD231PD Z4, Z0, Z12
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ BX
+	JNZ sd8Loop
+
+sdDone:
+	VADDPD Z9, Z8, Z8
+	VADDPD Z11, Z10, Z10
+	VADDPD Z10, Z8, Z8
+	VADDPD Z13, Z12, Z12
+	VADDPD Z15, Z14, Z14
+	VADDPD Z14, Z12, Z12
+	REDUCE8(Z8, Y8, X8, Y0, X0)
+	REDUCE8(Z12, Y12, X12, Y1, X1)
+	MOVSD X8, sum+24(FP)
+	MOVSD X12, dot+32(FP)
+	VZEROUPPER
+	RET

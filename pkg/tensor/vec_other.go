@@ -1,0 +1,23 @@
+//go:build !amd64 || purego
+
+package tensor
+
+// useVecAsm is false: this build has only the Go kernels of vec.go.
+var useVecAsm = false
+
+func addRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int) {
+	panic("unreachable")
+}
+func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int) {
+	panic("unreachable")
+}
+func reluAVX512(dst, x *float32, n int)                         { panic("unreachable") }
+func reluGradAVX512(dst, dy, x *float32, n int)                 { panic("unreachable") }
+func scaleShiftAVX512(dst, x *float32, n int, a, c float32)     { panic("unreachable") }
+func linComb2AVX512(dst, x, y *float32, n int, a, b, c float32) { panic("unreachable") }
+func sumSquaresAVX512(x *float32, n int) (sum, sumSq float64)   { panic("unreachable") }
+func sumDotAVX512(x, y *float32, n int) (sum, dot float64)      { panic("unreachable") }
+
+func padRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, lead, n, width int) {
+	panic("unreachable")
+}

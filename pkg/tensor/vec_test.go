@@ -1,0 +1,225 @@
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// withVecAsm runs f with the assembly kernels on (if this CPU has them)
+// and then with the Go kernels, naming each run.
+func withVecAsm(t *testing.T, f func(t *testing.T, impl string)) {
+	saved := useVecAsm
+	defer func() { useVecAsm = saved }()
+	if saved {
+		f(t, "avx512")
+	}
+	useVecAsm = false
+	f(t, "go")
+}
+
+func randFloats(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+// sentinel marks values a kernel must not touch.
+const sentinel = float32(-12345)
+
+func padded(n, extra int) []float32 {
+	x := make([]float32, n+extra)
+	for i := range x {
+		x[i] = sentinel
+	}
+	return x
+}
+
+func checkUntouched(t *testing.T, name string, x []float32, from int) {
+	t.Helper()
+	for i := from; i < len(x); i++ {
+		if x[i] != sentinel {
+			t.Fatalf("%s wrote past its end: [%d] = %v", name, i, x[i])
+		}
+	}
+}
+
+var vecLengths = []int{0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 49, 63, 64, 65, 100, 196, 784, 1000}
+
+func TestElementwiseKernels(t *testing.T) {
+	withVecAsm(t, func(t *testing.T, impl string) {
+		r := rand.New(rand.NewPCG(1, 2))
+		for _, n := range vecLengths {
+			x, y := randFloats(r, n), randFloats(r, n)
+			x = append(x, float32(math.NaN()))[:n] // a NaN just past the end must not be read into the result
+			dst := padded(n, 17)
+			ReLU(dst[:n], x)
+			for i, v := range x {
+				if want := float32(math.Max(float64(v), 0)); dst[i] != want {
+					t.Fatalf("%s ReLU n=%d [%d] = %v, want %v", impl, n, i, dst[i], want)
+				}
+			}
+			checkUntouched(t, impl+" ReLU", dst, n)
+
+			dst = padded(n, 17)
+			ReLUGrad(dst[:n], y, x)
+			for i, v := range x {
+				want := float32(0)
+				if v > 0 {
+					want = y[i]
+				}
+				if dst[i] != want {
+					t.Fatalf("%s ReLUGrad n=%d [%d] = %v, want %v", impl, n, i, dst[i], want)
+				}
+			}
+			checkUntouched(t, impl+" ReLUGrad", dst, n)
+
+			dst = padded(n, 17)
+			ScaleShift(dst[:n], x, 1.5, -0.25)
+			for i, v := range x {
+				if want := 1.5*float64(v) - 0.25; math.Abs(float64(dst[i])-want) > 1e-6*(1+math.Abs(want)) {
+					t.Fatalf("%s ScaleShift n=%d [%d] = %v, want %v", impl, n, i, dst[i], want)
+				}
+			}
+			checkUntouched(t, impl+" ScaleShift", dst, n)
+
+			dst = padded(n, 17)
+			LinComb2(dst[:n], x, y, 0.5, -2, 0.125)
+			for i, v := range x {
+				if want := 0.5*float64(v) - 2*float64(y[i]) + 0.125; math.Abs(float64(dst[i])-want) > 1e-6*(1+math.Abs(want)) {
+					t.Fatalf("%s LinComb2 n=%d [%d] = %v, want %v", impl, n, i, dst[i], want)
+				}
+			}
+			checkUntouched(t, impl+" LinComb2", dst, n)
+		}
+	})
+}
+
+func TestRowKernels(t *testing.T) {
+	cases := []struct{ rows, n, dstStride, srcStride int }{
+		{1, 0, 0, 0}, {0, 5, 5, 5}, {1, 5, 5, 5}, {3, 28, 28, 30}, {28, 27, 28, 28},
+		{14, 14, 16, 14}, {7, 7, 7, 9}, {4, 33, 40, 35}, {2, 64, 64, 64},
+	}
+	withVecAsm(t, func(t *testing.T, impl string) {
+		r := rand.New(rand.NewPCG(3, 4))
+		for _, tc := range cases {
+			size := func(stride int) int {
+				if tc.rows == 0 {
+					return 0
+				}
+				return (tc.rows-1)*stride + tc.n
+			}
+			src := randFloats(r, size(tc.srcStride))
+			base := randFloats(r, size(tc.dstStride))
+			dst := append(append([]float32(nil), base...), sentinel, sentinel)
+			AddRows(dst, tc.dstStride, src, tc.srcStride, tc.rows, tc.n)
+			cp := append(append([]float32(nil), base...), sentinel, sentinel)
+			CopyRows(cp, tc.dstStride, src, tc.srcStride, tc.rows, tc.n)
+			for i := range base {
+				row, j := i/max(tc.dstStride, 1), i%max(tc.dstStride, 1)
+				wantAdd, wantCopy := base[i], base[i]
+				if j < tc.n && row < tc.rows {
+					wantAdd += src[row*tc.srcStride+j]
+					wantCopy = src[row*tc.srcStride+j]
+				}
+				if dst[i] != wantAdd || cp[i] != wantCopy {
+					t.Fatalf("%s %+v: [%d] add %v copy %v, want %v %v", impl, tc, i, dst[i], cp[i], wantAdd, wantCopy)
+				}
+			}
+			checkUntouched(t, impl+" AddRows", dst, len(base))
+			checkUntouched(t, impl+" CopyRows", cp, len(base))
+		}
+	})
+}
+
+func TestPadRows(t *testing.T) {
+	cases := []struct{ rows, lead, n, width, srcStride int }{
+		{1, 0, 0, 5, 5}, {3, 1, 27, 28, 28}, {28, 0, 27, 28, 28}, {28, 1, 28, 30, 28},
+		{14, 1, 13, 14, 28}, {7, 0, 7, 7, 14}, {2, 3, 40, 50, 40}, {4, 20, 0, 33, 1},
+	}
+	withVecAsm(t, func(t *testing.T, impl string) {
+		r := rand.New(rand.NewPCG(9, 10))
+		for _, tc := range cases {
+			dstStride := tc.width + 2
+			src := randFloats(r, (tc.rows-1)*tc.srcStride+tc.n)
+			dst := padded((tc.rows-1)*dstStride+tc.width, 3)
+			PadRows(dst, dstStride, src, tc.srcStride, tc.rows, tc.lead, tc.n, tc.width)
+			for i := range dst {
+				row, j := i/dstStride, i%dstStride
+				want := sentinel
+				switch {
+				case row >= tc.rows || j >= tc.width:
+				case j >= tc.lead && j < tc.lead+tc.n:
+					want = src[row*tc.srcStride+j-tc.lead]
+				default:
+					want = 0
+				}
+				if dst[i] != want {
+					t.Fatalf("%s %+v: [%d] = %v, want %v", impl, tc, i, dst[i], want)
+				}
+			}
+		}
+	})
+}
+
+// TestReductions checks SumSquares and SumDot against float64 sums and
+// that the assembly and Go kernels agree to the bit.
+func TestReductions(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range append(vecLengths, 12345) {
+		x, y := randFloats(r, n), randFloats(r, n)
+		for i := range x {
+			x[i] += 3 // a non-zero mean
+		}
+		var ws, wq, wd float64
+		for i, v := range x {
+			ws += float64(v)
+			wq += float64(v) * float64(v)
+			wd += float64(v) * float64(y[i])
+		}
+		var got [2][4]float64
+		k := 0
+		withVecAsm(t, func(t *testing.T, impl string) {
+			s, q := SumSquares(x)
+			s2, d := SumDot(x, y)
+			for _, c := range []struct {
+				name      string
+				got, want float64
+			}{{"SumSquares sum", s, ws}, {"SumSquares sumSq", q, wq}, {"SumDot sum", s2, ws}, {"SumDot dot", d, wd}} {
+				if math.Abs(c.got-c.want) > 1e-12*(1+math.Abs(c.want))*float64(n+1) {
+					t.Fatalf("%s n=%d %s = %v, want %v", impl, n, c.name, c.got, c.want)
+				}
+			}
+			got[k] = [4]float64{s, q, s2, d}
+			k++
+		})
+		if k == 2 && got[0] != got[1] {
+			t.Fatalf("n=%d: assembly %v and Go %v reductions differ", n, got[0], got[1])
+		}
+	}
+}
+
+func BenchmarkVec(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 1 << 16
+	x, y, dst := randFloats(r, n), randFloats(r, n), make([]float32, n)
+	for _, bc := range []struct {
+		name string
+		f    func()
+	}{
+		{"ReLU", func() { ReLU(dst, x) }},
+		{"ReLUGrad", func() { ReLUGrad(dst, y, x) }},
+		{"LinComb2", func() { LinComb2(dst, x, y, 1, 2, 3) }},
+		{"SumDot", func() { SumDot(x, y) }},
+		{"AddRows28", func() { AddRows(dst, 28, x, 28, n/28, 28) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(4 * n)
+			for b.Loop() {
+				bc.f()
+			}
+		})
+	}
+}
