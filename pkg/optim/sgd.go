@@ -41,43 +41,31 @@ type SGD struct {
 const sgdChunk = 1 << 14
 
 // sgdUpdate applies the momentum update to the elements of one chunk of a
-// parameter: b ← g (first step) or μb + (1−τ)g, then w ← w − η·(g + μb)
-// (Nesterov) or w − η·b.
+// parameter: on the first step b ← g and w ← w − η·(g + μb) (Nesterov) or
+// w − η·b, where g already holds the weight decay; later steps run
+// tensor.SGDMomentum on the raw gradient with the decay wd fused in.
 type sgdUpdate struct {
-	w, g, b         []float32
-	eta, mu, damp   float32
-	first, nesterov bool
+	w, g, b           []float32
+	wd, eta, mu, damp float32
+	first, nesterov   bool
 }
 
 // Run updates chunk i.
 func (u *sgdUpdate) Run(_, i int) {
 	lo, hi := i*sgdChunk, min((i+1)*sgdChunk, len(u.g))
 	w, g, b := u.w[lo:hi], u.g[lo:hi], u.b[lo:hi]
-	eta, mu, damp := u.eta, u.mu, u.damp
-	// The branches are hoisted so each loop body is straight-line.
+	eta, mu := u.eta, u.mu
 	switch {
-	case u.first && u.nesterov:
+	case !u.first:
+		tensor.SGDMomentum(w, g, b, u.wd, eta, mu, u.damp, u.nesterov)
+	case u.nesterov:
 		for j, gj := range g {
 			b[j] = gj
 			w[j] = fma32(-eta, fma32(mu, gj, gj), w[j])
 		}
-	case u.first:
-		for j, gj := range g {
-			b[j] = gj
-			w[j] = fma32(-eta, gj, w[j])
-		}
-	case u.nesterov:
-		for j, gj := range g {
-			bj := fma32(damp, gj, mu*b[j])
-			b[j] = bj
-			w[j] = fma32(-eta, fma32(mu, bj, gj), w[j])
-		}
 	default:
-		for j, gj := range g {
-			bj := fma32(damp, gj, mu*b[j])
-			b[j] = bj
-			w[j] = fma32(-eta, bj, w[j])
-		}
+		copy(b, g)
+		tensor.FMA(w, g, -eta, w)
 	}
 }
 
@@ -118,19 +106,26 @@ func newSGD(b *base, cfg SGDConfig) (*SGD, error) {
 func (s *SGD) Step(lr float64) {
 	mu, damp := float32(s.cfg.Momentum), float32(1-s.cfg.Dampening)
 	for i, p := range s.params {
-		w := p.Value.Data
-		g := s.gradWithDecay(i, &s.scratch)
-		w = w[:len(g)]
 		eta := float32(s.lr(i, lr))
-		if mu == 0 {
-			for j, gj := range g {
-				w[j] = fma32(-eta, gj, w[j])
+		first := s.steps[i] == 0
+		if mu == 0 || first {
+			// the decay in a separate pass: g ← g + λθ
+			g := s.gradWithDecay(i, &s.scratch)
+			w := p.Value.Data[:len(g)]
+			if mu == 0 {
+				tensor.FMA(w, g, -eta, w)
+				continue
 			}
-			continue
+			s.update = sgdUpdate{w: w, g: g, b: s.bufs[i].Data[:len(g)], eta: eta, mu: mu,
+				damp: damp, first: true, nesterov: s.cfg.Nesterov}
+		} else {
+			// the decay fused into the update
+			g := p.Grad.Data
+			s.update = sgdUpdate{w: p.Value.Data[:len(g)], g: g, b: s.bufs[i].Data[:len(g)],
+				wd: float32(s.decay[i]), eta: eta, mu: mu, damp: damp, nesterov: s.cfg.Nesterov}
 		}
 		u := &s.update
-		u.w, u.g, u.b, u.eta, u.mu, u.damp = w, g, s.bufs[i].Data[:len(g)], eta, mu, damp
-		u.first, u.nesterov = s.steps[i] == 0, s.cfg.Nesterov
+		g := u.g
 		nn.ParallelFor(nn.Threads(), (len(g)+sgdChunk-1)/sgdChunk, u)
 		s.steps[i]++
 	}

@@ -21,13 +21,6 @@ func avx2Kernel(mr, nv, kc int, a []float32, aoff, rsa, csa int, b []float32, bo
 	kernelsAVX2[mr-1][nv-1](kc, &a[aoff], rsa*4, csa*4, &b[boff], ldb*4, &c[coff], ldc*4, alpha, beta, b2i(load))
 }
 
-func b2i(v bool) int {
-	if v {
-		return 1
-	}
-	return 0
-}
-
 // packT4x8 transposes a 4×(8·kb) block of B into 8·kb rows of 4 (strides
 // in bytes; see gemm_pack_amd64.s).
 //

@@ -228,3 +228,63 @@ func reduceLanes(p *[redLanes]float64) float64 {
 	v[1] += v[3]
 	return v[0] + v[1]
 }
+
+// fma32 returns a·b + c rounded once to float32: the product of two
+// float32 values is exact in float64, so only the float64 sum rounds before
+// the conversion (a double rounding that differs from a hardware FMA only in
+// astronomically rare ties).
+func fma32(a, b, c float32) float32 { return float32(float64(a)*float64(b) + float64(c)) }
+
+// FMA sets dst[i] = a·x[i] + y[i] with one rounding (a fused multiply-add,
+// as PyTorch's Tensor.add_(x, alpha=a) computes it on the CPU); dst may be x
+// or y.
+func FMA(dst, x []float32, a float32, y []float32) {
+	dst, y = dst[:len(x)], y[:len(x)]
+	if useVecAsm && len(x) > 0 {
+		fmaAVX512(&dst[0], &x[0], len(x), a, &y[0])
+		return
+	}
+	for i, v := range x {
+		dst[i] = fma32(a, v, y[i])
+	}
+}
+
+// SGDMomentum is one step of SGD with momentum after the first, as
+// torch.optim.SGD computes it, on the parameter w with gradient g and
+// momentum buffer b (all of one length), every multiply-add fused:
+//
+//	g' = wd·w + g            (weight decay; skipped when wd = 0)
+//	b  = (1−τ)·g' + μ·b      (damp = 1−τ; μ·b rounded first)
+//	w  = −η·(μ·b + g') + w   (Nesterov) or −η·b + w
+//
+// g is not modified.
+func SGDMomentum(w, g, b []float32, wd, eta, mu, damp float32, nesterov bool) {
+	w, b = w[:len(g)], b[:len(g)]
+	if len(g) == 0 {
+		return
+	}
+	if useVecAsm {
+		sgdMomentumAVX512(&w[0], &g[0], &b[0], len(g), wd, -eta, mu, damp, b2i(wd != 0), b2i(nesterov))
+		return
+	}
+	for j, gj := range g {
+		if wd != 0 {
+			gj = fma32(wd, w[j], gj)
+		}
+		bj := fma32(damp, gj, mu*b[j])
+		b[j] = bj
+		u := bj
+		if nesterov {
+			u = fma32(mu, bj, gj)
+		}
+		w[j] = fma32(-eta, u, w[j])
+	}
+}
+
+// b2i returns 1 for true and 0 for false (flags for the assembly).
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}

@@ -31,3 +31,9 @@ func sumDotAVX512(x, y *float32, n int) (sum, dot float64)
 
 //go:noescape
 func padRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, lead, n, width int)
+
+//go:noescape
+func sgdMomentumAVX512(w, grad, b *float32, n int, wd, negEta, mu, damp float32, decay, nesterov int)
+
+//go:noescape
+func fmaAVX512(dst, x *float32, n int, a float32, y *float32)

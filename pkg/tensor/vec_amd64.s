@@ -431,3 +431,87 @@ sdDone:
 	MOVSD X12, dot+32(FP)
 	VZEROUPPER
 	RET
+
+// SGDBODY updates 16 lanes under mask km (K3: all, K1: the tail) at
+// SI (w), DX (g), R8 (b): g' = wd·w + g (if R9 ≠ 0), b = damp·g' + mu·b,
+// u = mu·b + g' (if R10 ≠ 0, else u = b), w = −eta·u + w; every multiply-add
+// fused, the product mu·b rounded first.
+#define SGDBODY(km) \
+	VMOVUPS.Z (DX), km, Z0 \
+	VMOVUPS.Z (SI), km, Z1 \
+	VMOVUPS.Z (R8), km, Z2 \
+	TESTQ R9, R9 \
+	JZ 2(PC) \
+	VFMADD231PS Z1, Z4, Z0 \
+	VMULPS Z5, Z2, Z2 \
+	VFMADD231PS Z6, Z0, Z2 \
+	VMOVUPS Z2, km, (R8) \
+	VMOVAPS Z2, Z3 \
+	TESTQ R10, R10 \
+	JZ 2(PC) \
+	VFMADD213PS Z0, Z5, Z3 \
+	VFMADD231PS Z7, Z3, Z1 \
+	VMOVUPS Z1, km, (SI)
+
+// func sgdMomentumAVX512(w, grad, b *float32, n int, wd, negEta, mu, damp float32, decay, nesterov int)
+//
+// The SGD momentum step after the first (see tensor.SGDMomentum).
+TEXT ·sgdMomentumAVX512(SB), NOSPLIT, $0-64
+	MOVQ w+0(FP), SI
+	MOVQ grad+8(FP), DX
+	MOVQ b+16(FP), R8
+	MOVQ n+24(FP), BX
+	VBROADCASTSS wd+32(FP), Z4
+	VBROADCASTSS negEta+36(FP), Z7
+	VBROADCASTSS mu+40(FP), Z5
+	VBROADCASTSS damp+44(FP), Z6
+	MOVQ decay+48(FP), R9
+	MOVQ nesterov+56(FP), R10
+	TAILMASK(BX)
+	KXNORW K3, K3, K3
+	TESTQ BX, BX
+	JZ sgdTail
+
+sgdVec:
+	SGDBODY(K3)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, R8
+	DECQ BX
+	JNZ sgdVec
+
+sgdTail:
+	SGDBODY(K1)
+	VZEROUPPER
+	RET
+
+// func fmaAVX512(dst, x *float32, n int, a float32, y *float32)
+//
+// dst[i] = a·x[i] + y[i], fused.
+TEXT ·fmaAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), BX
+	VBROADCASTSS a+24(FP), Z5
+	MOVQ y+32(FP), DX
+	TAILMASK(BX)
+	TESTQ BX, BX
+	JZ fmaTail
+
+fmaVec:
+	VMOVUPS (DX), Z0
+	VFMADD231PS (SI), Z5, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ BX
+	JNZ fmaVec
+
+fmaTail:
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (SI), K1, Z1
+	VFMADD231PS Z1, Z5, Z0
+	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET
