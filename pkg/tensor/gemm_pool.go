@@ -35,58 +35,33 @@ var (
 	packOverride = 0
 )
 
-// gemmPool is the persistent set of helper goroutines. One Gemm call at a
-// time borrows them (mu); a call that finds them busy — Gemm called from
-// several goroutines at once, as pkg/nn's batch workers do — runs on its
-// own goroutine, which gives the same bits.
-var gemmPool struct {
-	mu      sync.Mutex
-	args    gemmArgs      // the call being served, written under mu
-	helpers []chan int    // helper i receives the part numbers to run
-	ws      []*workspace  // helper i's scratch
-	done    chan struct{} // one token per finished part
-	spare   *workspace    // the borrowing caller's scratch
-	_       [0]func()     // not comparable
-}
+// gemmWorkspaces holds the scratch of each pool worker for the Gemm call
+// that holds the pool (pool.mu).
+var gemmWorkspaces []*workspace
 
 // wsPool holds scratch for calls that run on their caller only.
 var wsPool = sync.Pool{New: func() any { return new(workspace) }}
 
-// startHelpers grows the pool to n helpers; it is called with mu held.
-func startHelpers(n int) {
-	if gemmPool.done == nil {
-		gemmPool.done = make(chan struct{}, 64)
-		gemmPool.spare = new(workspace)
-	}
-	for len(gemmPool.helpers) < n {
-		ch := make(chan int, 1)
-		ws := new(workspace)
-		gemmPool.helpers = append(gemmPool.helpers, ch)
-		gemmPool.ws = append(gemmPool.ws, ws)
-		go func() {
-			for p := range ch {
-				gemmPool.args.runPart(p, ws)
-				gemmPool.done <- struct{}{}
-			}
-		}()
-	}
-}
+// gemmTask runs the parts of the Gemm call that holds the pool, copied
+// into gemmCurrent (so the caller's arguments stay on its stack).
+type gemmTask struct{}
 
-// run executes g, on the helpers when it has more than one part and they
-// are free, else on the calling goroutine.
+var gemmCurrent gemmArgs
+
+// Run computes part p as the given worker.
+func (gemmTask) Run(worker, p int) { gemmCurrent.runPart(p, gemmWorkspaces[worker]) }
+
+// run executes g, on the pool when it has more than one part and the pool
+// is free, else on the calling goroutine.
 func (g *gemmArgs) run() {
-	if g.parts > 1 && g.parts <= 64 && gemmPool.mu.TryLock() {
-		startHelpers(g.parts - 1)
-		gemmPool.args = *g
-		for p := 1; p < g.parts; p++ {
-			gemmPool.helpers[p-1] <- p
+	if g.parts > 1 && pool.mu.TryLock() {
+		for len(gemmWorkspaces) < g.parts {
+			gemmWorkspaces = append(gemmWorkspaces, new(workspace))
 		}
-		gemmPool.args.runPart(0, gemmPool.spare)
-		for p := 1; p < g.parts; p++ {
-			<-gemmPool.done
-		}
-		gemmPool.args = gemmArgs{} // drop references to the caller's slices
-		gemmPool.mu.Unlock()
+		gemmCurrent = *g
+		runLocked(g.parts, g.parts, gemmTask{})
+		gemmCurrent = gemmArgs{} // drop references to the caller's slices
+		pool.mu.Unlock()
 		return
 	}
 	ws := wsPool.Get().(*workspace)
