@@ -49,12 +49,15 @@ type Conv2d struct {
 	x    *tensor.Tensor // cached input (N, inC, H, W)
 	y    *tensor.Tensor // output buffer (N, outC, OH, OW)
 	dx   *tensor.Tensor // input-gradient buffer (N, inC, H, W)
-	cols [][]float32    // per-worker column buffers (inC·kH·kW, OH·OW), reused by backward for dcol
+	cols [][]float32    // per-worker column buffers: im2col of x, and in Backward of dy or dcol
 
-	// dwPart and dbPart hold the weight and bias gradients of batch chunks
-	// 1, 2, … (chunk 0 accumulates into the Grad tensors directly), each
-	// outC·inC·kH·kW and outC values.
+	// dwPart holds the transposed weight gradients (inC·kH·kW, outC) of the
+	// batch chunks of Backward, one after another; dbPart the bias
+	// gradients of chunks 1, 2, … (chunk 0 adds into Bias.Grad directly).
 	dwPart, dbPart []float32
+	// wFlip is the kernel of the input gradient as a convolution of dy:
+	// (inC, outC·kH·kW) with wFlip[c, o, u, v] = W[o, c, kH−1−u, kW−1−v].
+	wFlip []float32
 
 	run convRun // the call in progress, shared with the workers
 }
@@ -73,8 +76,9 @@ type convRun struct {
 	c                                    *Conv2d
 	n, h, w, oh, ow, p, k, inLen, outLen int
 	direct                               bool           // 1x1 pointwise: the column matrix is the example
+	viaDy                                bool           // Backward: dx as a convolution of dy (see dxGeom)
 	wt                                   []float32      // the weights in use (masked under DropConnect)
-	dw                                   []float32      // chunk 0's weight gradient (Weight.Grad, or DropConnect's scratch)
+	dw                                   []float32      // where the weight gradient adds (Weight.Grad, or DropConnect's scratch)
 	dy                                   *tensor.Tensor // Backward's output gradient
 	chunks                               int            // Backward's batch chunks
 }
@@ -93,19 +97,53 @@ func (r *convRun) setup(c *Conv2d, n, h, w, oh, ow int) {
 }
 
 // workers returns how many workers to use for tasks over the batch and
-// makes sure each has a column buffer.
-func (c *Conv2d) workers(r *convRun) int {
+// makes sure each has a column buffer of at least size values.
+func (c *Conv2d) workers(r *convRun, size int) int {
 	nw := min(Threads(), r.n)
-	if r.direct {
+	if size == 0 {
 		return nw
 	}
 	for len(c.cols) < nw {
 		c.cols = append(c.cols, nil)
 	}
 	for i := range nw {
-		c.cols[i] = reuseFloats(c.cols[i], r.k*r.p)
+		c.cols[i] = reuseFloats(c.cols[i], size)
 	}
 	return nw
+}
+
+// geom returns the im2col geometry of this layer for an h×w input.
+func (c *Conv2d) geom(h, w, oh, ow int) convGeom {
+	return convGeom{c: c.InC, h: h, w: w, kh: c.KH, kw: c.KW, sh: c.StrideH, sw: c.StrideW,
+		ph: c.PadH, pw: c.PadW, oh: oh, ow: ow}
+}
+
+// dxGeom returns the geometry that computes the input gradient of a
+// unit-stride convolution as a convolution of dy with the flipped kernel
+// (wFlip), padded by k−1−pad, whose output is the h×w input; ok is false
+// for strided convolutions and padding ≥ the kernel size, which use
+// col2im.
+func (c *Conv2d) dxGeom(h, w, oh, ow int) (g convGeom, ok bool) {
+	if c.StrideH != 1 || c.StrideW != 1 || c.PadH >= c.KH || c.PadW >= c.KW {
+		return convGeom{}, false
+	}
+	return convGeom{c: c.OutC, h: oh, w: ow, kh: c.KH, kw: c.KW, sh: 1, sw: 1,
+		ph: c.KH - 1 - c.PadH, pw: c.KW - 1 - c.PadW, oh: h, ow: w}, true
+}
+
+// flipWeights fills wFlip from the weights wt.
+func (c *Conv2d) flipWeights(wt []float32) {
+	kk := c.KH * c.KW
+	c.wFlip = reuseFloats(c.wFlip, len(wt))
+	for o := range c.OutC {
+		for ch := range c.InC {
+			src := wt[(o*c.InC+ch)*kk : (o*c.InC+ch+1)*kk]
+			dst := c.wFlip[(ch*c.OutC+o)*kk : (ch*c.OutC+o+1)*kk]
+			for e, v := range src {
+				dst[kk-1-e] = v
+			}
+		}
+	}
 }
 
 // NewConv2d returns a Conv2d layer with zero weights (see the initializers
@@ -157,21 +195,29 @@ func (c *Conv2d) Forward(ctx *Context, x *tensor.Tensor) *tensor.Tensor {
 	r := &c.run
 	r.setup(c, n, h, w, oh, ow)
 	r.wt = c.dc.weights(ctx, c.DropConnect, c.DropConnectSalt, c.Weight.Value.Data)
-	ParallelFor(c.workers(r), n, (*convForward)(r))
+	colSize := 0
+	if !r.direct {
+		colSize = r.k * r.p
+	}
+	ParallelFor(c.workers(r, colSize), n, (*convForward)(r))
 	r.wt = nil
 	return c.y
 }
 
 // Backward: dy is (N, outC, OH, OW); accumulates dW += Σₙ dyₙ·colₙᵀ and
-// db += Σ_{n,i,j} dy, and returns dx = Σ col2im(Wᵀ·dyₙ) (N, inC, H, W).
+// db += Σ_{n,i,j} dy, and returns dx (N, inC, H, W).
 //
-// The batch is cut into min(N, gradChunks) contiguous chunks. Chunk 0 adds
-// its examples' gradients into Weight.Grad and Bias.Grad in example order;
-// each other chunk sums its examples in order into its own partial buffer,
-// and the partials are then added to the gradients in chunk order. Under
-// DropConnect the weights are the masked ones of the last Forward, and the
-// weight gradient is summed the same way into a scratch buffer, then masked
-// and added to Weight.Grad.
+// The weight gradient is summed transposed, dWᵀ (inC·kH·kW, outC) =
+// Σₙ colₙ·dyₙᵀ, so that only the small dyₙ is transposed for the matrix
+// multiply. The batch is cut into min(N, gradChunks) contiguous chunks;
+// each chunk sums its examples in order into its own dWᵀ and db buffers,
+// and the chunks are then added in chunk order (db: chunk 0 adds into
+// Bias.Grad directly). Under DropConnect the weights are the masked ones of
+// the last Forward, and the weight gradient is masked before it is added.
+//
+// dx is, for unit stride, the convolution of dyₙ with the flipped kernel
+// (im2col of dy, then one matrix multiply: no scatter-add); otherwise
+// col2im(Wᵀ·dyₙ). A 1x1 pointwise convolution needs neither: dxₙ = Wᵀ·dyₙ.
 func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	x := c.x
 	n, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
@@ -188,20 +234,27 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	if c.dc.active {
 		r.wt, r.dw = c.dc.w, c.dc.gradScratch(len(r.dw))
 	}
-	c.dwPart = reuseFloats(c.dwPart, (r.chunks-1)*len(c.Weight.Grad.Data))
+	c.dwPart = reuseFloats(c.dwPart, r.chunks*len(r.dw))
 	if c.Bias != nil {
 		c.dbPart = reuseFloats(c.dbPart, (r.chunks-1)*c.OutC)
 	}
-	nw := c.workers(r)
+	colSize := 0
+	if !r.direct {
+		colSize = r.k * r.p
+		if g, ok := c.dxGeom(h, w, oh, ow); ok {
+			r.viaDy = true
+			colSize = max(colSize, g.c*g.kh*g.kw*g.oh*g.ow)
+			c.flipWeights(r.wt)
+		}
+	}
+	nw := c.workers(r, colSize)
 	ParallelFor(nw, r.chunks, (*convBackward)(r))
-	if r.chunks > 1 {
-		ParallelFor(nw, (len(c.Weight.Grad.Data)+reduceBlock-1)/reduceBlock, (*convReduce)(r))
-		if c.Bias != nil {
-			db := c.Bias.Grad.Data
-			for ch := range r.chunks - 1 {
-				for o, v := range c.dbPart[ch*c.OutC : (ch+1)*c.OutC] {
-					db[o] += v
-				}
+	ParallelFor(nw, (r.k+reduceRows-1)/reduceRows, (*convReduce)(r))
+	if c.Bias != nil {
+		db := c.Bias.Grad.Data
+		for ch := range r.chunks - 1 {
+			for o, v := range c.dbPart[ch*c.OutC : (ch+1)*c.OutC] {
+				db[o] += v
 			}
 		}
 	}
@@ -212,8 +265,8 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	return c.dx
 }
 
-// reduceBlock is how many weight-gradient values one convReduce task sums.
-const reduceBlock = 1 << 14
+// reduceRows is how many rows of dWᵀ one convReduce task sums.
+const reduceRows = 64
 
 // run computes example i of the output.
 func (r *convForward) Run(worker, i int) {
@@ -223,7 +276,7 @@ func (r *convForward) Run(worker, i int) {
 	col := xn
 	if !r.direct {
 		col = c.cols[worker]
-		c.im2col(xn, r.h, r.w, r.oh, r.ow, col)
+		c.geom(r.h, r.w, r.oh, r.ow).im2col(xn, col)
 	}
 	beta := float32(0)
 	if c.Bias != nil {
@@ -239,69 +292,67 @@ func (r *convForward) Run(worker, i int) {
 	tensor.Gemm(false, false, c.OutC, p, k, 1, r.wt, k, col, p, beta, yn, p)
 }
 
-// run computes the input gradient of the examples of chunk ch and their
-// parameter gradients, added to the Grad tensors for chunk 0 and written to
-// the chunk's partial buffers otherwise.
+// run computes the input gradient of the examples of chunk ch and sums
+// their weight and bias gradients into the chunk's buffers.
 func (r *convBackward) Run(worker, ch int) {
 	c, p, k := r.c, r.p, r.k
-	wt := r.wt
-	dw, db := r.dw, []float32(nil)
+	dwt := c.dwPart[ch*len(r.dw) : (ch+1)*len(r.dw)]
+	db := []float32(nil)
 	if c.Bias != nil {
 		db = c.Bias.Grad.Data
-	}
-	beta := float32(1) // 0 while the chunk's partial buffers are unset
-	if ch > 0 {
-		beta = 0
-		dw = c.dwPart[(ch-1)*len(dw) : ch*len(dw)]
-		if db != nil {
+		if ch > 0 {
 			db = c.dbPart[(ch-1)*c.OutC : ch*c.OutC]
+			clear(db)
 		}
 	}
+	beta := float32(0) // the chunk's dWᵀ is unset until its first example
 	for i := ch * r.n / r.chunks; i < (ch+1)*r.n/r.chunks; i++ {
 		xn := c.x.Data[i*r.inLen : (i+1)*r.inLen]
 		dyn := r.dy.Data[i*r.outLen : (i+1)*r.outLen]
 		dxn := c.dx.Data[i*r.inLen : (i+1)*r.inLen]
 		for o := range db {
-			var s float32
-			for _, v := range dyn[o*p : (o+1)*p] {
-				s += v
-			}
-			if beta == 0 {
-				db[o] = s
-			} else {
-				db[o] += s
-			}
+			s, _ := tensor.SumSquares(dyn[o*p : (o+1)*p])
+			db[o] += float32(s)
 		}
-		if r.direct {
-			// dW (outC,K) += dy_n (outC,P) · x_nᵀ (P,K)
-			tensor.Gemm(false, true, c.OutC, k, p, 1, dyn, p, xn, p, beta, dw, k)
-			// dx_n (K,P) = Wᵀ (K,outC) · dy_n (outC,P)
-			tensor.Gemm(true, false, k, p, c.OutC, 1, wt, k, dyn, p, 0, dxn, p)
-			beta = 1
-			continue
+		col := xn
+		if !r.direct {
+			col = c.cols[worker]
+			c.geom(r.h, r.w, r.oh, r.ow).im2col(xn, col)
 		}
-		col := c.cols[worker]
-		c.im2col(xn, r.h, r.w, r.oh, r.ow, col)
-		// dW (outC,K) += dy_n (outC,P) · col_nᵀ (P,K)
-		tensor.Gemm(false, true, c.OutC, k, p, 1, dyn, p, col, p, beta, dw, k)
+		// dWᵀ (K,outC) += col_n (K,P) · dy_nᵀ (P,outC)
+		tensor.Gemm(false, true, k, c.OutC, p, 1, col, p, dyn, p, beta, dwt, c.OutC)
 		beta = 1
-		// dcol (K,P) = Wᵀ (K,outC) · dy_n (outC,P), reusing the column buffer
-		tensor.Gemm(true, false, k, p, c.OutC, 1, wt, k, dyn, p, 0, col, p)
-		clear(dxn)
-		c.col2im(col, r.h, r.w, r.oh, r.ow, dxn)
+		switch {
+		case r.direct:
+			// dx_n (K,P) = Wᵀ (K,outC) · dy_n (outC,P)
+			tensor.Gemm(true, false, k, p, c.OutC, 1, r.wt, k, dyn, p, 0, dxn, p)
+		case r.viaDy:
+			// dx_n (inC,H·W) = wFlip (inC,outC·kH·kW) · im2col(dy_n)
+			g, _ := c.dxGeom(r.h, r.w, r.oh, r.ow)
+			g.im2col(dyn, col)
+			kt, hw := c.OutC*c.KH*c.KW, r.h*r.w
+			tensor.Gemm(false, false, c.InC, hw, kt, 1, c.wFlip, kt, col, hw, 0, dxn, hw)
+		default:
+			// dcol (K,P) = Wᵀ (K,outC) · dy_n (outC,P), reusing the column buffer
+			tensor.Gemm(true, false, k, p, c.OutC, 1, r.wt, k, dyn, p, 0, col, p)
+			clear(dxn)
+			c.geom(r.h, r.w, r.oh, r.ow).col2im(col, dxn)
+		}
 	}
 }
 
-// run adds the partial weight gradients of chunks 1, 2, … in order to
-// block b of Weight.Grad.
+// run adds rows [b·reduceRows, …) of the chunks' dWᵀ, in chunk order, to
+// the weight gradient (outC, K), transposing.
 func (r *convReduce) Run(_, b int) {
-	dw := r.dw
-	lo, hi := b*reduceBlock, min((b+1)*reduceBlock, len(dw))
-	g := dw[lo:hi]
-	for ch := range r.chunks - 1 {
-		part := r.c.dwPart[ch*len(dw):]
-		for e, v := range part[lo:hi] {
-			g[e] += v
+	c, k, outC := r.c, r.k, r.c.OutC
+	size := len(r.dw)
+	for row := b * reduceRows; row < min((b+1)*reduceRows, k); row++ {
+		for o := range outC {
+			s := c.dwPart[row*outC+o]
+			for ch := 1; ch < r.chunks; ch++ {
+				s += c.dwPart[ch*size+row*outC+o]
+			}
+			r.dw[o*k+row] += s
 		}
 	}
 }
@@ -332,32 +383,50 @@ func convValidRange(size, out, stride, pad, kk int) (lo, hi int) {
 	return lo, hi
 }
 
-// im2col fills col (inC·kH·kW, OH·OW) from one example xn (inC, H, W): row
-// (c,u,v), column (i,j) holds x[c, i·sH−pH+u, j·sW−pW+v], or 0 in the
+// convGeom is the geometry of one im2col: c planes of h×w, a kh×kw
+// kernel with strides sh, sw and zero padding ph, pw, and the oh×ow output.
+type convGeom struct{ c, h, w, kh, kw, sh, sw, ph, pw, oh, ow int }
+
+// im2col fills col (c·kh·kw, oh·ow) from one example xn (c, h, w): row
+// (ch,u,v), column (i,j) holds x[ch, i·sh−ph+u, j·sw−pw+v], or 0 in the
 // padding.
-func (c *Conv2d) im2col(xn []float32, h, w, oh, ow int, col []float32) {
-	p := oh * ow
-	sh, sw := c.StrideH, c.StrideW
+func (g convGeom) im2col(xn, col []float32) {
+	h, w, oh, ow := g.h, g.w, g.oh, g.ow
+	p, kk := oh*ow, g.kh*g.kw
+	sh, sw := g.sh, g.sw
+	if sw == 1 {
+		// One PadPlanes call per kernel offset (u,v) covers every channel:
+		// the rows (ch,u,v) are kk·p apart in col, the planes h·w apart in x.
+		for u := 0; u < g.kh; u++ {
+			ilo, ihi := convValidRange(h, oh, sh, g.ph, u)
+			for v := 0; v < g.kw; v++ {
+				jlo, jhi := convValidRange(w, ow, 1, g.pw, v)
+				l := tensor.PlaneLayout{Head: p, Width: ow}
+				src := xn
+				if ihi > ilo {
+					l = tensor.PlaneLayout{Head: ilo * ow, Rows: ihi - ilo, Width: ow, Tail: (oh - ihi) * ow,
+						Lead: jlo, N: jhi - jlo, SrcRow: sh * w}
+					if jhi > jlo {
+						src = xn[(ilo*sh-g.ph+u)*w+jlo-g.pw+v:]
+					}
+				}
+				tensor.PadPlanes(col[(u*g.kw+v)*p:], kk*p, src, h*w, g.c, l)
+			}
+		}
+		return
+	}
 	r := 0
-	for ch := 0; ch < c.InC; ch++ {
+	for ch := 0; ch < g.c; ch++ {
 		plane := xn[ch*h*w : (ch+1)*h*w]
-		for u := 0; u < c.KH; u++ {
-			ilo, ihi := convValidRange(h, oh, sh, c.PadH, u)
-			for v := 0; v < c.KW; v++ {
-				jlo, jhi := convValidRange(w, ow, sw, c.PadW, v)
+		for u := 0; u < g.kh; u++ {
+			ilo, ihi := convValidRange(h, oh, sh, g.ph, u)
+			for v := 0; v < g.kw; v++ {
+				jlo, jhi := convValidRange(w, ow, sw, g.pw, v)
 				row := col[r*p : (r+1)*p]
 				r++
 				clear(row[:ilo*ow])
 				clear(row[ihi*ow:])
-				if ihi <= ilo {
-					continue
-				}
-				base := (ilo*sh-c.PadH+u)*w + jlo*sw - c.PadW + v
-				if sw == 1 {
-					// rows of OW: jlo zeros, the valid input run, zeros
-					tensor.PadRows(row[ilo*ow:], ow, plane[base:], sh*w, ihi-ilo, jlo, jhi-jlo, ow)
-					continue
-				}
+				base := (ilo*sh-g.ph+u)*w + jlo*sw - g.pw + v
 				for i := ilo; i < ihi; i++ {
 					dst := row[i*ow : (i+1)*ow]
 					clear(dst[:jlo])
@@ -372,24 +441,25 @@ func (c *Conv2d) im2col(xn []float32, h, w, oh, ow int, col []float32) {
 	}
 }
 
-// col2im adds the columns of col (inC·kH·kW, OH·OW) back into dxn
-// (inC, H, W): the adjoint of im2col.
-func (c *Conv2d) col2im(col []float32, h, w, oh, ow int, dxn []float32) {
+// col2im adds the columns of col (c·kh·kw, oh·ow) back into dxn (c, h, w):
+// the adjoint of im2col.
+func (g convGeom) col2im(col, dxn []float32) {
+	h, w, oh, ow := g.h, g.w, g.oh, g.ow
 	p := oh * ow
-	sh, sw := c.StrideH, c.StrideW
+	sh, sw := g.sh, g.sw
 	r := 0
-	for ch := 0; ch < c.InC; ch++ {
+	for ch := 0; ch < g.c; ch++ {
 		plane := dxn[ch*h*w : (ch+1)*h*w]
-		for u := 0; u < c.KH; u++ {
-			ilo, ihi := convValidRange(h, oh, sh, c.PadH, u)
-			for v := 0; v < c.KW; v++ {
-				jlo, jhi := convValidRange(w, ow, sw, c.PadW, v)
+		for u := 0; u < g.kh; u++ {
+			ilo, ihi := convValidRange(h, oh, sh, g.ph, u)
+			for v := 0; v < g.kw; v++ {
+				jlo, jhi := convValidRange(w, ow, sw, g.pw, v)
 				row := col[r*p : (r+1)*p]
 				r++
 				if ihi <= ilo || jhi <= jlo {
 					continue
 				}
-				base := (ilo*sh-c.PadH+u)*w + jlo*sw - c.PadW + v
+				base := (ilo*sh-g.ph+u)*w + jlo*sw - g.pw + v
 				if sw == 1 {
 					tensor.AddRows(plane[base:], sh*w, row[ilo*ow+jlo:], ow, ihi-ilo, jhi-jlo)
 					continue

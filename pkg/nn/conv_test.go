@@ -40,6 +40,8 @@ func spacedInput(seed uint64, shape ...int) *tensor.Tensor {
 func TestConv2dGradients(t *testing.T) {
 	rect := randomConv(2, 3, 3, 2, 1, 0, true, 17)
 	rect.StrideW, rect.PadH = 2, 1
+	rectUnit := randomConv(2, 3, 3, 2, 1, 0, true, 20) // unit stride: dx as a convolution of dy
+	rectUnit.PadH = 1
 	cases := []struct {
 		name  string
 		layer *nn.Conv2d
@@ -57,6 +59,10 @@ func TestConv2dGradients(t *testing.T) {
 		{"nonsquare_7x5", randomConv(2, 3, 3, 3, 1, 1, true, 18), []int{3, 2, 7, 5}},
 		{"nonsquare_7x5_stride2_pad2", randomConv(2, 2, 3, 3, 2, 2, true, 19), []int{1, 2, 7, 5}},
 		{"rect_kernel_axis_settings", rect, []int{2, 2, 6, 5}},
+		{"rect_kernel_unit_stride", rectUnit, []int{2, 2, 6, 5}},
+		{"3x3_pad0_stride1", randomConv(3, 2, 3, 3, 1, 0, false, 21), []int{2, 3, 5, 6}},
+		{"1x1_pad1_stride1", randomConv(2, 3, 1, 1, 1, 1, true, 22), []int{2, 2, 3, 4}}, // padding ≥ kernel: col2im
+		{"wide_chunks", randomConv(2, 3, 3, 3, 1, 1, true, 23), []int{11, 2, 4, 4}},     // more examples than gradient chunks
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,49 +29,6 @@ func AddRows(dst []float32, dstStride int, src []float32, srcStride, rows, n int
 	}
 }
 
-// CopyRows copies rows of src to rows of dst: dst[r·dstStride+j] =
-// src[r·srcStride+j] for r < rows and j < n.
-func CopyRows(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
-	if rows <= 0 || n <= 0 {
-		return
-	}
-	checkRows("CopyRows", len(dst), dstStride, len(src), srcStride, rows, n)
-	if useVecAsm {
-		copyRowsAVX512(&dst[0], dstStride*4, &src[0], srcStride*4, rows, n)
-		return
-	}
-	for r := range rows {
-		copy(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n])
-	}
-}
-
-// PadRows builds rows of width values in dst, each lead zeros, then n
-// values of src, then zeros: dst[r·dstStride : r·dstStride+width] =
-// [0…0, src[r·srcStride : r·srcStride+n], 0…0], for r < rows. It is the
-// inner step of im2col over zero-padded images.
-func PadRows(dst []float32, dstStride int, src []float32, srcStride, rows, lead, n, width int) {
-	if rows <= 0 || width <= 0 {
-		return
-	}
-	if lead < 0 || n < 0 || lead+n > width {
-		panic(fmt.Sprintf("tensor: PadRows of %d zeros + %d values in rows of %d", lead, n, width))
-	}
-	checkRows("PadRows", len(dst), dstStride, len(dst), dstStride, rows, width)
-	if n > 0 {
-		checkRows("PadRows", len(src), srcStride, len(src), srcStride, rows, n)
-	}
-	if useVecAsm && n > 0 {
-		padRowsAVX512(&dst[0], dstStride*4, &src[0], srcStride*4, rows, lead, n, width)
-		return
-	}
-	for r := range rows {
-		d := dst[r*dstStride : r*dstStride+width]
-		clear(d[:lead])
-		copy(d[lead:lead+n], src[r*srcStride:r*srcStride+n])
-		clear(d[lead+n:])
-	}
-}
-
 func checkRows(name string, ld, dstStride, ls, srcStride, rows, n int) {
 	if dstStride < n || srcStride < n || ld < (rows-1)*dstStride+n || ls < (rows-1)*srcStride+n {
 		panic(fmt.Sprintf("tensor: %s of %d rows of %d: strides %d/%d over %d/%d values", name, rows, n, dstStride, srcStride, ld, ls))
@@ -287,4 +244,55 @@ func b2i(v bool) int {
 		return 1
 	}
 	return 0
+}
+
+// PlaneLayout describes one plane PadPlanes writes: Head zeros, then Rows
+// rows of Width values each (Width apart: the rows are contiguous), each
+// row Lead zeros, N values copied from the source (source rows SrcRow
+// apart), then zeros; then Tail zeros. A plane is Head + Rows·Width + Tail
+// values.
+type PlaneLayout struct {
+	Head, Rows, Width, Tail int
+	Lead, N, SrcRow         int
+}
+
+// PadPlanes writes planes planes of layout l to dst, plane i at
+// dst[i·dstPlane:], each from src[i·srcPlane:]. It is im2col's inner step
+// for one kernel offset over all channels. src is not read when
+// l.Rows·l.N = 0.
+func PadPlanes(dst []float32, dstPlane int, src []float32, srcPlane, planes int, l PlaneLayout) {
+	if planes <= 0 {
+		return
+	}
+	size := l.Head + l.Rows*l.Width + l.Tail
+	if l.Head < 0 || l.Rows < 0 || l.Tail < 0 || l.Lead < 0 || l.N < 0 || l.Lead+l.N > l.Width ||
+		dstPlane < size || len(dst) < (planes-1)*dstPlane+size {
+		panic(fmt.Sprintf("tensor: PadPlanes of %d planes %+v, plane stride %d, into %d values", planes, l, dstPlane, len(dst)))
+	}
+	reads := l.Rows > 0 && l.N > 0
+	if reads && (l.SrcRow < l.N || len(src) < (planes-1)*srcPlane+(l.Rows-1)*l.SrcRow+l.N) {
+		panic(fmt.Sprintf("tensor: PadPlanes of %d planes %+v, source plane stride %d, from %d values", planes, l, srcPlane, len(src)))
+	}
+	if useVecAsm {
+		sp := (*float32)(nil)
+		if reads {
+			sp = &src[0]
+		}
+		padPlanesAVX512(&dst[0], dstPlane*4, sp, srcPlane*4, planes, l.Head, l.Rows, l.Width*4, l.SrcRow*4,
+			l.Lead, l.N, l.Width, l.Tail)
+		return
+	}
+	for i := range planes {
+		d := dst[i*dstPlane : i*dstPlane+size]
+		clear(d[:l.Head])
+		for r := range l.Rows {
+			row := d[l.Head+r*l.Width : l.Head+(r+1)*l.Width]
+			clear(row[:l.Lead])
+			if l.N > 0 {
+				copy(row[l.Lead:l.Lead+l.N], src[i*srcPlane+r*l.SrcRow:])
+			}
+			clear(row[l.Lead+l.N:])
+		}
+		clear(d[l.Head+l.Rows*l.Width:])
+	}
 }

@@ -9,9 +9,6 @@ var useVecAsm = func() bool { _, avx512 := cpuFeatures(); return avx512 }()
 func addRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
 
 //go:noescape
-func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
-
-//go:noescape
 func reluAVX512(dst, x *float32, n int)
 
 //go:noescape
@@ -30,10 +27,10 @@ func sumSquaresAVX512(x *float32, n int) (sum, sumSq float64)
 func sumDotAVX512(x, y *float32, n int) (sum, dot float64)
 
 //go:noescape
-func padRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, lead, n, width int)
-
-//go:noescape
 func sgdMomentumAVX512(w, grad, b *float32, n int, wd, negEta, mu, damp float32, decay, nesterov int)
 
 //go:noescape
 func fmaAVX512(dst, x *float32, n int, a float32, y *float32)
+
+//go:noescape
+func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail int)

@@ -62,108 +62,6 @@ addDone:
 	VZEROUPPER
 	RET
 
-// func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
-//
-// dst[r·dstStride+j] = src[r·srcStride+j] for r < rows, j < n (strides in bytes).
-TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ dstStride+8(FP), R8
-	MOVQ src+16(FP), SI
-	MOVQ srcStride+24(FP), R9
-	MOVQ rows+32(FP), DX
-	MOVQ n+40(FP), BX
-	TAILMASK(BX)
-	TESTQ DX, DX
-	JLE copyDone
-
-copyRow:
-	MOVQ DI, R10
-	MOVQ SI, R11
-	MOVQ BX, R12
-	TESTQ R12, R12
-	JZ copyTail
-
-copyVec:
-	VMOVUPS (R11), Z0
-	VMOVUPS Z0, (R10)
-	ADDQ $64, R10
-	ADDQ $64, R11
-	DECQ R12
-	JNZ copyVec
-
-copyTail:
-	VMOVUPS.Z (R11), K1, Z0
-	VMOVUPS Z0, K1, (R10)
-	ADDQ R8, DI
-	ADDQ R9, SI
-	DECQ DX
-	JNZ copyRow
-
-copyDone:
-	VZEROUPPER
-	RET
-
-// func padRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, lead, n, width int)
-//
-// Row r of dst (width values at dst+r·dstStride) becomes lead zeros, the n
-// values at src+r·srcStride, then zeros (strides in bytes).
-TEXT ·padRowsAVX512(SB), NOSPLIT, $0-64
-	MOVQ dst+0(FP), DI
-	MOVQ dstStride+8(FP), R8
-	MOVQ src+16(FP), SI
-	MOVQ srcStride+24(FP), R9
-	MOVQ rows+32(FP), DX
-	MOVQ lead+40(FP), R13
-	SHLQ $2, R13
-	MOVQ width+56(FP), R14
-	TAILMASK(R14)
-	KMOVW K1, K2
-	MOVQ n+48(FP), BX
-	TAILMASK(BX)
-	VPXORD Z7, Z7, Z7
-	TESTQ DX, DX
-	JLE padDone
-
-padRow:
-	MOVQ DI, R10
-	MOVQ R14, R12
-	TESTQ R12, R12
-	JZ padZeroTail
-
-padZero:
-	VMOVUPS Z7, (R10)
-	ADDQ $64, R10
-	DECQ R12
-	JNZ padZero
-
-padZeroTail:
-	VMOVUPS Z7, K2, (R10)
-	LEAQ (DI)(R13*1), R10
-	MOVQ SI, R11
-	MOVQ BX, R12
-	TESTQ R12, R12
-	JZ padTail
-
-padVec:
-	VMOVUPS (R11), Z0
-	VMOVUPS Z0, (R10)
-	ADDQ $64, R10
-	ADDQ $64, R11
-	DECQ R12
-	JNZ padVec
-
-padTail:
-	VMOVUPS.Z (R11), K1, Z0
-	VMOVUPS Z0, K1, (R10)
-	ADDQ R8, DI
-	ADDQ R9, SI
-	DECQ DX
-	JNZ padRow
-
-padDone:
-	VZEROUPPER
-	RET
-
 // func reluAVX512(dst, x *float32, n int)
 //
 // dst[i] = max(x[i], 0); a NaN stays NaN.
@@ -513,5 +411,100 @@ fmaTail:
 	VMOVUPS.Z (SI), K1, Z1
 	VFMADD231PS Z1, Z5, Z0
 	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET
+
+// ZEROF zeroes cnt/16 vectors (in register vec, clobbered) and then the
+// masked tail km at ptr (advanced past the whole vectors), Z7 = 0.
+#define ZEROF(ptr, vec, km, lbl, lblTail) \
+	TESTQ vec, vec \
+	JZ lblTail \
+lbl: \
+	VMOVUPS Z7, (ptr) \
+	ADDQ $64, ptr \
+	DECQ vec \
+	JNZ lbl \
+lblTail: \
+	VMOVUPS Z7, km, (ptr)
+
+// func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail int)
+//
+// For each of planes planes (dst and src advanced by dstPlane and srcPlane
+// bytes): head zeros, then rows rows of width values (dstRow bytes apart)
+// each lead zeros, n values from src (rows srcRow bytes apart), zeros;
+// then tail zeros. head, lead, n, width and tail count floats.
+TEXT ·padPlanesAVX512(SB), NOSPLIT, $0-104
+	MOVQ n+80(FP), BX
+	TAILMASK(BX)
+	KMOVW K1, K6
+	MOVQ width+88(FP), BX
+	TAILMASK(BX)
+	KMOVW K1, K2
+	MOVQ head+40(FP), BX
+	TAILMASK(BX)
+	KMOVW K1, K4
+	MOVQ tail+96(FP), BX
+	TAILMASK(BX)
+	KMOVW K1, K5
+	KMOVW K6, K1
+	MOVQ n+80(FP), BX
+	SHRQ $4, BX
+	VPXORD Z7, Z7, Z7
+	MOVQ dst+0(FP), DI
+	MOVQ src+16(FP), SI
+	MOVQ planes+32(FP), DX
+	TESTQ DX, DX
+	JLE ppDone
+
+ppPlane:
+	MOVQ DI, R10
+	MOVQ head+40(FP), R12
+	SHRQ $4, R12
+	ZEROF(R10, R12, K4, ppHead, ppHeadTail)
+	MOVQ head+40(FP), AX
+	LEAQ (DI)(AX*4), R10
+	MOVQ SI, R11
+	MOVQ rows+48(FP), CX
+	TESTQ CX, CX
+	JLE ppRowsDone
+
+ppRow:
+	MOVQ R10, AX
+	MOVQ width+88(FP), R12
+	SHRQ $4, R12
+	ZEROF(AX, R12, K2, ppRowZero, ppRowZeroTail)
+	MOVQ lead+72(FP), AX
+	LEAQ (R10)(AX*4), AX
+	MOVQ R11, R8
+	MOVQ BX, R12
+	TESTQ R12, R12
+	JZ ppCopyTail
+
+ppCopy:
+	VMOVUPS (R8), Z0
+	VMOVUPS Z0, (AX)
+	ADDQ $64, R8
+	ADDQ $64, AX
+	DECQ R12
+	JNZ ppCopy
+
+ppCopyTail:
+	VMOVUPS.Z (R8), K1, Z0
+	VMOVUPS Z0, K1, (AX)
+	ADDQ dstRow+56(FP), R10
+	ADDQ srcRow+64(FP), R11
+	DECQ CX
+	JNZ ppRow
+
+ppRowsDone:
+	MOVQ tail+96(FP), R12
+	SHRQ $4, R12
+	ZEROF(R10, R12, K5, ppTail, ppTailTail)
+	ADDQ dstPlane+8(FP), DI
+	ADDQ srcPlane+24(FP), SI
+	DECQ DX
+	JNZ ppPlane
+
+ppDone:
 	VZEROUPPER
 	RET

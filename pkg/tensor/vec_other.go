@@ -8,9 +8,6 @@ var useVecAsm = false
 func addRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int) {
 	panic("unreachable")
 }
-func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int) {
-	panic("unreachable")
-}
 func reluAVX512(dst, x *float32, n int)                         { panic("unreachable") }
 func reluGradAVX512(dst, dy, x *float32, n int)                 { panic("unreachable") }
 func scaleShiftAVX512(dst, x *float32, n int, a, c float32)     { panic("unreachable") }
@@ -18,11 +15,11 @@ func linComb2AVX512(dst, x, y *float32, n int, a, b, c float32) { panic("unreach
 func sumSquaresAVX512(x *float32, n int) (sum, sumSq float64)   { panic("unreachable") }
 func sumDotAVX512(x, y *float32, n int) (sum, dot float64)      { panic("unreachable") }
 
-func padRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, lead, n, width int) {
-	panic("unreachable")
-}
-
 func sgdMomentumAVX512(w, grad, b *float32, n int, wd, negEta, mu, damp float32, decay, nesterov int) {
 	panic("unreachable")
 }
 func fmaAVX512(dst, x *float32, n int, a float32, y *float32) { panic("unreachable") }
+
+func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail int) {
+	panic("unreachable")
+}

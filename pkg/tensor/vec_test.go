@@ -115,46 +115,52 @@ func TestRowKernels(t *testing.T) {
 			base := randFloats(r, size(tc.dstStride))
 			dst := append(append([]float32(nil), base...), sentinel, sentinel)
 			AddRows(dst, tc.dstStride, src, tc.srcStride, tc.rows, tc.n)
-			cp := append(append([]float32(nil), base...), sentinel, sentinel)
-			CopyRows(cp, tc.dstStride, src, tc.srcStride, tc.rows, tc.n)
 			for i := range base {
 				row, j := i/max(tc.dstStride, 1), i%max(tc.dstStride, 1)
-				wantAdd, wantCopy := base[i], base[i]
+				want := base[i]
 				if j < tc.n && row < tc.rows {
-					wantAdd += src[row*tc.srcStride+j]
-					wantCopy = src[row*tc.srcStride+j]
+					want += src[row*tc.srcStride+j]
 				}
-				if dst[i] != wantAdd || cp[i] != wantCopy {
-					t.Fatalf("%s %+v: [%d] add %v copy %v, want %v %v", impl, tc, i, dst[i], cp[i], wantAdd, wantCopy)
+				if dst[i] != want {
+					t.Fatalf("%s %+v: [%d] = %v, want %v", impl, tc, i, dst[i], want)
 				}
 			}
 			checkUntouched(t, impl+" AddRows", dst, len(base))
-			checkUntouched(t, impl+" CopyRows", cp, len(base))
 		}
 	})
 }
 
-func TestPadRows(t *testing.T) {
-	cases := []struct{ rows, lead, n, width, srcStride int }{
-		{1, 0, 0, 5, 5}, {3, 1, 27, 28, 28}, {28, 0, 27, 28, 28}, {28, 1, 28, 30, 28},
-		{14, 1, 13, 14, 28}, {7, 0, 7, 7, 14}, {2, 3, 40, 50, 40}, {4, 20, 0, 33, 1},
+func TestPadPlanes(t *testing.T) {
+	cases := []struct {
+		planes, dstPlane, srcPlane int
+		l                          PlaneLayout
+	}{
+		{3, 784, 784, PlaneLayout{Head: 28, Rows: 27, Width: 28, Tail: 0, Lead: 1, N: 27, SrcRow: 28}},
+		{2, 200, 196, PlaneLayout{Head: 0, Rows: 13, Width: 14, Tail: 14, Lead: 0, N: 13, SrcRow: 14}},
+		{4, 49, 49, PlaneLayout{Head: 7, Rows: 5, Width: 7, Tail: 7, Lead: 1, N: 5, SrcRow: 7}},
+		{2, 40, 9, PlaneLayout{Head: 40, Rows: 0, Width: 5, Tail: 0, Lead: 0, N: 0, SrcRow: 5}},
+		{2, 33, 70, PlaneLayout{Head: 3, Rows: 2, Width: 15, Tail: 0, Lead: 15, N: 0, SrcRow: 20}},
+		{1, 100, 100, PlaneLayout{Head: 17, Rows: 2, Width: 33, Tail: 17, Lead: 2, N: 31, SrcRow: 40}},
 	}
 	withVecAsm(t, func(t *testing.T, impl string) {
-		r := rand.New(rand.NewPCG(9, 10))
+		r := rand.New(rand.NewPCG(13, 14))
 		for _, tc := range cases {
-			dstStride := tc.width + 2
-			src := randFloats(r, (tc.rows-1)*tc.srcStride+tc.n)
-			dst := padded((tc.rows-1)*dstStride+tc.width, 3)
-			PadRows(dst, dstStride, src, tc.srcStride, tc.rows, tc.lead, tc.n, tc.width)
+			l := tc.l
+			src := randFloats(r, tc.planes*tc.srcPlane+50)
+			dst := padded(tc.planes*tc.dstPlane, 5)
+			PadPlanes(dst, tc.dstPlane, src, tc.srcPlane, tc.planes, l)
+			size := l.Head + l.Rows*l.Width + l.Tail
 			for i := range dst {
-				row, j := i/dstStride, i%dstStride
+				pl, e := i/tc.dstPlane, i%tc.dstPlane
 				want := sentinel
-				switch {
-				case row >= tc.rows || j >= tc.width:
-				case j >= tc.lead && j < tc.lead+tc.n:
-					want = src[row*tc.srcStride+j-tc.lead]
-				default:
+				if pl < tc.planes && e < size {
 					want = 0
+					if e >= l.Head && e < l.Head+l.Rows*l.Width {
+						row, j := (e-l.Head)/l.Width, (e-l.Head)%l.Width
+						if j >= l.Lead && j < l.Lead+l.N {
+							want = src[pl*tc.srcPlane+row*l.SrcRow+j-l.Lead]
+						}
+					}
 				}
 				if dst[i] != want {
 					t.Fatalf("%s %+v: [%d] = %v, want %v", impl, tc, i, dst[i], want)
@@ -162,52 +168,6 @@ func TestPadRows(t *testing.T) {
 			}
 		}
 	})
-}
-
-// TestSGDKernels checks FMA and SGDMomentum against the float64 formula
-// (one rounding per fused step) and that assembly and Go agree.
-func TestSGDKernels(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
-	for _, n := range vecLengths {
-		for _, tc := range []struct {
-			wd       float32
-			nesterov bool
-		}{{0, false}, {0, true}, {5e-4, false}, {5e-4, true}} {
-			g, w0, b0 := randFloats(r, n), randFloats(r, n), randFloats(r, n)
-			var results [][]float32
-			withVecAsm(t, func(t *testing.T, impl string) {
-				w, b := append([]float32(nil), w0...), append([]float32(nil), b0...)
-				w = append(w, sentinel)[:n]
-				SGDMomentum(w, g, b, tc.wd, 0.1, 0.9, 0.75, tc.nesterov)
-				for j := range g {
-					gj := float64(g[j])
-					if tc.wd != 0 {
-						gj = float64(fma32(tc.wd, w0[j], g[j]))
-					}
-					bj := float32(0.75*float64(float32(gj)) + float64(float32(0.9)*b0[j]))
-					u := float64(bj)
-					if tc.nesterov {
-						u = float64(fma32(0.9, bj, float32(gj)))
-					}
-					wj := float32(-float64(float32(0.1))*u + float64(w0[j]))
-					if b[j] != bj || w[j] != wj {
-						t.Fatalf("%s n=%d %+v [%d]: w %v b %v, want %v %v", impl, n, tc, j, w[j], b[j], wj, bj)
-					}
-				}
-				if w[:n+1][n] != sentinel {
-					t.Fatalf("%s SGDMomentum wrote past its end", impl)
-				}
-				d := make([]float32, n)
-				FMA(d, g, -0.5, w0)
-				for j := range d {
-					if want := fma32(-0.5, g[j], w0[j]); d[j] != want {
-						t.Fatalf("%s FMA n=%d [%d] = %v, want %v", impl, n, j, d[j], want)
-					}
-				}
-				results = append(results, w, b)
-			})
-		}
-	}
 }
 
 // TestReductions checks SumSquares and SumDot against float64 sums and
