@@ -228,16 +228,18 @@ func bench(o *options, log io.Writer) (*report, error) {
 		r.models = append(r.models, modelRow{name: m, nettrain: res.Epochs[0].ImagesPerSecond})
 	}
 	if py != nil && len(o.models) > 0 {
-		fmt.Fprintf(log, "nettrain-bench: PyTorch %s: training %d images on %d threads...\n", strings.Join(o.models, ", "), r.images, o.threads)
-		tr, err := py.train(o.models, o.images, dataDir)
-		if err != nil {
-			return nil, fmt.Errorf("PyTorch: %w", err)
-		}
-		for i := range r.models {
-			res := tr[r.models[i].name]
-			r.models[i].torch = res.ImagesPerSecond
-			if res.OMPWaitPolicy != "" {
-				r.ompWait = res.OMPWaitPolicy
+		for _, policy := range ompWaitPolicies {
+			fmt.Fprintf(log, "nettrain-bench: PyTorch %s (OpenMP wait policy %s): training %d images on %d threads...\n",
+				strings.Join(o.models, ", "), policy, r.images, o.threads)
+			tr, err := py.train(o.models, o.images, dataDir, policy)
+			if err != nil {
+				return nil, fmt.Errorf("PyTorch: %w", err)
+			}
+			for i := range r.models {
+				if r.models[i].torch == nil {
+					r.models[i].torch = map[string]float64{}
+				}
+				r.models[i].torch[policy] = tr[r.models[i].name].ImagesPerSecond
 			}
 		}
 	}

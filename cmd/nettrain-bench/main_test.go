@@ -84,14 +84,15 @@ func TestGemmShapes(t *testing.T) {
 func TestReport(t *testing.T) {
 	torch, numpy := "1.13.0", "1.24.2"
 	r := &report{images: 2560, threads: 2, goVersion: "go1.26",
-		py:       &pyInfo{Torch: &torch, Numpy: &numpy, BLAS: blasInfo{Library: "/usr/lib/libopenblas.so", Kind: "openblas"}},
-		models:   []modelRow{{name: "mlp", nettrain: 5000, torch: 10000}, {name: "cnn", nettrain: 100}},
+		py: &pyInfo{Torch: &torch, Numpy: &numpy, BLAS: blasInfo{Library: "/usr/lib/libopenblas.so", Kind: "openblas"}},
+		models: []modelRow{{name: "mlp", nettrain: 5000, torch: map[string]float64{"passive": 10000, "default": 2000}},
+			{name: "cnn", nettrain: 100}},
 		gemms:    []gemmRow{{shape: gemmShapes[0], nettrain: 10, blas: 40}},
 		gemmBLAS: "openblas", gemmArch: "Zen"}
 	var out bytes.Buffer
 	r.print(&out)
 	s := out.String()
-	for _, want := range []string{"2560 training images", "kernel Zen", "nettrain/PyTorch", "0.50", "OpenBLAS GFLOP/s", "% of OpenBLAS", "25%", "512×512×512", "A·B"} {
+	for _, want := range []string{"2560 training images", "kernel Zen", "nettrain/best PyTorch", "0.50", "10000", "2000", "OpenMP default", "OpenBLAS GFLOP/s", "% of OpenBLAS", "25%", "512×512×512", "A·B"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q:\n%s", want, s)
 		}
@@ -127,8 +128,8 @@ func TestRunNettrainOnly(t *testing.T) {
 		t.Errorf("output:\n%s", s)
 	}
 	for _, l := range strings.Split(s, "\n") {
-		if f := strings.Fields(l); len(f) == 4 && f[0] == "mlp" {
-			if f[1] == "-" || f[2] != "-" || f[3] != "-" {
+		if f := strings.Fields(l); len(f) == 5 && f[0] == "mlp" {
+			if f[1] == "-" || f[2] != "-" || f[3] != "-" || f[4] != "-" {
 				t.Errorf("mlp row %q: want a nettrain speed and no PyTorch one", l)
 			}
 			return

@@ -142,10 +142,16 @@ func (p *python) info() (*pyInfo, error) {
 	return &info, nil
 }
 
-// train runs the PyTorch side of the model benchmark.
-func (p *python) train(models []string, images int, dataDir string) (map[string]torchResult, error) {
-	out, err := p.run(os.Environ(), "--mode", "train", "--images", strconv.Itoa(images), "--threads", strconv.Itoa(p.threads),
-		"--models", strings.Join(models, ","), "--data", dataDir)
+// ompWaitPolicies are the OpenMP wait policies PyTorch trains under
+// (torch_bench.py --omp-wait): passive waiting, and the OpenMP default
+// (spin for a while, then sleep). The faster of the two is the baseline.
+var ompWaitPolicies = []string{"passive", "default"}
+
+// train runs the PyTorch side of the model benchmark under one OpenMP wait
+// policy (see ompWaitPolicies).
+func (p *python) train(models []string, images int, dataDir, ompWait string) (map[string]torchResult, error) {
+	out, err := p.run(withoutVars(os.Environ(), "OMP_WAIT_POLICY"), "--mode", "train", "--images", strconv.Itoa(images),
+		"--threads", strconv.Itoa(p.threads), "--models", strings.Join(models, ","), "--data", dataDir, "--omp-wait", ompWait)
 	if err != nil {
 		return nil, err
 	}

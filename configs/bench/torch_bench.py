@@ -49,6 +49,9 @@ def parse_args(argv):
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated: mlp, cnn, resnet8")
     p.add_argument("--data", default=DEFAULT_DATA, help="folder with the Fashion-MNIST IDX files")
     p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--omp-wait", choices=("passive", "default", "env"), default="passive",
+                   help="train mode: OMP_WAIT_POLICY=PASSIVE (default), the OpenMP default (spin, then sleep), "
+                        "or whatever the environment says")
     p.add_argument("--warmup", type=int, default=3, help="untimed warm-up batches per model (default 3)")
     p.add_argument("--shapes", default=DEFAULT_SHAPES, help="gemm mode: comma-separated MxNxK:VARIANT")
     p.add_argument("--repeats", type=int, default=5, help="gemm mode: timed repeats, the best is kept")
@@ -216,8 +219,12 @@ def train_mode(a):
     # Debian's PyTorch runs on GNU OpenMP and its linear layers on the system BLAS (OpenBLAS's own
     # pthreads): OpenMP threads spinning after each parallel region starve the BLAS threads. On a
     # busy 2-core machine that made the MLP ~35x slower on 2 threads than on 1, and the convolutions
-    # 2-5x slower. Passive waiting removes that; set OMP_WAIT_POLICY yourself to measure otherwise.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # 2-5x slower. Passive waiting removes that for most models; nettrain-bench runs both and
+    # compares against the faster (--omp-wait).
+    if a.omp_wait == "passive":
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    elif a.omp_wait == "default":
+        os.environ.pop("OMP_WAIT_POLICY", None)
     import torch
     import torch.nn as nn
 
@@ -255,7 +262,7 @@ def train_mode(a):
         print(json.dumps({
             "model": name, "images_per_second": n / secs, "images": n, "seconds": secs,
             "threads": a.threads, "batch_size": bs, "warmup_batches": a.warmup, "last_loss": loss,
-            "torch": torch.__version__, "blas": blas.get("kind"), "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
+            "torch": torch.__version__, "blas": blas.get("kind"), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
         }), flush=True)
 
 
