@@ -393,50 +393,22 @@ type convGeom struct{ c, h, w, kh, kw, sh, sw, ph, pw, oh, ow int }
 func (g convGeom) im2col(xn, col []float32) {
 	h, w, oh, ow := g.h, g.w, g.oh, g.ow
 	p, kk := oh*ow, g.kh*g.kw
-	sh, sw := g.sh, g.sw
-	if sw == 1 {
-		// One PadPlanes call per kernel offset (u,v) covers every channel:
-		// the rows (ch,u,v) are kk·p apart in col, the planes h·w apart in x.
-		for u := 0; u < g.kh; u++ {
-			ilo, ihi := convValidRange(h, oh, sh, g.ph, u)
-			for v := 0; v < g.kw; v++ {
-				jlo, jhi := convValidRange(w, ow, 1, g.pw, v)
-				l := tensor.PlaneLayout{Head: p, Width: ow}
-				src := xn
-				if ihi > ilo {
-					l = tensor.PlaneLayout{Head: ilo * ow, Rows: ihi - ilo, Width: ow, Tail: (oh - ihi) * ow,
-						Lead: jlo, N: jhi - jlo, SrcRow: sh * w}
-					if jhi > jlo {
-						src = xn[(ilo*sh-g.ph+u)*w+jlo-g.pw+v:]
-					}
-				}
-				tensor.PadPlanes(col[(u*g.kw+v)*p:], kk*p, src, h*w, g.c, l)
-			}
-		}
-		return
-	}
-	r := 0
-	for ch := 0; ch < g.c; ch++ {
-		plane := xn[ch*h*w : (ch+1)*h*w]
-		for u := 0; u < g.kh; u++ {
-			ilo, ihi := convValidRange(h, oh, sh, g.ph, u)
-			for v := 0; v < g.kw; v++ {
-				jlo, jhi := convValidRange(w, ow, sw, g.pw, v)
-				row := col[r*p : (r+1)*p]
-				r++
-				clear(row[:ilo*ow])
-				clear(row[ihi*ow:])
-				base := (ilo*sh-g.ph+u)*w + jlo*sw - g.pw + v
-				for i := ilo; i < ihi; i++ {
-					dst := row[i*ow : (i+1)*ow]
-					clear(dst[:jlo])
-					clear(dst[jhi:])
-					src := plane[base+(i-ilo)*sh*w:]
-					for j, k := jlo, 0; j < jhi; j, k = j+1, k+sw {
-						dst[j] = src[k]
-					}
+	// One PadPlanes call per kernel offset (u,v) covers every channel: the
+	// rows (ch,u,v) are kk·p apart in col, the planes h·w apart in x.
+	for u := 0; u < g.kh; u++ {
+		ilo, ihi := convValidRange(h, oh, g.sh, g.ph, u)
+		for v := 0; v < g.kw; v++ {
+			jlo, jhi := convValidRange(w, ow, g.sw, g.pw, v)
+			l := tensor.PlaneLayout{Head: p, Width: ow}
+			src := xn
+			if ihi > ilo {
+				l = tensor.PlaneLayout{Head: ilo * ow, Rows: ihi - ilo, Width: ow, Tail: (oh - ihi) * ow,
+					Lead: jlo, N: jhi - jlo, SrcRow: g.sh * w, SrcCol: g.sw}
+				if jhi > jlo {
+					src = xn[(ilo*g.sh-g.ph+u)*w+jlo*g.sw-g.pw+v:]
 				}
 			}
+			tensor.PadPlanes(col[(u*g.kw+v)*p:], kk*p, src, h*w, g.c, l)
 		}
 	}
 }

@@ -69,6 +69,8 @@ type MaxPool2d struct {
 	y      *tensor.Tensor // output buffer (N, C, OH, OW)
 	dx     *tensor.Tensor // input-gradient buffer (N, C, H, W)
 	argmax []int32        // per output value: index of the maximum within its input plane
+	x      *tensor.Tensor // the input of the Forward in progress
+	dy     []float32      // the output gradient of the Backward in progress
 }
 
 // NewMaxPool2d returns a max-pooling layer; stride 0 means stride = kernel
@@ -89,7 +91,38 @@ func (m *MaxPool2d) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 		m.argmax = make([]int32, planes*p)
 	}
 	m.argmax = m.argmax[:planes*p]
-	for pl := 0; pl < planes; pl++ {
+	m.x = x
+	ParallelFor(Threads(), planeBlocks(planes, h*w), (*maxPoolForward)(m))
+	m.x = nil
+	return m.y
+}
+
+// poolBlockValues is about how many input values one parallel pooling
+// task covers.
+const poolBlockValues = 1 << 15
+
+// planeBlocks returns how many tasks to cut planes planes of size values
+// into, and planesPerBlock the planes of each.
+func planeBlocks(planes, size int) int {
+	return (planes + planesPerBlock(size) - 1) / planesPerBlock(size)
+}
+
+func planesPerBlock(size int) int { return max(1, poolBlockValues/max(size, 1)) }
+
+// maxPoolForward and maxPoolBackward run one block of planes.
+type (
+	maxPoolForward  MaxPool2d
+	maxPoolBackward MaxPool2d
+)
+
+// Run pools the planes of block b.
+func (f *maxPoolForward) Run(_, b int) {
+	m := (*MaxPool2d)(f)
+	x := m.x
+	h, w := x.Shape[2], x.Shape[3]
+	oh, ow := m.y.Shape[2], m.y.Shape[3]
+	p, per := oh*ow, planesPerBlock(h*w)
+	for pl := b * per; pl < min((b+1)*per, x.Shape[0]*x.Shape[1]); pl++ {
 		xp := x.Data[pl*h*w : (pl+1)*h*w]
 		yp := m.y.Data[pl*p : (pl+1)*p]
 		ap := m.argmax[pl*p : (pl+1)*p]
@@ -112,7 +145,21 @@ func (m *MaxPool2d) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 			}
 		}
 	}
-	return m.y
+}
+
+// Run routes the gradients of the planes of block b.
+func (f *maxPoolBackward) Run(_, b int) {
+	m := (*MaxPool2d)(f)
+	hw := m.xShape[2] * m.xShape[3]
+	p, per := m.y.Shape[2]*m.y.Shape[3], planesPerBlock(hw)
+	for pl := b * per; pl < min((b+1)*per, m.xShape[0]*m.xShape[1]); pl++ {
+		dxp := m.dx.Data[pl*hw : (pl+1)*hw]
+		clear(dxp)
+		ap := m.argmax[pl*p : (pl+1)*p]
+		for o, g := range m.dy[pl*p : (pl+1)*p] {
+			dxp[ap[o]] += g
+		}
+	}
 }
 
 // Backward: dy is (N, C, OH, OW); routes each gradient to its window's
@@ -122,16 +169,9 @@ func (m *MaxPool2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 		panic(fmt.Sprintf("nn: %s backward got dy %v, want %v", m.Describe(), dy.Shape, m.y.Shape))
 	}
 	m.dx = tensor.Ensure(m.dx, m.xShape...)
-	m.dx.Zero()
-	hw := m.xShape[2] * m.xShape[3]
-	p := m.y.Shape[2] * m.y.Shape[3]
-	for pl := 0; pl < m.xShape[0]*m.xShape[1]; pl++ {
-		dxp := m.dx.Data[pl*hw : (pl+1)*hw]
-		ap := m.argmax[pl*p : (pl+1)*p]
-		for o, g := range dy.Data[pl*p : (pl+1)*p] {
-			dxp[ap[o]] += g
-		}
-	}
+	m.dy = dy.Data
+	ParallelFor(Threads(), planeBlocks(m.xShape[0]*m.xShape[1], m.xShape[2]*m.xShape[3]), (*maxPoolBackward)(m))
+	m.dy = nil
 	return m.dx
 }
 

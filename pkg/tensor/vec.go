@@ -249,11 +249,11 @@ func b2i(v bool) int {
 // PlaneLayout describes one plane PadPlanes writes: Head zeros, then Rows
 // rows of Width values each (Width apart: the rows are contiguous), each
 // row Lead zeros, N values copied from the source (source rows SrcRow
-// apart), then zeros; then Tail zeros. A plane is Head + Rows·Width + Tail
-// values.
+// apart, values SrcCol apart; SrcCol 0 means 1), then zeros; then Tail
+// zeros. A plane is Head + Rows·Width + Tail values.
 type PlaneLayout struct {
 	Head, Rows, Width, Tail int
-	Lead, N, SrcRow         int
+	Lead, N, SrcRow, SrcCol int
 }
 
 // PadPlanes writes planes planes of layout l to dst, plane i at
@@ -270,7 +270,8 @@ func PadPlanes(dst []float32, dstPlane int, src []float32, srcPlane, planes int,
 		panic(fmt.Sprintf("tensor: PadPlanes of %d planes %+v, plane stride %d, into %d values", planes, l, dstPlane, len(dst)))
 	}
 	reads := l.Rows > 0 && l.N > 0
-	if reads && (l.SrcRow < l.N || len(src) < (planes-1)*srcPlane+(l.Rows-1)*l.SrcRow+l.N) {
+	sc := max(l.SrcCol, 1)
+	if reads && (l.SrcRow < 0 || len(src) < (planes-1)*srcPlane+(l.Rows-1)*l.SrcRow+(l.N-1)*sc+1 || (l.N-1)*sc >= 1<<31/4) {
 		panic(fmt.Sprintf("tensor: PadPlanes of %d planes %+v, source plane stride %d, from %d values", planes, l, srcPlane, len(src)))
 	}
 	if useVecAsm {
@@ -279,7 +280,7 @@ func PadPlanes(dst []float32, dstPlane int, src []float32, srcPlane, planes int,
 			sp = &src[0]
 		}
 		padPlanesAVX512(&dst[0], dstPlane*4, sp, srcPlane*4, planes, l.Head, l.Rows, l.Width*4, l.SrcRow*4,
-			l.Lead, l.N, l.Width, l.Tail)
+			l.Lead, l.N, l.Width, l.Tail, sc)
 		return
 	}
 	for i := range planes {
@@ -289,7 +290,14 @@ func PadPlanes(dst []float32, dstPlane int, src []float32, srcPlane, planes int,
 			row := d[l.Head+r*l.Width : l.Head+(r+1)*l.Width]
 			clear(row[:l.Lead])
 			if l.N > 0 {
-				copy(row[l.Lead:l.Lead+l.N], src[i*srcPlane+r*l.SrcRow:])
+				s := src[i*srcPlane+r*l.SrcRow:]
+				if sc == 1 {
+					copy(row[l.Lead:l.Lead+l.N], s)
+				} else {
+					for j := range l.N {
+						row[l.Lead+j] = s[j*sc]
+					}
+				}
 			}
 			clear(row[l.Lead+l.N:])
 		}

@@ -33,4 +33,4 @@ func sgdMomentumAVX512(w, grad, b *float32, n int, wd, negEta, mu, damp float32,
 func fmaAVX512(dst, x *float32, n int, a float32, y *float32)
 
 //go:noescape
-func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail int)
+func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride int)

@@ -427,13 +427,14 @@ lbl: \
 lblTail: \
 	VMOVUPS Z7, km, (ptr)
 
-// func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail int)
+// func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride int)
 //
 // For each of planes planes (dst and src advanced by dstPlane and srcPlane
 // bytes): head zeros, then rows rows of width values (dstRow bytes apart)
-// each lead zeros, n values from src (rows srcRow bytes apart), zeros;
-// then tail zeros. head, lead, n, width and tail count floats.
-TEXT ·padPlanesAVX512(SB), NOSPLIT, $0-104
+// each lead zeros, n values from src (rows srcRow bytes apart, values
+// colStride floats apart: a gather when colStride > 1), zeros; then tail
+// zeros. head, lead, n, width and tail count floats.
+TEXT ·padPlanesAVX512(SB), NOSPLIT, $0-112
 	MOVQ n+80(FP), BX
 	TAILMASK(BX)
 	KMOVW K1, K6
@@ -450,6 +451,11 @@ TEXT ·padPlanesAVX512(SB), NOSPLIT, $0-104
 	MOVQ n+80(FP), BX
 	SHRQ $4, BX
 	VPXORD Z7, Z7, Z7
+	// Z6 = colStride·[0, 1, …, 15] (gather indices); R9 = 64·colStride bytes
+	MOVQ colStride+104(FP), R9
+	VPBROADCASTD R9, Z6
+	VPMULLD iota16<>(SB), Z6, Z6
+	SHLQ $6, R9
 	MOVQ dst+0(FP), DI
 	MOVQ src+16(FP), SI
 	MOVQ planes+32(FP), DX
@@ -477,6 +483,8 @@ ppRow:
 	LEAQ (R10)(AX*4), AX
 	MOVQ R11, R8
 	MOVQ BX, R12
+	CMPQ R9, $64
+	JNE ppGather
 	TESTQ R12, R12
 	JZ ppCopyTail
 
@@ -491,6 +499,28 @@ ppCopy:
 ppCopyTail:
 	VMOVUPS.Z (R8), K1, Z0
 	VMOVUPS Z0, K1, (AX)
+	JMP ppNextRow
+
+ppGather:
+	TESTQ R12, R12
+	JZ ppGatherTail
+
+ppGatherVec:
+	KXNORW K3, K3, K3
+	VGATHERDPS (R8)(Z6*4), K3, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ R9, R8
+	ADDQ $64, AX
+	DECQ R12
+	JNZ ppGatherVec
+
+ppGatherTail:
+	KMOVW K1, K3
+	VPXORD Z0, Z0, Z0
+	VGATHERDPS (R8)(Z6*4), K3, Z0
+	VMOVUPS Z0, K1, (AX)
+
+ppNextRow:
 	ADDQ dstRow+56(FP), R10
 	ADDQ srcRow+64(FP), R11
 	DECQ CX
@@ -508,3 +538,22 @@ ppRowsDone:
 ppDone:
 	VZEROUPPER
 	RET
+
+// iota16 is 0, 1, …, 15 as int32.
+DATA iota16<>+0(SB)/4, $0
+DATA iota16<>+4(SB)/4, $1
+DATA iota16<>+8(SB)/4, $2
+DATA iota16<>+12(SB)/4, $3
+DATA iota16<>+16(SB)/4, $4
+DATA iota16<>+20(SB)/4, $5
+DATA iota16<>+24(SB)/4, $6
+DATA iota16<>+28(SB)/4, $7
+DATA iota16<>+32(SB)/4, $8
+DATA iota16<>+36(SB)/4, $9
+DATA iota16<>+40(SB)/4, $10
+DATA iota16<>+44(SB)/4, $11
+DATA iota16<>+48(SB)/4, $12
+DATA iota16<>+52(SB)/4, $13
+DATA iota16<>+56(SB)/4, $14
+DATA iota16<>+60(SB)/4, $15
+GLOBL iota16<>(SB), RODATA|NOPTR, $64

@@ -141,12 +141,18 @@ func TestPadPlanes(t *testing.T) {
 		{2, 40, 9, PlaneLayout{Head: 40, Rows: 0, Width: 5, Tail: 0, Lead: 0, N: 0, SrcRow: 5}},
 		{2, 33, 70, PlaneLayout{Head: 3, Rows: 2, Width: 15, Tail: 0, Lead: 15, N: 0, SrcRow: 20}},
 		{1, 100, 100, PlaneLayout{Head: 17, Rows: 2, Width: 33, Tail: 17, Lead: 2, N: 31, SrcRow: 40}},
+		{3, 196, 784, PlaneLayout{Head: 0, Rows: 14, Width: 14, Tail: 0, Lead: 0, N: 14, SrcRow: 56, SrcCol: 2}},
+		{2, 49, 196, PlaneLayout{Head: 7, Rows: 6, Width: 7, Tail: 0, Lead: 1, N: 6, SrcRow: 28, SrcCol: 2}},
+		{2, 60, 200, PlaneLayout{Head: 0, Rows: 1, Width: 40, Tail: 20, Lead: 3, N: 37, SrcRow: 200, SrcCol: 3}},
 	}
 	withVecAsm(t, func(t *testing.T, impl string) {
 		r := rand.New(rand.NewPCG(13, 14))
 		for _, tc := range cases {
 			l := tc.l
 			src := randFloats(r, tc.planes*tc.srcPlane+50)
+			if l.Rows > 0 && l.N > 0 { // exactly as long as the layout reads, so an overrun panics
+				src = src[:(tc.planes-1)*tc.srcPlane+(l.Rows-1)*l.SrcRow+(l.N-1)*max(l.SrcCol, 1)+1]
+			}
 			dst := padded(tc.planes*tc.dstPlane, 5)
 			PadPlanes(dst, tc.dstPlane, src, tc.srcPlane, tc.planes, l)
 			size := l.Head + l.Rows*l.Width + l.Tail
@@ -158,7 +164,7 @@ func TestPadPlanes(t *testing.T) {
 					if e >= l.Head && e < l.Head+l.Rows*l.Width {
 						row, j := (e-l.Head)/l.Width, (e-l.Head)%l.Width
 						if j >= l.Lead && j < l.Lead+l.N {
-							want = src[pl*tc.srcPlane+row*l.SrcRow+j-l.Lead]
+							want = src[pl*tc.srcPlane+row*l.SrcRow+(j-l.Lead)*max(l.SrcCol, 1)]
 						}
 					}
 				}
