@@ -20,3 +20,28 @@ type TaskFunc = tensor.TaskFunc
 // another, so per-worker scratch is safe; the results must not depend on
 // which worker runs which i. A call from inside a task runs on its caller.
 func ParallelFor(workers, n int, t Task) { tensor.ParallelFor(workers, n, t) }
+
+// elemChunk is how many elements one task of a parallel elementwise pass
+// covers; shorter passes run on the calling goroutine. Elementwise work
+// gives the same bits however it is split.
+const elemChunk = 1 << 15
+
+// elemChunks returns the number of elemChunk tasks covering n elements.
+func elemChunks(n int) int { return (n + elemChunk - 1) / elemChunk }
+
+// addTask sets dst = a + b, one chunk per task; a layer keeps one so that
+// passing it to ParallelFor does not allocate.
+type addTask struct{ dst, a, b []float32 }
+
+// Run adds chunk i.
+func (t *addTask) Run(_, i int) {
+	lo, hi := i*elemChunk, min((i+1)*elemChunk, len(t.dst))
+	tensor.LinComb2(t.dst[lo:hi], t.a[lo:hi], t.b[lo:hi], 1, 1, 0) // (1·a + 0) + 1·b = a + b, exactly rounded
+}
+
+// add sets dst = a + b (all of one length) in parallel chunks, using t.
+func (t *addTask) add(dst, a, b []float32) {
+	*t = addTask{dst, a[:len(dst)], b[:len(dst)]}
+	ParallelFor(Threads(), elemChunks(len(dst)), t)
+	*t = addTask{}
+}

@@ -126,6 +126,10 @@ func (f *maxPoolForward) Run(_, b int) {
 		xp := x.Data[pl*h*w : (pl+1)*h*w]
 		yp := m.y.Data[pl*p : (pl+1)*p]
 		ap := m.argmax[pl*p : (pl+1)*p]
+		if m.Kernel == 2 && m.Stride == 2 && m.Padding == 0 {
+			maxPool2x2(xp, w, oh, ow, yp, ap)
+			continue
+		}
 		for i := 0; i < oh; i++ {
 			r0, r1 := m.span(i, h)
 			for j := 0; j < ow; j++ {
@@ -143,6 +147,30 @@ func (f *maxPoolForward) Run(_, b int) {
 				yp[i*ow+j] = best
 				ap[i*ow+j] = int32(arg)
 			}
+		}
+	}
+}
+
+// maxPool2x2 is the common 2x2, stride 2, unpadded window on one plane of
+// width w: the same comparisons in the same order as the general loop.
+func maxPool2x2(xp []float32, w, oh, ow int, yp []float32, ap []int32) {
+	for i := 0; i < oh; i++ {
+		top := xp[2*i*w : 2*i*w+2*ow]
+		bot := xp[(2*i+1)*w : (2*i+1)*w+2*ow]
+		y, a := yp[i*ow:(i+1)*ow], ap[i*ow:(i+1)*ow]
+		base := int32(2 * i * w)
+		for j := range y {
+			best, arg := top[2*j], base+int32(2*j)
+			if v := top[2*j+1]; v > best || (v != v && best == best) {
+				best, arg = v, base+int32(2*j+1)
+			}
+			if v := bot[2*j]; v > best || (v != v && best == best) {
+				best, arg = v, base+int32(w+2*j)
+			}
+			if v := bot[2*j+1]; v > best || (v != v && best == best) {
+				best, arg = v, base+int32(w+2*j+1)
+			}
+			y[j], a[j] = best, arg
 		}
 	}
 }

@@ -67,6 +67,7 @@ type BasicBlock struct {
 	dropping bool           // the last Forward applied stochastic depth
 	keep     []float32      // (N,) per-example branch factor 0 or 1/(1−p) of the last Forward
 	dh       *tensor.Tensor // branch gradient buffer, act2's gradient times keep
+	adder    addTask        // the parallel additions of Forward and Backward
 	drop     stepRand
 }
 
@@ -158,9 +159,7 @@ func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	s, hs, ss := b.sum.Data, h.Data, short.Data
 	b.dropping = c.Train && b.DropProb > 0
 	if !b.dropping {
-		for i := range s {
-			s[i] = hs[i] + ss[i]
-		}
+		b.adder.add(s, hs, ss)
 		return b.Act2.Forward(c, b.sum)
 	}
 	// Stochastic depth: example n's branch is scaled by keep[n].
@@ -209,10 +208,7 @@ func (b *BasicBlock) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 		dshort = b.Shortcut.Backward(c, ds)
 	}
 	b.dx = reuse4(b.dx, g.Shape[0], g.Shape[1], g.Shape[2], g.Shape[3])
-	dx, gs, sh := b.dx.Data, g.Data, dshort.Data
-	for i := range dx {
-		dx[i] = gs[i] + sh[i]
-	}
+	b.adder.add(b.dx.Data, g.Data, dshort.Data)
 	return b.dx
 }
 
