@@ -448,6 +448,31 @@ TEXT ·padPlanesAVX512(SB), NOSPLIT, $0-112
 	TAILMASK(BX)
 	KMOVW K1, K5
 	KMOVW K6, K1
+	// Rows need only their lead zeros (K6) and trailing zeros (K7, from
+	// byte R13 = 4·(lead+n)) written when both fit one vector (R14 = 1);
+	// otherwise the whole row is zeroed first (R14 = 0).
+	MOVQ lead+72(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K6
+	MOVQ lead+72(FP), R13
+	ADDQ n+80(FP), R13
+	MOVQ width+88(FP), CX
+	SUBQ R13, CX
+	XORQ R14, R14
+	CMPQ CX, $16
+	JGT ppSlow
+	CMPQ lead+72(FP), $16
+	JGT ppSlow
+	MOVQ $1, R14
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K7
+
+ppSlow:
+	SHLQ $2, R13
 	MOVQ n+80(FP), BX
 	SHRQ $4, BX
 	VPXORD Z7, Z7, Z7
@@ -475,10 +500,19 @@ ppPlane:
 	JLE ppRowsDone
 
 ppRow:
+	TESTQ R14, R14
+	JZ ppRowFull
+	VMOVUPS Z7, K6, (R10)
+	VMOVUPS Z7, K7, (R10)(R13*1)
+	JMP ppRowCopy
+
+ppRowFull:
 	MOVQ R10, AX
 	MOVQ width+88(FP), R12
 	SHRQ $4, R12
 	ZEROF(AX, R12, K2, ppRowZero, ppRowZeroTail)
+
+ppRowCopy:
 	MOVQ lead+72(FP), AX
 	LEAQ (R10)(AX*4), AX
 	MOVQ R11, R8

@@ -144,6 +144,10 @@ func TestPadPlanes(t *testing.T) {
 		{3, 196, 784, PlaneLayout{Head: 0, Rows: 14, Width: 14, Tail: 0, Lead: 0, N: 14, SrcRow: 56, SrcCol: 2}},
 		{2, 49, 196, PlaneLayout{Head: 7, Rows: 6, Width: 7, Tail: 0, Lead: 1, N: 6, SrcRow: 28, SrcCol: 2}},
 		{2, 60, 200, PlaneLayout{Head: 0, Rows: 1, Width: 40, Tail: 20, Lead: 3, N: 37, SrcRow: 200, SrcCol: 3}},
+		{2, 120, 100, PlaneLayout{Head: 0, Rows: 2, Width: 60, Tail: 0, Lead: 17, N: 10, SrcRow: 30}}, // zeros wider than a vector
+		{2, 120, 100, PlaneLayout{Head: 0, Rows: 2, Width: 60, Tail: 0, Lead: 16, N: 28, SrcRow: 30}},
+		{2, 120, 100, PlaneLayout{Head: 0, Rows: 2, Width: 60, Tail: 0, Lead: 0, N: 43, SrcRow: 50}},
+		{2, 120, 100, PlaneLayout{Head: 0, Rows: 2, Width: 60, Tail: 0, Lead: 0, N: 44, SrcRow: 50}},
 	}
 	withVecAsm(t, func(t *testing.T, impl string) {
 		r := rand.New(rand.NewPCG(13, 14))
