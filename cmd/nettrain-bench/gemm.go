@@ -17,18 +17,33 @@ type gemmShape struct {
 	Use            string // which layer computes it, for the table
 }
 
-// gemmShapes are the shapes of the bench models' hot matrix multiplies.
-var gemmShapes = []gemmShape{
+// gemmShapes are the bench models' hot matrix multiplies, each in the three
+// variants A·B, Aᵀ·B and A·Bᵀ; Use names the one training runs.
+var gemmShapes = allVariants([]gemmShape{
 	{M: 512, N: 512, K: 512, Use: "square reference"},
-	{M: 128, N: 512, K: 784, Use: "MLP fc1 forward shape"},
+	{M: 128, N: 512, K: 784, TransB: true, Use: "MLP fc1 forward x·Wᵀ"},
 	{M: 512, N: 784, K: 128, TransA: true, Use: "MLP fc1 dW = dyᵀ·x"},
-	{M: 128, N: 784, K: 512, TransB: true, Use: "MLP fc1 dx shape"},
-	{M: 128, N: 512, K: 784, TransB: true, Use: "MLP fc1 forward, as nn.Linear: x·Wᵀ"},
-	{M: 128, N: 784, K: 512, Use: "MLP fc1 dx, as nn.Linear: dy·W"},
-	{M: 25088, N: 64, K: 288, Use: "CNN conv 32→64 @14x14, batched im2col"},
-	{M: 32, N: 784, K: 288, Use: "CNN conv 32→32 forward, per example"},
-	{M: 32, N: 288, K: 784, TransB: true, Use: "CNN conv 32→32 dW, per example"},
-	{M: 288, N: 784, K: 32, TransA: true, Use: "CNN conv 32→32 dcol, per example"},
+	{M: 128, N: 512, K: 256, Use: "MLP fc2 dx = dy·W (fc1 needs no dx)"},
+	{M: 25088, N: 64, K: 288, Use: "conv 32→64 @14x14 as one batched im2col"},
+	{M: 32, N: 784, K: 288, Use: "CNN conv 32→32 forward W·col, and its dx = W'·im2col(dy)"},
+	{M: 288, N: 32, K: 784, TransB: true, Use: "CNN conv 32→32 dWᵀ = col·dyᵀ"},
+})
+
+// allVariants returns every shape as A·B, Aᵀ·B and A·Bᵀ, the variant
+// training uses keeping its Use text and the others marked as variants.
+func allVariants(shapes []gemmShape) []gemmShape {
+	var out []gemmShape
+	for _, s := range shapes {
+		for _, v := range [][2]bool{{false, false}, {true, false}, {false, true}} {
+			t := s
+			t.TransA, t.TransB = v[0], v[1]
+			if t.TransA != s.TransA || t.TransB != s.TransB {
+				t.Use = "(variant)"
+			}
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // variant is the name torch_bench.py uses: AB, AtB or ABt.

@@ -68,7 +68,8 @@ func TestGemmEnv(t *testing.T) {
 
 func TestGemmShapes(t *testing.T) {
 	spec := shapeSpec(gemmShapes)
-	for _, want := range []string{"512x512x512:AB", "512x784x128:AtB", "128x784x512:ABt", "25088x64x288:AB", "32x288x784:ABt", "288x784x32:AtB"} {
+	for _, want := range []string{"512x512x512:AB", "512x512x512:AtB", "512x512x512:ABt", "512x784x128:AtB", "128x512x256:AB",
+		"128x512x784:ABt", "25088x64x288:AB", "32x784x288:AB", "288x32x784:ABt", "288x32x784:AtB"} {
 		if !strings.Contains(spec, want) {
 			t.Errorf("shape spec %s lacks %s", spec, want)
 		}
