@@ -317,6 +317,9 @@ func TestConvPoolDescribeAndFans(t *testing.T) {
 // testing.AllocsPerRun sets GOMAXPROCS to 1, so the default thread count is
 // 1; the _threads3 cases go through the worker pool.
 func TestConvPoolSteadyStateAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
 	ctx := &nn.Context{Train: true}
 	t.Cleanup(func() { tensor.SetThreads(0) })
 	cases := []struct {

@@ -156,6 +156,9 @@ func TestUnknownActivationListsKnown(t *testing.T) {
 // TestMLPStepDoesNotAllocate holds the memory discipline: once buffers exist
 // for a batch shape, forward + backward allocate nothing.
 func TestMLPStepDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
 	act, _ := nn.NewActivation("relu", nn.ActivationOptions{})
 	net := nn.NewSequential(
 		nn.Named{Name: "flat", Layer: &nn.Flatten{}},
