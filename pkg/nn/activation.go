@@ -100,11 +100,6 @@ type Activation struct {
 	dy       []float32 // upstream gradient of the Backward in progress (parallel relu)
 }
 
-// reluChunk is how many elements one parallel relu task covers; smaller
-// tensors run on the calling goroutine. Elementwise work gives the same
-// bits however it is split.
-const reluChunk = 1 << 15
-
 // reluForward and reluBackward run one chunk of a large relu pass.
 type (
 	reluForward  Activation
@@ -114,14 +109,14 @@ type (
 // Run computes y = max(x, 0) on chunk i.
 func (f *reluForward) Run(_, i int) {
 	a := (*Activation)(f)
-	lo, hi := i*reluChunk, min((i+1)*reluChunk, len(a.x.Data))
+	lo, hi := i*elemChunk, min((i+1)*elemChunk, len(a.x.Data))
 	tensor.ReLU(a.y.Data[lo:hi], a.x.Data[lo:hi])
 }
 
 // Run computes dx = dy where x > 0, else 0, on chunk i.
 func (f *reluBackward) Run(_, i int) {
 	a := (*Activation)(f)
-	lo, hi := i*reluChunk, min((i+1)*reluChunk, len(a.x.Data))
+	lo, hi := i*elemChunk, min((i+1)*elemChunk, len(a.x.Data))
 	tensor.ReLUGrad(a.dx.Data[lo:hi], a.dy[lo:hi], a.x.Data[lo:hi])
 }
 
@@ -229,8 +224,8 @@ func (a *Activation) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 	a.x = x
 	a.y = tensor.Ensure(a.y, x.Shape...)
 	y, xs := a.y.Data, x.Data
-	if a.kind == actReLU && len(xs) >= 2*reluChunk {
-		ParallelFor(Threads(), (len(xs)+reluChunk-1)/reluChunk, (*reluForward)(a))
+	if a.kind == actReLU && len(xs) >= 2*elemChunk {
+		ParallelFor(Threads(), elemChunks(len(xs)), (*reluForward)(a))
 		return a.y
 	}
 	switch a.kind {
@@ -316,9 +311,9 @@ const invSqrt2Pi = 0.3989422804014327
 func (a *Activation) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	a.dx = tensor.Ensure(a.dx, dy.Shape...)
 	dx, x, y, g := a.dx.Data, a.x.Data, a.y.Data, dy.Data
-	if a.kind == actReLU && len(x) >= 2*reluChunk {
+	if a.kind == actReLU && len(x) >= 2*elemChunk {
 		a.dy = g
-		ParallelFor(Threads(), (len(x)+reluChunk-1)/reluChunk, (*reluBackward)(a))
+		ParallelFor(Threads(), elemChunks(len(x)), (*reluBackward)(a))
 		return a.dx
 	}
 	switch a.kind {

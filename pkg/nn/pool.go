@@ -97,17 +97,14 @@ func (m *MaxPool2d) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 	return m.y
 }
 
-// poolBlockValues is about how many input values one parallel pooling
-// task covers.
-const poolBlockValues = 1 << 15
-
-// planeBlocks returns how many tasks to cut planes planes of size values
-// into, and planesPerBlock the planes of each.
+// planeBlocks returns how many parallel pooling tasks cover planes planes
+// of size values each: whole planes, about elemChunk values per task.
 func planeBlocks(planes, size int) int {
 	return (planes + planesPerBlock(size) - 1) / planesPerBlock(size)
 }
 
-func planesPerBlock(size int) int { return max(1, poolBlockValues/max(size, 1)) }
+// planesPerBlock is the number of planes of size values one task pools.
+func planesPerBlock(size int) int { return max(1, elemChunk/max(size, 1)) }
 
 // maxPoolForward and maxPoolBackward run one block of planes.
 type (
