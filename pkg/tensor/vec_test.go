@@ -180,6 +180,61 @@ func TestPadPlanes(t *testing.T) {
 	})
 }
 
+// TestSGDKernels checks FMA and SGDMomentum against the float64 formula
+// (one rounding per fused step) and that assembly and Go agree.
+func TestSGDKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range vecLengths {
+		for _, tc := range []struct {
+			wd       float32
+			nesterov bool
+		}{{0, false}, {0, true}, {5e-4, false}, {5e-4, true}} {
+			g, w0, b0 := randFloats(r, n), randFloats(r, n), randFloats(r, n)
+			var results [][]float32
+			withVecAsm(t, func(t *testing.T, impl string) {
+				w, b := append([]float32(nil), w0...), append([]float32(nil), b0...)
+				w = append(w, sentinel)[:n]
+				SGDMomentum(w, g, b, tc.wd, 0.1, 0.9, 0.75, tc.nesterov)
+				for j := range g {
+					gj := float64(g[j])
+					if tc.wd != 0 {
+						gj = float64(fma32(tc.wd, w0[j], g[j]))
+					}
+					bj := float32(0.75*float64(float32(gj)) + float64(float32(0.9)*b0[j]))
+					u := float64(bj)
+					if tc.nesterov {
+						u = float64(fma32(0.9, bj, float32(gj)))
+					}
+					wj := float32(-float64(float32(0.1))*u + float64(w0[j]))
+					if b[j] != bj || w[j] != wj {
+						t.Fatalf("%s n=%d %+v [%d]: w %v b %v, want %v %v", impl, n, tc, j, w[j], b[j], wj, bj)
+					}
+				}
+				if w[:n+1][n] != sentinel {
+					t.Fatalf("%s SGDMomentum wrote past its end", impl)
+				}
+				d := make([]float32, n)
+				FMA(d, g, -0.5, w0)
+				for j := range d {
+					if want := fma32(-0.5, g[j], w0[j]); d[j] != want {
+						t.Fatalf("%s FMA n=%d [%d] = %v, want %v", impl, n, j, d[j], want)
+					}
+				}
+				results = append(results, w, b)
+			})
+			if len(results) == 4 { // assembly and Go ran: the same bits
+				for k := range 2 {
+					for j := range results[k] {
+						if math.Float32bits(results[k][j]) != math.Float32bits(results[k+2][j]) {
+							t.Fatalf("n=%d %+v: assembly and Go differ at [%d]: %v vs %v", n, tc, j, results[k][j], results[k+2][j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestReductions checks SumSquares and SumDot against float64 sums and
 // that the assembly and Go kernels agree to the bit.
 func TestReductions(t *testing.T) {
