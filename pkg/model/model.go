@@ -249,18 +249,28 @@ func walk(l nn.Layer, f func(nn.Layer)) {
 	}
 }
 
-// markFirstLayer lets a first linear layer skip its input gradient when
-// only parameter-free reshaping (flatten) precedes it: nobody needs it.
-func markFirstLayer(net *nn.Sequential) {
+// markFirstLayer lets a first linear or convolution layer skip its input
+// gradient when only parameter-free reshaping (flatten) precedes it: nobody
+// needs it. It looks into a leading stage (a Sequential such as a ResNet's
+// stem). It reports whether it stopped at a layer (so an enclosing
+// Sequential must not look further).
+func markFirstLayer(net *nn.Sequential) bool {
 	for _, k := range net.Layers {
 		switch l := k.Layer.(type) {
 		case *nn.Flatten:
 			continue
+		case *nn.Sequential:
+			if !markFirstLayer(l) {
+				continue
+			}
 		case *nn.Linear:
 			l.NoInputGrad = true
+		case *nn.Conv2d:
+			l.NoInputGrad = true
 		}
-		return
+		return true
 	}
+	return false
 }
 
 // lastLinear returns the last linear layer of the network (the classifier),

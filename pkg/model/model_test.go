@@ -147,6 +147,23 @@ func TestArchitectures(t *testing.T) {
 					}
 				}
 			}
+			// Only the first weight layer skips its input gradient.
+			first := true
+			walk(m.Net, func(l nn.Layer) {
+				skip, weighted := false, false
+				switch l := l.(type) {
+				case *nn.Linear:
+					skip, weighted = l.NoInputGrad, true
+				case *nn.Conv2d:
+					skip, weighted = l.NoInputGrad, true
+				}
+				if weighted {
+					if skip != first {
+						t.Errorf("%s: NoInputGrad %v, want %v (first weight layer only)", l.Describe(), skip, first)
+					}
+					first = false
+				}
+			})
 			var buf bytes.Buffer
 			if err := m.Summary(&buf); err != nil || !strings.Contains(buf.String(), "total") || m.FLOPs() <= 0 {
 				t.Errorf("summary: %v, FLOPs %d\n%s", err, m.FLOPs(), buf.String())

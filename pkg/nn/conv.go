@@ -26,6 +26,11 @@ import (
 // shared by the batch, and dW is masked alike; the bias is not masked. In
 // evaluation all weights are used unscaled.
 type Conv2d struct {
+	// NoInputGrad skips the input gradient, as Linear.NoInputGrad: Backward
+	// accumulates the parameter gradients and returns nil. Model builders set
+	// it on a first convolution that nothing trainable precedes, saving the
+	// im2col of dy and one matrix multiply per example.
+	NoInputGrad bool
 	// InC and OutC are the input and output channel counts; KH and KW the
 	// kernel height and width.
 	InC, OutC, KH, KW int
@@ -225,7 +230,9 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	if !dy.SameShape(c.y.Shape) {
 		panic(fmt.Sprintf("nn: %s backward got dy %v, want %v", c.Describe(), dy.Shape, c.y.Shape))
 	}
-	c.dx = tensor.Ensure(c.dx, x.Shape...)
+	if !c.NoInputGrad {
+		c.dx = tensor.Ensure(c.dx, x.Shape...)
+	}
 	r := &c.run
 	r.setup(c, n, h, w, oh, ow)
 	r.dy = dy
@@ -241,7 +248,7 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	colSize := 0
 	if !r.direct {
 		colSize = r.k * r.p
-		if g, ok := c.dxGeom(h, w, oh, ow); ok {
+		if g, ok := c.dxGeom(h, w, oh, ow); ok && !c.NoInputGrad {
 			r.viaDy = true
 			colSize = max(colSize, g.c*g.kh*g.kw*g.oh*g.ow)
 			c.flipWeights(r.wt)
@@ -262,6 +269,9 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 		c.dc.accumulate(c.Weight.Grad.Data)
 	}
 	r.dy, r.wt, r.dw = nil, nil, nil
+	if c.NoInputGrad {
+		return nil
+	}
 	return c.dx
 }
 
@@ -309,7 +319,6 @@ func (r *convBackward) Run(worker, ch int) {
 	for i := ch * r.n / r.chunks; i < (ch+1)*r.n/r.chunks; i++ {
 		xn := c.x.Data[i*r.inLen : (i+1)*r.inLen]
 		dyn := r.dy.Data[i*r.outLen : (i+1)*r.outLen]
-		dxn := c.dx.Data[i*r.inLen : (i+1)*r.inLen]
 		for o := range db {
 			s, _ := tensor.SumSquares(dyn[o*p : (o+1)*p])
 			db[o] += float32(s)
@@ -322,6 +331,10 @@ func (r *convBackward) Run(worker, ch int) {
 		// dWᵀ (K,outC) += col_n (K,P) · dy_nᵀ (P,outC)
 		tensor.Gemm(false, true, k, c.OutC, p, 1, col, p, dyn, p, beta, dwt, c.OutC)
 		beta = 1
+		if c.NoInputGrad {
+			continue
+		}
+		dxn := c.dx.Data[i*r.inLen : (i+1)*r.inLen]
 		switch {
 		case r.direct:
 			// dx_n (K,P) = Wᵀ (K,outC) · dy_n (outC,P)

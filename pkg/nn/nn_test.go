@@ -181,30 +181,54 @@ func TestMLPStepDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestNoInputGrad checks that a first layer may skip its input gradient:
-// Backward returns nil, the parameter gradients are unchanged, and a
-// Sequential stops there.
+// TestNoInputGrad checks that a first linear or convolution layer may skip
+// its input gradient: Backward returns nil, the parameter gradients are
+// unchanged, and a Sequential stops there.
 func TestNoInputGrad(t *testing.T) {
-	x := nntest.RandomInput(3, 4, 6)
-	dy := nntest.RandomInput(4, 4, 5)
-	ctx := &nn.Context{Train: true}
-	full, skip := randomLinear(6, 5, true, 7), randomLinear(6, 5, true, 7)
-	skip.NoInputGrad = true
-	full.Forward(ctx, x)
-	if full.Backward(ctx, dy) == nil {
-		t.Fatal("a normal layer returns its input gradient")
+	cases := []struct {
+		name   string
+		make   func() nn.Layer
+		skip   func(nn.Layer)
+		x, dy  []int // shapes of the input and the output gradient
+		prefix []nn.Named
+	}{
+		{"linear", func() nn.Layer { return randomLinear(6, 5, true, 7) },
+			func(l nn.Layer) { l.(*nn.Linear).NoInputGrad = true },
+			[]int{4, 6}, []int{4, 5}, []nn.Named{{Name: "flat", Layer: &nn.Flatten{}}}},
+		{"conv im2col", func() nn.Layer { return randomConv(2, 3, 3, 3, 1, 1, true, 7) },
+			func(l nn.Layer) { l.(*nn.Conv2d).NoInputGrad = true },
+			[]int{2, 2, 5, 6}, []int{2, 3, 5, 6}, nil},
+		{"conv strided", func() nn.Layer { return randomConv(2, 3, 3, 3, 2, 1, false, 7) },
+			func(l nn.Layer) { l.(*nn.Conv2d).NoInputGrad = true },
+			[]int{2, 2, 5, 6}, []int{2, 3, 3, 3}, nil},
+		{"conv pointwise", func() nn.Layer { return randomConv(2, 3, 1, 1, 1, 0, true, 7) },
+			func(l nn.Layer) { l.(*nn.Conv2d).NoInputGrad = true },
+			[]int{2, 2, 5, 6}, []int{2, 3, 5, 6}, nil},
 	}
-	net := nn.NewSequential(nn.Named{Name: "flat", Layer: &nn.Flatten{}}, nn.Named{Name: "fc", Layer: skip})
-	net.Forward(ctx, x)
-	if dx := net.Backward(ctx, dy); dx != nil {
-		t.Fatal("want a nil input gradient")
-	}
-	for i, p := range full.Params() {
-		for j, v := range p.Grad.Data {
-			if skip.Params()[i].Grad.Data[j] != v {
-				t.Fatalf("%s gradient differs with NoInputGrad", p.Name)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			x := nntest.RandomInput(3, tc.x...)
+			dy := nntest.RandomInput(4, tc.dy...)
+			ctx := &nn.Context{Train: true}
+			full, skip := tc.make(), tc.make()
+			tc.skip(skip)
+			full.Forward(ctx, x)
+			if full.Backward(ctx, dy) == nil {
+				t.Fatal("a normal layer returns its input gradient")
 			}
-		}
+			net := nn.NewSequential(append(tc.prefix, nn.Named{Name: "first", Layer: skip})...)
+			net.Forward(ctx, x)
+			if dx := net.Backward(ctx, dy); dx != nil {
+				t.Fatal("want a nil input gradient")
+			}
+			for i, p := range full.Params() {
+				for j, v := range p.Grad.Data {
+					if skip.Params()[i].Grad.Data[j] != v {
+						t.Fatalf("%s gradient differs with NoInputGrad", p.Name)
+					}
+				}
+			}
+		})
 	}
 }
 
