@@ -69,13 +69,14 @@ type BatchNorm struct {
 	RunningMean   *Buffer // (C,), initially 0
 	RunningVar    *Buffer // (C,), initially 1
 
-	train  bool           // whether the last Forward used batch statistics
-	shape  []int          // shape of the last input
-	xhat   *tensor.Tensor // normalized input of the last Forward
-	invStd []float64      // (C,) 1/√(σ²+eps) of the last Forward
-	mean   []float64      // (C,) mean used by the last Forward
-	y, dx  *tensor.Tensor
-	task   bnTask // the pass in progress, shared with its channel tasks
+	train   bool           // whether the last Forward used batch statistics
+	reluNow bool           // the last Forward applied the relu after it (see forwardBNThen)
+	shape   []int          // shape of the last input
+	xhat    *tensor.Tensor // normalized input of the last Forward
+	invStd  []float64      // (C,) 1/√(σ²+eps) of the last Forward
+	mean    []float64      // (C,) mean used by the last Forward
+	y, dx   *tensor.Tensor
+	task    bnTask // the pass in progress, shared with its channel tasks
 }
 
 // NewBatchNorm returns a batch-norm layer over the given number of channels
@@ -118,8 +119,28 @@ func (b *BatchNorm) layout(shape []int) (n, inner int) {
 // Forward: x is (N, C) or (N, C, H, W); y has the same shape. In training
 // it also updates the running statistics.
 func (b *BatchNorm) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
+	return b.forward(c, x, false)
+}
+
+// forwardBNThen runs bn and then next on x and returns next's output. In
+// training, when next is a relu Activation, the relu is fused into batch
+// norm's pass: bn writes max(y, 0) (one pass over x instead of two) and
+// next passes it through; in Backward, bn masks the gradient itself (from
+// x̂, without reading y back) and next passes the gradient through. The
+// result bits are those of the two layers run apart. Evaluation runs them
+// apart, so each layer's output stays observable (diagnostics).
+func forwardBNThen(c *Context, bn *BatchNorm, next Layer, x *tensor.Tensor) *tensor.Tensor {
+	if act, ok := next.(*Activation); ok && act.kind == actReLU && c.Train {
+		return act.passThrough(bn.forward(c, x, true))
+	}
+	return next.Forward(c, bn.forward(c, x, false))
+}
+
+// forward is Forward, with the relu after it fused in training if relu.
+func (b *BatchNorm) forward(c *Context, x *tensor.Tensor, relu bool) *tensor.Tensor {
 	n, inner := b.layout(x.Shape)
 	b.train = c.Train
+	b.reluNow = c.Train && relu
 	b.shape = x.Shape
 	if b.train && n*inner < 2 {
 		panic(fmt.Sprintf("nn: %s in training needs more than one value per channel, got input %v", b.Describe(), x.Shape))
@@ -150,7 +171,8 @@ type (
 // Run normalizes channel ch: batch statistics in training (Σx and Σx² in
 // float64, the biased variance Σx²/m − mean²; the running statistics take
 // the unbiased one), running statistics in evaluation. x̂ and y are
-// computed in float32 as x̂ = x·s − mean·s and y = γ·x̂ + β, s = 1/√(σ²+eps).
+// computed in float32 as x̂ = x·s − mean·s and y = γ·x̂ + β, s = 1/√(σ²+eps),
+// and y = max(y, 0) with a fused relu.
 func (f *bnForward) Run(_, ch int) {
 	b := (*BatchNorm)(f)
 	t := &b.task
@@ -181,8 +203,7 @@ func (f *bnForward) Run(_, ch int) {
 	scale, shift := float32(is), float32(-mu*is)
 	for i := 0; i < n; i++ {
 		off := (i*C + ch) * inner
-		tensor.ScaleShift(xh[off:off+inner], xs[off:off+inner], scale, shift)
-		tensor.ScaleShift(y[off:off+inner], xh[off:off+inner], g, bb)
+		tensor.NormAffine(xh[off:off+inner], y[off:off+inner], xs[off:off+inner], scale, shift, g, bb, b.reluNow)
 	}
 }
 
@@ -192,7 +213,8 @@ func (f *bnForward) Run(_, ch int) {
 //
 //	dx = γ/(m·√(σ²+eps)) · (m·dy − Σdy − x̂·Σ(dy·x̂))
 //
-// In evaluation dx = γ·dy/√(running_var+eps).
+// In evaluation dx = γ·dy/√(running_var+eps). With a fused relu, dy is the
+// gradient of the relu's output and is first masked to where y > 0.
 func (b *BatchNorm) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	n, inner := b.layout(b.shape)
 	b.dx = tensor.Ensure(b.dx, b.shape...)
@@ -208,22 +230,33 @@ func (f *bnBackward) Run(_, ch int) {
 	t := &b.task
 	n, inner, C := t.n, t.inner, b.Channels
 	g, xh, dx := t.dy, b.xhat.Data, b.dx.Data
+	gamma, beta := b.Weight.Value.Data[ch], b.Bias.Value.Data[ch]
 	var sum, sumXh float64
 	for i := 0; i < n; i++ {
 		off := (i*C + ch) * inner
-		s, sx := tensor.SumDot(g[off:off+inner], xh[off:off+inner])
+		var s, sx float64
+		if b.reluNow {
+			s, sx = tensor.SumDotReLU(g[off:off+inner], xh[off:off+inner], gamma, beta)
+		} else {
+			s, sx = tensor.SumDot(g[off:off+inner], xh[off:off+inner])
+		}
 		sum += s
 		sumXh += sx
 	}
 	b.Weight.Grad.Data[ch] += float32(sumXh)
 	b.Bias.Grad.Data[ch] += float32(sum)
 	m := float64(n * inner)
-	k := float64(b.Weight.Value.Data[ch]) * b.invStd[ch]
+	k := float64(gamma) * b.invStd[ch]
 	meanG, meanGX := sum/m, sumXh/m
 	for i := 0; i < n; i++ {
 		off := (i*C + ch) * inner
 		if !b.train {
 			tensor.ScaleShift(dx[off:off+inner], g[off:off+inner], float32(k), 0)
+			continue
+		}
+		if b.reluNow {
+			tensor.LinComb2ReLU(dx[off:off+inner], g[off:off+inner], xh[off:off+inner],
+				float32(k), float32(-k*meanGX), float32(-k*meanG), gamma, beta)
 			continue
 		}
 		tensor.LinComb2(dx[off:off+inner], g[off:off+inner], xh[off:off+inner],

@@ -103,10 +103,17 @@ func NewSequential(layers ...Named) *Sequential {
 	return &Sequential{Layers: layers}
 }
 
-// Forward runs every layer in order.
+// Forward runs every layer in order. A batch norm followed by a relu runs
+// as one fused pass in training (see forwardBNThen); the results are the
+// same.
 func (s *Sequential) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
-	for _, l := range s.Layers {
-		x = l.Layer.Forward(c, x)
+	for i := 0; i < len(s.Layers); i++ {
+		if bn, ok := s.Layers[i].Layer.(*BatchNorm); ok && i+1 < len(s.Layers) {
+			i++
+			x = forwardBNThen(c, bn, s.Layers[i].Layer, x)
+			continue
+		}
+		x = s.Layers[i].Layer.Forward(c, x)
 	}
 	return x
 }

@@ -147,8 +147,7 @@ func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 		panic(fmt.Sprintf("nn: %s got input %v, want (N, %d, H, W)", b.Describe(), x.Shape, b.InC))
 	}
 	h := b.Conv1.Forward(c, x)
-	h = b.BN1.Forward(c, h)
-	h = b.Act1.Forward(c, h)
+	h = forwardBNThen(c, b.BN1, b.Act1, h)
 	h = b.Conv2.Forward(c, h)
 	h = b.BN2.Forward(c, h)
 	short := x

@@ -34,3 +34,12 @@ func fmaAVX512(dst, x *float32, n int, a float32, y *float32)
 
 //go:noescape
 func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride int)
+
+//go:noescape
+func normAffineAVX512(xh, y, x *float32, n int, s, t, gamma, beta float32, relu int)
+
+//go:noescape
+func sumDotReLUAVX512(dy, xh *float32, n int, gamma, beta float32) (sum, dot float64)
+
+//go:noescape
+func linComb2ReLUAVX512(dst, dy, xh *float32, n int, a, bc, c, gamma, beta float32)

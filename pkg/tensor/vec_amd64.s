@@ -591,3 +591,183 @@ DATA iota16<>+52(SB)/4, $13
 DATA iota16<>+56(SB)/4, $14
 DATA iota16<>+60(SB)/4, $15
 GLOBL iota16<>(SB), RODATA|NOPTR, $64
+
+// func normAffineAVX512(xh, y, x *float32, n int, s, t, gamma, beta float32, relu int)
+//
+// xh[i] = s·x[i] + t and y[i] = g·xh[i] + b (fused multiply-adds), then
+// y[i] = max(y[i], 0) if relu ≠ 0 (a NaN stays NaN): batch norm's forward
+// pass, with the relu that follows it fused.
+TEXT ·normAffineAVX512(SB), NOSPLIT, $0-56
+	MOVQ xh+0(FP), DI
+	MOVQ y+8(FP), R8
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), BX
+	VBROADCASTSS s+32(FP), Z4
+	VBROADCASTSS t+36(FP), Z5
+	VBROADCASTSS gamma+40(FP), Z6
+	VBROADCASTSS beta+44(FP), Z7
+	MOVQ relu+48(FP), R9
+	VPXORD Z8, Z8, Z8
+	TAILMASK(BX)
+	TESTQ BX, BX
+	JZ naTail
+
+naVec:
+	VMOVUPS (SI), Z0
+	VFMADD213PS Z5, Z4, Z0
+	VMOVAPS Z7, Z1
+	VFMADD231PS Z6, Z0, Z1
+	TESTQ R9, R9
+	JZ naStore
+	VMAXPS Z1, Z8, Z1
+
+naStore:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, (R8)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	DECQ BX
+	JNZ naVec
+
+naTail:
+	VMOVUPS.Z (SI), K1, Z0
+	VFMADD213PS Z5, Z4, Z0
+	VMOVAPS Z7, Z1
+	VFMADD231PS Z6, Z0, Z1
+	TESTQ R9, R9
+	JZ naTailStore
+	VMAXPS Z1, Z8, Z1
+
+naTailStore:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K1, (R8)
+	VZEROUPPER
+	RET
+
+// RELUMASK8 sets K2 to the lanes of the 8 values xh at off(DX) where
+// g·xh + b > 0 (Z30: g, Z31: b), with the converted xh in Z(xd) and the
+// masked dy (0 elsewhere) at off(SI) in Z(gd), both as float64. Uses Y16.
+#define RELUMASK8(off, gd, xd) \
+	VMOVUPS off(DX), Y16 \
+	VCVTPS2PD Y16, xd \
+	VMOVAPS Y31, Y17 \
+	VFMADD231PS Y30, Y16, Y17 \
+	VCMPPS $0x1e, Y29, Y17, K2 \
+	VCVTPS2PD.Z off(SI), K2, gd
+
+// func sumDotReLUAVX512(dy, xh *float32, n int, gamma, beta float32) (sum, dot float64)
+//
+// Σdy' and Σdy'·xh in float64 over n values, n a multiple of 8, where dy'
+// is dy where g·xh + b > 0 and 0 elsewhere, summed like sumDotAVX512.
+TEXT ·sumDotReLUAVX512(SB), NOSPLIT, $0-48
+	MOVQ dy+0(FP), SI
+	MOVQ xh+8(FP), DX
+	MOVQ n+16(FP), BX
+	VBROADCASTSS gamma+24(FP), Z30
+	VBROADCASTSS beta+28(FP), Z31
+	VPXORD Z29, Z29, Z29
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	MOVQ BX, CX
+	SHRQ $5, CX
+	JZ sr8
+
+sr32:
+	RELUMASK8(0, Z0, Z4)
+	RELUMASK8(32, Z1, Z5)
+	RELUMASK8(64, Z2, Z6)
+	RELUMASK8(96, Z3, Z7)
+	VADDPD Z0, Z8, Z8
+	VADDPD Z1, Z9, Z9
+	VADDPD Z2, Z10, Z10
+	VADDPD Z3, Z11, Z11
+	VFMADD231PD Z4, Z0, Z12
+	VFMADD231PD Z5, Z1, Z13
+	VFMADD231PD Z6, Z2, Z14
+	VFMADD231PD Z7, Z3, Z15
+	ADDQ $128, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ sr32
+
+sr8:
+	ANDQ $31, BX
+	SHRQ $3, BX
+	JZ srDone
+
+sr8Loop:
+	RELUMASK8(0, Z0, Z4)
+	VADDPD Z0, Z8, Z8
+	VFMADD231PD Z4, Z0, Z12
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ BX
+	JNZ sr8Loop
+
+srDone:
+	VADDPD Z9, Z8, Z8
+	VADDPD Z11, Z10, Z10
+	VADDPD Z10, Z8, Z8
+	VADDPD Z13, Z12, Z12
+	VADDPD Z15, Z14, Z14
+	VADDPD Z14, Z12, Z12
+	REDUCE8(Z8, Y8, X8, Y0, X0)
+	REDUCE8(Z12, Y12, X12, Y1, X1)
+	MOVSD X8, sum+32(FP)
+	MOVSD X12, dot+40(FP)
+	VZEROUPPER
+	RET
+
+// func linComb2ReLUAVX512(dst, dy, xh *float32, n int, a, bc, c, gamma, beta float32)
+//
+// dst[i] = (a·dy'[i] + c) + bc·xh[i] (fused multiply-adds, in that order),
+// dy' = dy where g·xh + b > 0 and 0 elsewhere: batch norm's input gradient
+// through the relu fused after it.
+TEXT ·linComb2ReLUAVX512(SB), NOSPLIT, $0-52
+	MOVQ dst+0(FP), DI
+	MOVQ dy+8(FP), SI
+	MOVQ xh+16(FP), DX
+	MOVQ n+24(FP), BX
+	VBROADCASTSS a+32(FP), Z4
+	VBROADCASTSS bc+36(FP), Z5
+	VBROADCASTSS c+40(FP), Z6
+	VBROADCASTSS gamma+44(FP), Z7
+	VBROADCASTSS beta+48(FP), Z8
+	VPXORD Z9, Z9, Z9
+	TAILMASK(BX)
+	TESTQ BX, BX
+	JZ lrTail
+
+lrVec:
+	VMOVUPS (DX), Z1
+	VMOVAPS Z8, Z2
+	VFMADD231PS Z7, Z1, Z2
+	VCMPPS $0x1e, Z9, Z2, K2
+	VMOVUPS.Z (SI), K2, Z0
+	VFMADD213PS Z6, Z4, Z0
+	VFMADD231PS Z5, Z1, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ BX
+	JNZ lrVec
+
+lrTail:
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVAPS Z8, Z2
+	VFMADD231PS Z7, Z1, Z2
+	VCMPPS $0x1e, Z9, Z2, K1, K2
+	VMOVUPS.Z (SI), K2, Z0
+	VFMADD213PS Z6, Z4, Z0
+	VFMADD231PS Z5, Z1, Z0
+	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET

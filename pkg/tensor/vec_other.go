@@ -23,3 +23,11 @@ func fmaAVX512(dst, x *float32, n int, a float32, y *float32) { panic("unreachab
 func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride int) {
 	panic("unreachable")
 }
+
+func normAffineAVX512(xh, y, x *float32, n int, s, t, g, b float32, relu int) { panic("unreachable") }
+func sumDotReLUAVX512(dy, xh *float32, n int, g, b float32) (sum, dot float64) {
+	panic("unreachable")
+}
+func linComb2ReLUAVX512(dst, dy, xh *float32, n int, a, bc, c, g, b float32) {
+	panic("unreachable")
+}
