@@ -406,6 +406,10 @@ type convGeom struct{ c, h, w, kh, kw, sh, sw, ph, pw, oh, ow int }
 func (g convGeom) im2col(xn, col []float32) {
 	h, w, oh, ow := g.h, g.w, g.oh, g.ow
 	p, kk := oh*ow, g.kh*g.kw
+	if g.sh == 1 && g.sw == 1 && w == ow && p <= tensor.MaxShiftPlane && g.c >= shiftMinChannels {
+		g.im2colShift(xn, col)
+		return
+	}
 	// One PadPlanes call per kernel offset (u,v) covers every channel: the
 	// rows (ch,u,v) are kk·p apart in col, the planes h·w apart in x.
 	for u := 0; u < g.kh; u++ {
@@ -423,6 +427,47 @@ func (g convGeom) im2col(xn, col []float32) {
 			}
 			tensor.PadPlanes(col[(u*g.kw+v)*p:], kk*p, src, h*w, g.c, l)
 		}
+	}
+}
+
+// shiftMinChannels is the fewest channels for which im2colShift pays for
+// building its padding masks (measured: a 1-channel 28x28 input is 4x
+// faster by rows, 16 channels 1.2x faster shifted).
+const shiftMinChannels = 4
+
+// im2colShift is im2col for a unit-stride convolution whose output rows
+// are as long as its input rows (w = ow, as with "same" padding): row
+// (ch,u,v) of col is then plane ch of x shifted by (u−ph)·w + (v−pw), with
+// the positions that fall in the padding set to zero. One ShiftPlanes call
+// per kernel offset copies every channel with whole-vector masked moves,
+// the padding mask computed once per offset.
+func (g convGeom) im2colShift(xn, col []float32) {
+	h, w, oh, ow := g.h, g.w, g.oh, g.ow
+	p, kk := oh*ow, g.kh*g.kw
+	var valid [tensor.MaxShiftPlane / 16]uint16
+	for u := 0; u < g.kh; u++ {
+		ilo, ihi := convValidRange(h, oh, 1, g.ph, u)
+		for v := 0; v < g.kw; v++ {
+			jlo, jhi := convValidRange(w, ow, 1, g.pw, v)
+			clear(valid[:])
+			if jhi > jlo {
+				for i := ilo; i < ihi; i++ {
+					setBits(valid[:], i*ow+jlo, i*ow+jhi)
+				}
+			}
+			tensor.ShiftPlanes(col[(u*g.kw+v)*p:], kk*p, xn, h*w, g.c, p, (u-g.ph)*w+(v-g.pw), valid[:])
+		}
+	}
+}
+
+// setBits sets bits [lo, hi) of the bit set words (bit q is bit q%16 of
+// words[q/16]).
+func setBits(words []uint16, lo, hi int) {
+	for lo < hi {
+		w, b := lo/16, lo%16
+		n := min(16-b, hi-lo)
+		words[w] |= uint16((1<<n - 1) << b)
+		lo += n
 	}
 }
 

@@ -1,6 +1,9 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+	mbits "math/bits"
+)
 
 // The elementwise and reduction kernels below are what the layers run
 // besides Gemm: batch norm, ReLU and the im2col/col2im copies. On amd64
@@ -279,8 +282,13 @@ func PadPlanes(dst []float32, dstPlane int, src []float32, srcPlane, planes int,
 		if reads {
 			sp = &src[0]
 		}
+		s2lo, s2hi := 0, 0
+		if span := 2*(l.N%16) - 1; sc == 2 && span > 0 {
+			s2lo = 1<<min(span, 16) - 1
+			s2hi = 1<<max(span-16, 0) - 1
+		}
 		padPlanesAVX512(&dst[0], dstPlane*4, sp, srcPlane*4, planes, l.Head, l.Rows, l.Width*4, l.SrcRow*4,
-			l.Lead, l.N, l.Width, l.Tail, sc)
+			l.Lead, l.N, l.Width, l.Tail, sc, s2lo, s2hi)
 		return
 	}
 	for i := range planes {
@@ -302,5 +310,61 @@ func PadPlanes(dst []float32, dstPlane int, src []float32, srcPlane, planes int,
 			clear(row[l.Lead+l.N:])
 		}
 		clear(d[l.Head+l.Rows*l.Width:])
+	}
+}
+
+// MaxShiftPlane is the longest plane ShiftPlanes takes: 64 validity words.
+const MaxShiftPlane = 64 * 16
+
+// ShiftPlanes writes planes planes of n values to dst, plane i at
+// dst[i·dstPlane:], each a shifted, masked copy of src[i·srcPlane:]:
+//
+//	dst[i·dstPlane + p] = src[i·srcPlane + p + shift]  if bit p%16 of valid[p/16] is set
+//	                    = 0                             otherwise,  p < n ≤ MaxShiftPlane
+//
+// It is im2col's inner step for one kernel offset of a unit-stride
+// convolution whose input and output rows are equally long: the shift is the
+// offset, the unset bits the padding. Only set positions are read.
+func ShiftPlanes(dst []float32, dstPlane int, src []float32, srcPlane, planes, n, shift int, valid []uint16) {
+	if planes <= 0 || n <= 0 {
+		return
+	}
+	nvec := (n + 15) / 16
+	if n > MaxShiftPlane || len(valid) < nvec || dstPlane < n || len(dst) < (planes-1)*dstPlane+n {
+		panic(fmt.Sprintf("tensor: ShiftPlanes of %d planes of %d values (stride %d) into %d values with %d validity words", planes, n, dstPlane, len(dst), len(valid)))
+	}
+	lo, hi := -1, -1 // first and last valid position
+	for w, bits := range valid[:nvec] {
+		if w == nvec-1 {
+			bits &= uint16(1<<(n-16*w) - 1)
+		}
+		if bits == 0 {
+			continue
+		}
+		if lo < 0 {
+			lo = 16*w + mbits.TrailingZeros16(bits)
+		}
+		hi = 16*w + 15 - mbits.LeadingZeros16(bits)
+	}
+	if lo >= 0 && (lo+shift < 0 || (planes-1)*srcPlane+hi+shift >= len(src)) {
+		panic(fmt.Sprintf("tensor: ShiftPlanes of %d planes reads src[%d] to src[%d] of %d values", planes, lo+shift, (planes-1)*srcPlane+hi+shift, len(src)))
+	}
+	if useVecAsm {
+		if lo < 0 { // nothing to read: any in-bounds base will do
+			shift = 0
+			src = dst
+		}
+		shiftPlanesAVX512(&dst[0], dstPlane*4, &src[0], srcPlane*4, planes, shift, &valid[0], nvec, 1<<(n-16*(nvec-1))-1)
+		return
+	}
+	for i := range planes {
+		d, s := dst[i*dstPlane:i*dstPlane+n], i*srcPlane+shift
+		for p := range d {
+			if valid[p/16]&(1<<(p%16)) != 0 {
+				d[p] = src[s+p]
+			} else {
+				d[p] = 0
+			}
+		}
 	}
 }

@@ -33,7 +33,7 @@ func sgdMomentumAVX512(w, grad, b *float32, n int, wd, negEta, mu, damp float32,
 func fmaAVX512(dst, x *float32, n int, a float32, y *float32)
 
 //go:noescape
-func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride int)
+func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride, s2lo, s2hi int)
 
 //go:noescape
 func normAffineAVX512(xh, y, x *float32, n int, s, t, gamma, beta float32, relu int)
@@ -43,3 +43,6 @@ func sumDotReLUAVX512(dy, xh *float32, n int, gamma, beta float32) (sum, dot flo
 
 //go:noescape
 func linComb2ReLUAVX512(dst, dy, xh *float32, n int, a, bc, c, gamma, beta float32)
+
+//go:noescape
+func shiftPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane, planes, shift int, valid *uint16, nvec, lastMask int)

@@ -427,14 +427,17 @@ lbl: \
 lblTail: \
 	VMOVUPS Z7, km, (ptr)
 
-// func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride int)
+// func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride, s2lo, s2hi int)
 //
 // For each of planes planes (dst and src advanced by dstPlane and srcPlane
 // bytes): head zeros, then rows rows of width values (dstRow bytes apart)
 // each lead zeros, n values from src (rows srcRow bytes apart, values
-// colStride floats apart: a gather when colStride > 1), zeros; then tail
-// zeros. head, lead, n, width and tail count floats.
-TEXT ·padPlanesAVX512(SB), NOSPLIT, $0-112
+// colStride floats apart), zeros; then tail zeros. head, lead, n, width and
+// tail count floats. colStride 2 loads 32 consecutive values per 16 and
+// keeps the even ones (a permute); s2lo and s2hi are then the load masks of
+// the two halves for the last n%16 values (the 2·(n%16)−1 values they
+// span). Larger strides gather.
+TEXT ·padPlanesAVX512(SB), NOSPLIT, $0-128
 	MOVQ n+80(FP), BX
 	TAILMASK(BX)
 	KMOVW K1, K6
@@ -518,7 +521,7 @@ ppRowCopy:
 	MOVQ R11, R8
 	MOVQ BX, R12
 	CMPQ R9, $64
-	JNE ppGather
+	JNE ppStrided
 	TESTQ R12, R12
 	JZ ppCopyTail
 
@@ -532,6 +535,38 @@ ppCopy:
 
 ppCopyTail:
 	VMOVUPS.Z (R8), K1, Z0
+	VMOVUPS Z0, K1, (AX)
+	JMP ppNextRow
+
+ppStrided:
+	CMPQ R9, $128
+	JNE ppGather
+	TESTQ R12, R12
+	JZ ppS2Tail
+	// Z6 = [0, 2, …, 30] (the gather indices for colStride 2) selects the
+	// even values of the 32 in Z0:Z1; the 32nd is never needed (K3).
+	MOVL $0x7fff, R8
+	KMOVW R8, K3
+	MOVQ R11, R8
+
+ppS2Vec:
+	VMOVUPS (R8), Z0
+	VMOVUPS.Z 64(R8), K3, Z1
+	VPERMT2PS Z1, Z6, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ $128, R8
+	ADDQ $64, AX
+	DECQ R12
+	JNZ ppS2Vec
+
+ppS2Tail:
+	MOVQ s2lo+112(FP), R12
+	KMOVW R12, K3
+	VMOVUPS.Z (R8), K3, Z0
+	MOVQ s2hi+120(FP), R12
+	KMOVW R12, K3
+	VMOVUPS.Z 64(R8), K3, Z1
+	VPERMT2PS Z1, Z6, Z0
 	VMOVUPS Z0, K1, (AX)
 	JMP ppNextRow
 
@@ -769,5 +804,53 @@ lrTail:
 	VFMADD213PS Z6, Z4, Z0
 	VFMADD231PS Z5, Z1, Z0
 	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET
+
+// func shiftPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane, planes, shift int, valid *uint16, nvec, lastMask int)
+//
+// For each of planes planes (dst and src advanced by dstPlane and srcPlane
+// bytes): dst[p] = src[p + shift] where bit p%16 of valid[p/16] is set,
+// else 0, for the nvec·16 values p, the last vector stored under lastMask.
+// Unset lanes are not read, so shift may reach outside src there.
+TEXT ·shiftPlanesAVX512(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ src+16(FP), SI
+	MOVQ shift+40(FP), AX
+	LEAQ (SI)(AX*4), SI
+	MOVQ planes+32(FP), DX
+	MOVQ lastMask+64(FP), AX
+	KMOVW AX, K1
+	TESTQ DX, DX
+	JLE spDone
+
+spPlane:
+	MOVQ DI, R8
+	MOVQ SI, R9
+	MOVQ valid+48(FP), R10
+	MOVQ nvec+56(FP), BX
+	DECQ BX
+	JZ spLast
+
+spVec:
+	KMOVW (R10), K2
+	VMOVUPS.Z (R9), K2, Z0
+	VMOVUPS Z0, (R8)
+	ADDQ $2, R10
+	ADDQ $64, R9
+	ADDQ $64, R8
+	DECQ BX
+	JNZ spVec
+
+spLast:
+	KMOVW (R10), K2
+	VMOVUPS.Z (R9), K2, Z0
+	VMOVUPS Z0, K1, (R8)
+	ADDQ dstPlane+8(FP), DI
+	ADDQ srcPlane+24(FP), SI
+	DECQ DX
+	JNZ spPlane
+
+spDone:
 	VZEROUPPER
 	RET

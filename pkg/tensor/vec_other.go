@@ -20,7 +20,7 @@ func sgdMomentumAVX512(w, grad, b *float32, n int, wd, negEta, mu, damp float32,
 }
 func fmaAVX512(dst, x *float32, n int, a float32, y *float32) { panic("unreachable") }
 
-func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride int) {
+func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride, s2lo, s2hi int) {
 	panic("unreachable")
 }
 
@@ -29,5 +29,8 @@ func sumDotReLUAVX512(dy, xh *float32, n int, g, b float32) (sum, dot float64) {
 	panic("unreachable")
 }
 func linComb2ReLUAVX512(dst, dy, xh *float32, n int, a, bc, c, g, b float32) {
+	panic("unreachable")
+}
+func shiftPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane, planes, shift int, valid *uint16, nvec, lastMask int) {
 	panic("unreachable")
 }

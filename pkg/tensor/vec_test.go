@@ -144,6 +144,13 @@ func TestPadPlanes(t *testing.T) {
 		{3, 196, 784, PlaneLayout{Head: 0, Rows: 14, Width: 14, Tail: 0, Lead: 0, N: 14, SrcRow: 56, SrcCol: 2}},
 		{2, 49, 196, PlaneLayout{Head: 7, Rows: 6, Width: 7, Tail: 0, Lead: 1, N: 6, SrcRow: 28, SrcCol: 2}},
 		{2, 60, 200, PlaneLayout{Head: 0, Rows: 1, Width: 40, Tail: 20, Lead: 3, N: 37, SrcRow: 200, SrcCol: 3}},
+		{2, 60, 200, PlaneLayout{Head: 0, Rows: 1, Width: 40, Tail: 20, Lead: 3, N: 37, SrcRow: 200, SrcCol: 2}},
+		{3, 70, 80, PlaneLayout{Head: 2, Rows: 2, Width: 34, Tail: 0, Lead: 1, N: 32, SrcRow: 65, SrcCol: 2}},
+		{3, 70, 80, PlaneLayout{Head: 2, Rows: 2, Width: 34, Tail: 0, Lead: 1, N: 16, SrcRow: 33, SrcCol: 2}},
+		{3, 70, 80, PlaneLayout{Head: 2, Rows: 2, Width: 34, Tail: 0, Lead: 1, N: 17, SrcRow: 35, SrcCol: 2}},
+		{3, 70, 80, PlaneLayout{Head: 2, Rows: 2, Width: 34, Tail: 0, Lead: 0, N: 9, SrcRow: 35, SrcCol: 2}},
+		{3, 70, 80, PlaneLayout{Head: 2, Rows: 2, Width: 34, Tail: 0, Lead: 0, N: 8, SrcRow: 35, SrcCol: 2}},
+		{3, 70, 80, PlaneLayout{Head: 2, Rows: 2, Width: 34, Tail: 0, Lead: 0, N: 1, SrcRow: 35, SrcCol: 2}},
 		{2, 120, 100, PlaneLayout{Head: 0, Rows: 2, Width: 60, Tail: 0, Lead: 17, N: 10, SrcRow: 30}}, // zeros wider than a vector
 		{2, 120, 100, PlaneLayout{Head: 0, Rows: 2, Width: 60, Tail: 0, Lead: 16, N: 28, SrcRow: 30}},
 		{2, 120, 100, PlaneLayout{Head: 0, Rows: 2, Width: 60, Tail: 0, Lead: 0, N: 43, SrcRow: 50}},
@@ -293,4 +300,54 @@ func BenchmarkVec(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestShiftPlanes checks ShiftPlanes against its formula for planes of
+// whole and partial vectors, shifts reaching before and past a plane, and
+// all-invalid planes, without writing past a plane.
+func TestShiftPlanes(t *testing.T) {
+	cases := []struct {
+		planes, n, dstPlane, srcPlane, shift int
+	}{
+		{3, 49, 49 * 9, 49, -8}, // 7x7 plane, kernel offset (0,0) with padding 1
+		{3, 49, 60, 49, 8},
+		{2, 196, 200, 196, -15},
+		{2, 784, 784, 784, 29},
+		{1, 16, 16, 16, 0},
+		{2, 17, 20, 17, 1},
+		{2, 5, 7, 5, -1},
+		{2, 1024, 1030, 1024, -33},
+	}
+	withVecAsm(t, func(t *testing.T, impl string) {
+		r := rand.New(rand.NewPCG(15, 16))
+		for _, tc := range cases {
+			for _, density := range []float64{0, 0.5, 1} {
+				valid := make([]uint16, (tc.n+15)/16)
+				set := make([]bool, tc.n)
+				for p := range tc.n {
+					src := (tc.planes-1)*tc.srcPlane + p + tc.shift
+					if p+tc.shift >= 0 && src < tc.planes*tc.srcPlane && r.Float64() < density {
+						set[p] = true
+						valid[p/16] |= 1 << (p % 16)
+					}
+				}
+				src := randFloats(r, tc.planes*tc.srcPlane)
+				dst := padded((tc.planes-1)*tc.dstPlane+tc.n, 5)
+				ShiftPlanes(dst, tc.dstPlane, src, tc.srcPlane, tc.planes, tc.n, tc.shift, valid)
+				for i := range dst {
+					pl, p := i/tc.dstPlane, i%tc.dstPlane
+					want := sentinel
+					if pl < tc.planes && p < tc.n {
+						want = 0
+						if set[p] {
+							want = src[pl*tc.srcPlane+p+tc.shift]
+						}
+					}
+					if dst[i] != want {
+						t.Fatalf("%s %+v density %v: [%d] = %v, want %v", impl, tc, density, i, dst[i], want)
+					}
+				}
+			}
+		}
+	})
 }
