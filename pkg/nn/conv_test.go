@@ -63,6 +63,11 @@ func TestConv2dGradients(t *testing.T) {
 		{"3x3_pad0_stride1", randomConv(3, 2, 3, 3, 1, 0, false, 21), []int{2, 3, 5, 6}},
 		{"1x1_pad1_stride1", randomConv(2, 3, 1, 1, 1, 1, true, 22), []int{2, 2, 3, 4}}, // padding ≥ kernel: col2im
 		{"wide_chunks", randomConv(2, 3, 3, 3, 1, 1, true, 23), []int{11, 2, 4, 4}},     // more examples than gradient chunks
+		// Grouped examples (see groupSize): 12x12 planes go two to a matrix
+		// multiply, so each gradient chunk of three examples holds a whole
+		// and a partial group.
+		{"grouped_chunks", randomConv(2, 2, 3, 3, 1, 1, true, 24), []int{24, 2, 12, 12}},
+		{"grouped_strided", randomConv(1, 2, 3, 3, 2, 1, false, 25), []int{24, 1, 23, 23}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,6 +170,7 @@ func TestConv2dForwardReference(t *testing.T) {
 		{"7x7_stride2_pad3", randomConv(3, 4, 7, 7, 2, 3, true, 37), []int{1, 3, 16, 16}},
 		{"kernel_larger_than_input_with_pad", randomConv(1, 2, 5, 5, 1, 2, true, 39), []int{2, 1, 3, 2}},
 		{"rect_kernel_axis_settings", rect, []int{2, 3, 7, 6}},
+		{"grouped_7x7_batch37", randomConv(4, 6, 3, 3, 1, 1, true, 40), []int{37, 4, 7, 7}}, // groups of 16, 16 and 5
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -376,6 +382,8 @@ func TestConv2dThreadsBitIdentical(t *testing.T) {
 		{"1x1_batch7", func() *nn.Conv2d { return randomConv(6, 4, 1, 1, 1, 0, true, 53) }, []int{7, 6, 5, 7}},
 		{"rect_batch7", func() *nn.Conv2d { return rect(54) }, []int{7, 3, 8, 7}},
 		{"batch1", func() *nn.Conv2d { return randomConv(2, 3, 3, 3, 1, 1, true, 55) }, []int{1, 2, 6, 6}},
+		{"grouped_7x7_batch37", func() *nn.Conv2d { return randomConv(4, 6, 3, 3, 1, 1, true, 56) }, []int{37, 4, 7, 7}},
+		{"grouped_stride2_batch40", func() *nn.Conv2d { return randomConv(4, 6, 3, 3, 2, 1, true, 57) }, []int{40, 4, 20, 20}},
 	}
 	type result struct{ y, dx, dw, db []float32 }
 	for _, tc := range cases {

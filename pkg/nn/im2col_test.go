@@ -49,15 +49,25 @@ func TestIm2col(t *testing.T) {
 				x[i] = float32(r.NormFloat64())
 			}
 			want := naiveIm2col(g, x)
-			col := make([]float32, len(want))
-			for i := range col {
-				col[i] = float32(i) // stale values must be overwritten
-			}
-			g.im2col(x, col)
-			for i := range col {
-				if col[i] != want[i] {
-					t.Fatalf("col[%d] = %v, want %v (shift path %v)", i, col[i], want[i],
-						tc.s == 1 && ow == tc.w && oh*ow <= tensor.MaxShiftPlane && tc.c >= shiftMinChannels)
+			p := oh * ow
+			shift := tc.s == 1 && ow == tc.w && p <= tensor.MaxShiftPlane && tc.c >= shiftMinChannels
+			// As one example of a group: rows ld apart, at column offset off.
+			for _, lay := range []struct{ ld, off int }{{p, 0}, {3 * p, p}, {2*p + 5, 0}} {
+				rows := len(want) / p
+				col := make([]float32, rows*lay.ld)
+				for i := range col {
+					col[i] = -7 // other examples' values must stay
+				}
+				g.im2col(x, col[lay.off:], lay.ld)
+				for i, v := range col {
+					r, j := i/lay.ld, i%lay.ld-lay.off
+					w := float32(-7)
+					if j >= 0 && j < p {
+						w = want[r*p+j]
+					}
+					if v != w {
+						t.Fatalf("ld %d offset %d: col[%d] = %v, want %v (shift path %v)", lay.ld, lay.off, i, v, w, shift)
+					}
 				}
 			}
 		})
