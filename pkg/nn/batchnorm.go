@@ -72,7 +72,7 @@ type BatchNorm struct {
 	train   bool           // whether the last Forward used batch statistics
 	reluNow bool           // the last Forward applied the relu after it (see forwardBNThen)
 	shape   []int          // shape of the last input
-	xhat    *tensor.Tensor // normalized input of the last Forward
+	x       *tensor.Tensor // input of the last Forward (x̂ is recomputed from it)
 	invStd  []float64      // (C,) 1/√(σ²+eps) of the last Forward
 	mean    []float64      // (C,) mean used by the last Forward
 	y, dx   *tensor.Tensor
@@ -146,7 +146,7 @@ func (b *BatchNorm) forward(c *Context, x *tensor.Tensor, relu bool) *tensor.Ten
 		panic(fmt.Sprintf("nn: %s in training needs more than one value per channel, got input %v", b.Describe(), x.Shape))
 	}
 	b.y = tensor.Ensure(b.y, x.Shape...)
-	b.xhat = tensor.Ensure(b.xhat, x.Shape...)
+	b.x = x
 	b.task = bnTask{b: b, x: x.Data, n: n, inner: inner}
 	ParallelFor(Threads(), b.Channels, (*bnForward)(b))
 	return b.y
@@ -177,7 +177,7 @@ func (f *bnForward) Run(_, ch int) {
 	b := (*BatchNorm)(f)
 	t := &b.task
 	n, inner, C := t.n, t.inner, b.Channels
-	xs, xh, y := t.x, b.xhat.Data, b.y.Data
+	xs, y := t.x, b.y.Data
 	var mu, is float64
 	if b.train {
 		m := float64(n * inner)
@@ -203,7 +203,7 @@ func (f *bnForward) Run(_, ch int) {
 	scale, shift := float32(is), float32(-mu*is)
 	for i := 0; i < n; i++ {
 		off := (i*C + ch) * inner
-		tensor.NormAffine(xh[off:off+inner], y[off:off+inner], xs[off:off+inner], scale, shift, g, bb, b.reluNow)
+		tensor.NormAffine(y[off:off+inner], xs[off:off+inner], scale, shift, g, bb, b.reluNow)
 	}
 }
 
@@ -229,17 +229,14 @@ func (f *bnBackward) Run(_, ch int) {
 	b := (*BatchNorm)(f)
 	t := &b.task
 	n, inner, C := t.n, t.inner, b.Channels
-	g, xh, dx := t.dy, b.xhat.Data, b.dx.Data
+	g, xs, dx := t.dy, b.x.Data, b.dx.Data
 	gamma, beta := b.Weight.Value.Data[ch], b.Bias.Value.Data[ch]
+	// x̂ = s·x + t is recomputed from x, as Forward computed it.
+	scale, shift := float32(b.invStd[ch]), float32(-b.mean[ch]*b.invStd[ch])
 	var sum, sumXh float64
 	for i := 0; i < n; i++ {
 		off := (i*C + ch) * inner
-		var s, sx float64
-		if b.reluNow {
-			s, sx = tensor.SumDotReLU(g[off:off+inner], xh[off:off+inner], gamma, beta)
-		} else {
-			s, sx = tensor.SumDot(g[off:off+inner], xh[off:off+inner])
-		}
+		s, sx := tensor.SumDotNorm(g[off:off+inner], xs[off:off+inner], scale, shift, gamma, beta, b.reluNow)
 		sum += s
 		sumXh += sx
 	}
@@ -254,13 +251,8 @@ func (f *bnBackward) Run(_, ch int) {
 			tensor.ScaleShift(dx[off:off+inner], g[off:off+inner], float32(k), 0)
 			continue
 		}
-		if b.reluNow {
-			tensor.LinComb2ReLU(dx[off:off+inner], g[off:off+inner], xh[off:off+inner],
-				float32(k), float32(-k*meanGX), float32(-k*meanG), gamma, beta)
-			continue
-		}
-		tensor.LinComb2(dx[off:off+inner], g[off:off+inner], xh[off:off+inner],
-			float32(k), float32(-k*meanGX), float32(-k*meanG))
+		tensor.LinComb2Norm(dx[off:off+inner], g[off:off+inner], xs[off:off+inner],
+			float32(k), float32(-k*meanGX), float32(-k*meanG), scale, shift, gamma, beta, b.reluNow)
 	}
 }
 

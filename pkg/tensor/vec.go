@@ -117,24 +117,6 @@ func SumSquares(x []float32) (sum, sumSq float64) {
 	return sum, sumSq
 }
 
-// SumDot returns Σx and Σx·y accumulated in float64 (the products are
-// exact; the sum order is that of SumSquares). y must be at least as long
-// as x.
-func SumDot(x, y []float32) (sum, dot float64) {
-	y = y[:len(x)]
-	body := len(x) &^ 7
-	if useVecAsm && body > 0 {
-		sum, dot = sumDotAVX512(&x[0], &y[0], body)
-	} else {
-		sum, dot = sumDotGo(x[:body], y[:body])
-	}
-	for i, v := range x[body:] {
-		sum += float64(v)
-		dot += float64(v) * float64(y[body+i])
-	}
-	return sum, dot
-}
-
 // sumSquaresGo is sumSquaresAVX512 in Go, same order: len(x) is a
 // multiple of 8.
 func sumSquaresGo(x []float32) (sum, sumSq float64) {
@@ -153,25 +135,6 @@ func sumSquaresGo(x []float32) (sum, sumSq float64) {
 		}
 	}
 	return reduceLanes(&s), reduceLanes(&q)
-}
-
-// sumDotGo is sumDotAVX512 in Go, same order.
-func sumDotGo(x, y []float32) (sum, dot float64) {
-	var s, d [redLanes]float64
-	blocks := len(x) / redLanes * redLanes
-	for i := 0; i < blocks; i += redLanes {
-		for l, v := range x[i : i+redLanes] {
-			s[l] += float64(v)
-			d[l] += float64(v) * float64(y[i+l])
-		}
-	}
-	for i := blocks; i < len(x); i += 8 {
-		for l, v := range x[i : i+8] {
-			s[l] += float64(v)
-			d[l] += float64(v) * float64(y[i+l])
-		}
-	}
-	return reduceLanes(&s), reduceLanes(&d)
 }
 
 // reduceLanes combines the 32 partial sums as the assembly does:

@@ -24,9 +24,6 @@ func linComb2AVX512(dst, x, y *float32, n int, a, b, c float32)
 func sumSquaresAVX512(x *float32, n int) (sum, sumSq float64)
 
 //go:noescape
-func sumDotAVX512(x, y *float32, n int) (sum, dot float64)
-
-//go:noescape
 func sgdMomentumAVX512(w, grad, b *float32, n int, wd, negEta, mu, damp float32, decay, nesterov int)
 
 //go:noescape
@@ -36,13 +33,13 @@ func fmaAVX512(dst, x *float32, n int, a float32, y *float32)
 func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, planes, head, rows, dstRow, srcRow, lead, n, width, tail, colStride, s2lo, s2hi int)
 
 //go:noescape
-func normAffineAVX512(xh, y, x *float32, n int, s, t, gamma, beta float32, relu int)
+func normAffineAVX512(y, x *float32, n int, s, t, gamma, beta float32, relu int)
 
 //go:noescape
-func sumDotReLUAVX512(dy, xh *float32, n int, gamma, beta float32) (sum, dot float64)
+func sumDotNormAVX512(dy, x *float32, n int, s, t, gamma, beta float32, relu int) (sum, dot float64)
 
 //go:noescape
-func linComb2ReLUAVX512(dst, dy, xh *float32, n int, a, bc, c, gamma, beta float32)
+func linComb2NormAVX512(dst, dy, x *float32, n int, a, bc, c, s, t, gamma, beta float32, relu int)
 
 //go:noescape
 func shiftPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane, planes, shift int, valid *uint16, nvec, lastMask int)

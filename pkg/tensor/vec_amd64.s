@@ -259,77 +259,6 @@ sqDone:
 	VZEROUPPER
 	RET
 
-// func sumDotAVX512(x, y *float32, n int) (sum, dot float64)
-//
-// Σx and Σx·y in float64 over n values, n a multiple of 8, summed like
-// sumSquaresAVX512.
-TEXT ·sumDotAVX512(SB), NOSPLIT, $0-40
-	MOVQ x+0(FP), SI
-	MOVQ y+8(FP), DX
-	MOVQ n+16(FP), BX
-	VPXORQ Z8, Z8, Z8
-	VPXORQ Z9, Z9, Z9
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-	VPXORQ Z12, Z12, Z12
-	VPXORQ Z13, Z13, Z13
-	VPXORQ Z14, Z14, Z14
-	VPXORQ Z15, Z15, Z15
-	MOVQ BX, CX
-	SHRQ $5, CX
-	JZ sd8
-
-sd32:
-	VCVTPS2PD (SI), Z0
-	VCVTPS2PD 32(SI), Z1
-	VCVTPS2PD 64(SI), Z2
-	VCVTPS2PD 96(SI), Z3
-	VCVTPS2PD (DX), Z4
-	VCVTPS2PD 32(DX), Z5
-	VCVTPS2PD 64(DX), Z6
-	VCVTPS2PD 96(DX), Z7
-	VADDPD Z0, Z8, Z8
-	VADDPD Z1, Z9, Z9
-	VADDPD Z2, Z10, Z10
-	VADDPD Z3, Z11, Z11
-	VFMADD231PD Z4, Z0, Z12
-	VFMADD231PD Z5, Z1, Z13
-	VFMADD231PD Z6, Z2, Z14
-	VFMADD231PD Z7, Z3, Z15
-	ADDQ $128, SI
-	ADDQ $128, DX
-	DECQ CX
-	JNZ sd32
-
-sd8:
-	ANDQ $31, BX
-	SHRQ $3, BX
-	JZ sdDone
-
-sd8Loop:
-	VCVTPS2PD (SI), Z0
-	VCVTPS2PD (DX), Z4
-	VADDPD Z0, Z8, Z8
-	VFMADD231PD Z4, Z0, Z12
-	ADDQ $32, SI
-	ADDQ $32, DX
-	DECQ BX
-	JNZ sd8Loop
-
-sdDone:
-	VADDPD Z9, Z8, Z8
-	VADDPD Z11, Z10, Z10
-	VADDPD Z10, Z8, Z8
-	VADDPD Z13, Z12, Z12
-	VADDPD Z15, Z14, Z14
-	VADDPD Z14, Z12, Z12
-	REDUCE8(Z8, Y8, X8, Y0, X0)
-	REDUCE8(Z12, Y12, X12, Y1, X1)
-	MOVSD X8, sum+24(FP)
-	MOVSD X12, dot+32(FP)
-	VZEROUPPER
-	RET
-
 // SGDBODY updates 16 lanes under mask km (K3: all, K1: the tail) at
 // SI (w), DX (g), R8 (b): g' = wd·w + g (if R9 ≠ 0), b = damp·g' + mu·b,
 // u = mu·b + g' (if R10 ≠ 0, else u = b), w = −eta·u + w; every multiply-add
@@ -627,21 +556,20 @@ DATA iota16<>+56(SB)/4, $14
 DATA iota16<>+60(SB)/4, $15
 GLOBL iota16<>(SB), RODATA|NOPTR, $64
 
-// func normAffineAVX512(xh, y, x *float32, n int, s, t, gamma, beta float32, relu int)
+// func normAffineAVX512(y, x *float32, n int, s, t, gamma, beta float32, relu int)
 //
-// xh[i] = s·x[i] + t and y[i] = g·xh[i] + b (fused multiply-adds), then
-// y[i] = max(y[i], 0) if relu ≠ 0 (a NaN stays NaN): batch norm's forward
-// pass, with the relu that follows it fused.
-TEXT ·normAffineAVX512(SB), NOSPLIT, $0-56
-	MOVQ xh+0(FP), DI
-	MOVQ y+8(FP), R8
-	MOVQ x+16(FP), SI
-	MOVQ n+24(FP), BX
-	VBROADCASTSS s+32(FP), Z4
-	VBROADCASTSS t+36(FP), Z5
-	VBROADCASTSS gamma+40(FP), Z6
-	VBROADCASTSS beta+44(FP), Z7
-	MOVQ relu+48(FP), R9
+// y[i] = g·(s·x[i] + t) + b (two fused multiply-adds: x̂ = s·x + t, then
+// g·x̂ + b), then y[i] = max(y[i], 0) if relu ≠ 0 (a NaN stays NaN): batch
+// norm's forward pass, with the relu that follows it fused.
+TEXT ·normAffineAVX512(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), BX
+	VBROADCASTSS s+24(FP), Z4
+	VBROADCASTSS t+28(FP), Z5
+	VBROADCASTSS gamma+32(FP), Z6
+	VBROADCASTSS beta+36(FP), Z7
+	MOVQ relu+40(FP), R9
 	VPXORD Z8, Z8, Z8
 	TAILMASK(BX)
 	TESTQ BX, BX
@@ -657,11 +585,9 @@ naVec:
 	VMAXPS Z1, Z8, Z1
 
 naStore:
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, (R8)
+	VMOVUPS Z1, (DI)
 	ADDQ $64, SI
 	ADDQ $64, DI
-	ADDQ $64, R8
 	DECQ BX
 	JNZ naVec
 
@@ -675,32 +601,46 @@ naTail:
 	VMAXPS Z1, Z8, Z1
 
 naTailStore:
-	VMOVUPS Z0, K1, (DI)
-	VMOVUPS Z1, K1, (R8)
+	VMOVUPS Z1, K1, (DI)
 	VZEROUPPER
 	RET
 
-// RELUMASK8 sets K2 to the lanes of the 8 values xh at off(DX) where
-// g·xh + b > 0 (Z30: g, Z31: b), with the converted xh in Z(xd) and the
-// masked dy (0 elsewhere) at off(SI) in Z(gd), both as float64. Uses Y16.
-#define RELUMASK8(off, gd, xd) \
+// NORMMASK8 loads the 8 values x at off(DX), sets Z(hd) to x̂ = s·x + t as
+// float64 (Z26: s, Z27: t) and Z(gd) to dy at off(SI) as float64 where the
+// fused relu passes the gradient, g·x̂ + b > 0 (Z30: g, Z31: b), or
+// everywhere without it (K3 all set), and 0 elsewhere. Uses Y16, Y17, K2.
+#define NORMMASK8(off, gd, hd) \
 	VMOVUPS off(DX), Y16 \
-	VCVTPS2PD Y16, xd \
+	VFMADD213PS Y27, Y26, Y16 \
+	VCVTPS2PD Y16, hd \
 	VMOVAPS Y31, Y17 \
 	VFMADD231PS Y30, Y16, Y17 \
 	VCMPPS $0x1e, Y29, Y17, K2 \
+	KORW K3, K2, K2 \
 	VCVTPS2PD.Z off(SI), K2, gd
 
-// func sumDotReLUAVX512(dy, xh *float32, n int, gamma, beta float32) (sum, dot float64)
+// func sumDotNormAVX512(dy, x *float32, n int, s, t, gamma, beta float32, relu int) (sum, dot float64)
 //
-// Σdy' and Σdy'·xh in float64 over n values, n a multiple of 8, where dy'
-// is dy where g·xh + b > 0 and 0 elsewhere, summed like sumDotAVX512.
-TEXT ·sumDotReLUAVX512(SB), NOSPLIT, $0-48
+// Σdy' and Σdy'·x̂ in float64 over n values, n a multiple of 8, summed like
+// sumDotAVX512, where x̂ = s·x + t and dy' is dy, masked to where
+// g·x̂ + b > 0 if relu ≠ 0.
+TEXT ·sumDotNormAVX512(SB), NOSPLIT, $0-64
 	MOVQ dy+0(FP), SI
-	MOVQ xh+8(FP), DX
+	MOVQ x+8(FP), DX
 	MOVQ n+16(FP), BX
-	VBROADCASTSS gamma+24(FP), Z30
-	VBROADCASTSS beta+28(FP), Z31
+	VBROADCASTSS s+24(FP), Z26
+	VBROADCASTSS t+28(FP), Z27
+	VBROADCASTSS gamma+32(FP), Z30
+	VBROADCASTSS beta+36(FP), Z31
+	// K3: every lane without the relu, none with it (the compare decides).
+	MOVL $0xff, AX
+	MOVQ relu+40(FP), CX
+	TESTQ CX, CX
+	JZ sdnMask
+	XORL AX, AX
+
+sdnMask:
+	KMOVW AX, K3
 	VPXORD Z29, Z29, Z29
 	VPXORQ Z8, Z8, Z8
 	VPXORQ Z9, Z9, Z9
@@ -712,13 +652,13 @@ TEXT ·sumDotReLUAVX512(SB), NOSPLIT, $0-48
 	VPXORQ Z15, Z15, Z15
 	MOVQ BX, CX
 	SHRQ $5, CX
-	JZ sr8
+	JZ sdn8
 
-sr32:
-	RELUMASK8(0, Z0, Z4)
-	RELUMASK8(32, Z1, Z5)
-	RELUMASK8(64, Z2, Z6)
-	RELUMASK8(96, Z3, Z7)
+sdn32:
+	NORMMASK8(0, Z0, Z4)
+	NORMMASK8(32, Z1, Z5)
+	NORMMASK8(64, Z2, Z6)
+	NORMMASK8(96, Z3, Z7)
 	VADDPD Z0, Z8, Z8
 	VADDPD Z1, Z9, Z9
 	VADDPD Z2, Z10, Z10
@@ -730,23 +670,23 @@ sr32:
 	ADDQ $128, SI
 	ADDQ $128, DX
 	DECQ CX
-	JNZ sr32
+	JNZ sdn32
 
-sr8:
+sdn8:
 	ANDQ $31, BX
 	SHRQ $3, BX
-	JZ srDone
+	JZ sdnDone
 
-sr8Loop:
-	RELUMASK8(0, Z0, Z4)
+sdn8Loop:
+	NORMMASK8(0, Z0, Z4)
 	VADDPD Z0, Z8, Z8
 	VFMADD231PD Z4, Z0, Z12
 	ADDQ $32, SI
 	ADDQ $32, DX
 	DECQ BX
-	JNZ sr8Loop
+	JNZ sdn8Loop
 
-srDone:
+sdnDone:
 	VADDPD Z9, Z8, Z8
 	VADDPD Z11, Z10, Z10
 	VADDPD Z10, Z8, Z8
@@ -755,36 +695,48 @@ srDone:
 	VADDPD Z14, Z12, Z12
 	REDUCE8(Z8, Y8, X8, Y0, X0)
 	REDUCE8(Z12, Y12, X12, Y1, X1)
-	MOVSD X8, sum+32(FP)
-	MOVSD X12, dot+40(FP)
+	MOVSD X8, sum+48(FP)
+	MOVSD X12, dot+56(FP)
 	VZEROUPPER
 	RET
 
-// func linComb2ReLUAVX512(dst, dy, xh *float32, n int, a, bc, c, gamma, beta float32)
+// func linComb2NormAVX512(dst, dy, x *float32, n int, a, bc, c, s, t, gamma, beta float32, relu int)
 //
-// dst[i] = (a·dy'[i] + c) + bc·xh[i] (fused multiply-adds, in that order),
-// dy' = dy where g·xh + b > 0 and 0 elsewhere: batch norm's input gradient
-// through the relu fused after it.
-TEXT ·linComb2ReLUAVX512(SB), NOSPLIT, $0-52
+// dst[i] = (a·dy'[i] + c) + bc·x̂[i] (fused multiply-adds, in that order),
+// x̂ = s·x + t and dy' = dy, masked to where g·x̂ + b > 0 if relu ≠ 0:
+// batch norm's input gradient, through the relu fused after it.
+TEXT ·linComb2NormAVX512(SB), NOSPLIT, $0-72
 	MOVQ dst+0(FP), DI
 	MOVQ dy+8(FP), SI
-	MOVQ xh+16(FP), DX
+	MOVQ x+16(FP), DX
 	MOVQ n+24(FP), BX
 	VBROADCASTSS a+32(FP), Z4
 	VBROADCASTSS bc+36(FP), Z5
 	VBROADCASTSS c+40(FP), Z6
-	VBROADCASTSS gamma+44(FP), Z7
-	VBROADCASTSS beta+48(FP), Z8
+	VBROADCASTSS s+44(FP), Z10
+	VBROADCASTSS t+48(FP), Z11
+	VBROADCASTSS gamma+52(FP), Z7
+	VBROADCASTSS beta+56(FP), Z8
+	MOVL $0xffff, AX
+	MOVQ relu+64(FP), CX
+	TESTQ CX, CX
+	JZ lnMask
+	XORL AX, AX
+
+lnMask:
+	KMOVW AX, K3
 	VPXORD Z9, Z9, Z9
 	TAILMASK(BX)
 	TESTQ BX, BX
-	JZ lrTail
+	JZ lnTail
 
-lrVec:
+lnVec:
 	VMOVUPS (DX), Z1
+	VFMADD213PS Z11, Z10, Z1
 	VMOVAPS Z8, Z2
 	VFMADD231PS Z7, Z1, Z2
 	VCMPPS $0x1e, Z9, Z2, K2
+	KORW K3, K2, K2
 	VMOVUPS.Z (SI), K2, Z0
 	VFMADD213PS Z6, Z4, Z0
 	VFMADD231PS Z5, Z1, Z0
@@ -793,13 +745,16 @@ lrVec:
 	ADDQ $64, DX
 	ADDQ $64, DI
 	DECQ BX
-	JNZ lrVec
+	JNZ lnVec
 
-lrTail:
+lnTail:
 	VMOVUPS.Z (DX), K1, Z1
+	VFMADD213PS Z11, Z10, Z1
 	VMOVAPS Z8, Z2
 	VFMADD231PS Z7, Z1, Z2
-	VCMPPS $0x1e, Z9, Z2, K1, K2
+	VCMPPS $0x1e, Z9, Z2, K2
+	KORW K3, K2, K2
+	KANDW K1, K2, K2
 	VMOVUPS.Z (SI), K2, Z0
 	VFMADD213PS Z6, Z4, Z0
 	VFMADD231PS Z5, Z1, Z0

@@ -13,7 +13,6 @@ func reluGradAVX512(dst, dy, x *float32, n int)                 { panic("unreach
 func scaleShiftAVX512(dst, x *float32, n int, a, c float32)     { panic("unreachable") }
 func linComb2AVX512(dst, x, y *float32, n int, a, b, c float32) { panic("unreachable") }
 func sumSquaresAVX512(x *float32, n int) (sum, sumSq float64)   { panic("unreachable") }
-func sumDotAVX512(x, y *float32, n int) (sum, dot float64)      { panic("unreachable") }
 
 func sgdMomentumAVX512(w, grad, b *float32, n int, wd, negEta, mu, damp float32, decay, nesterov int) {
 	panic("unreachable")
@@ -24,11 +23,11 @@ func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, pla
 	panic("unreachable")
 }
 
-func normAffineAVX512(xh, y, x *float32, n int, s, t, g, b float32, relu int) { panic("unreachable") }
-func sumDotReLUAVX512(dy, xh *float32, n int, g, b float32) (sum, dot float64) {
+func normAffineAVX512(y, x *float32, n int, s, t, gamma, beta float32, relu int) { panic("unreachable") }
+func sumDotNormAVX512(dy, x *float32, n int, s, t, gamma, beta float32, relu int) (sum, dot float64) {
 	panic("unreachable")
 }
-func linComb2ReLUAVX512(dst, dy, xh *float32, n int, a, bc, c, g, b float32) {
+func linComb2NormAVX512(dst, dy, x *float32, n int, a, bc, c, s, t, gamma, beta float32, relu int) {
 	panic("unreachable")
 }
 func shiftPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane, planes, shift int, valid *uint16, nvec, lastMask int) {

@@ -242,8 +242,9 @@ func TestSGDKernels(t *testing.T) {
 	}
 }
 
-// TestReductions checks SumSquares and SumDot against float64 sums and
-// that the assembly and Go kernels agree to the bit.
+// TestReductions checks SumSquares and SumDotNorm (with x̂ = 1·y + 0 = y, no
+// relu) against float64 sums and that the assembly and Go kernels agree to
+// the bit.
 func TestReductions(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, n := range append(vecLengths, 12345) {
@@ -261,11 +262,11 @@ func TestReductions(t *testing.T) {
 		k := 0
 		withVecAsm(t, func(t *testing.T, impl string) {
 			s, q := SumSquares(x)
-			s2, d := SumDot(x, y)
+			s2, d := SumDotNorm(x, y, 1, 0, 1, 0, false)
 			for _, c := range []struct {
 				name      string
 				got, want float64
-			}{{"SumSquares sum", s, ws}, {"SumSquares sumSq", q, wq}, {"SumDot sum", s2, ws}, {"SumDot dot", d, wd}} {
+			}{{"SumSquares sum", s, ws}, {"SumSquares sumSq", q, wq}, {"SumDotNorm sum", s2, ws}, {"SumDotNorm dot", d, wd}} {
 				if math.Abs(c.got-c.want) > 1e-12*(1+math.Abs(c.want))*float64(n+1) {
 					t.Fatalf("%s n=%d %s = %v, want %v", impl, n, c.name, c.got, c.want)
 				}
@@ -290,7 +291,9 @@ func BenchmarkVec(b *testing.B) {
 		{"ReLU", func() { ReLU(dst, x) }},
 		{"ReLUGrad", func() { ReLUGrad(dst, y, x) }},
 		{"LinComb2", func() { LinComb2(dst, x, y, 1, 2, 3) }},
-		{"SumDot", func() { SumDot(x, y) }},
+		{"SumDotNorm", func() { SumDotNorm(x, y, 1, 0, 1, 0, false) }},
+		{"SumDotNormReLU", func() { SumDotNorm(x, y, 1, 0, 1, 0, true) }},
+		{"NormAffineReLU", func() { NormAffine(dst, x, 1.5, 0.5, 0.8, 0.1, true) }},
 		{"AddRows28", func() { AddRows(dst, 28, x, 28, n/28, 28) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
