@@ -631,8 +631,12 @@ func (g convGeom) col2im(col, dxn []float32, ld int) {
 					continue
 				}
 				base := (ilo*sh-g.ph+u)*w + jlo*sw - g.pw + v
-				if sw == 1 {
+				switch sw {
+				case 1:
 					tensor.AddRows(plane[base:], sh*w, row[ilo*ow+jlo:], ow, ihi-ilo, jhi-jlo)
+					continue
+				case 2:
+					tensor.AddRowsSpread2(plane[base:], sh*w, row[ilo*ow+jlo:], ow, ihi-ilo, jhi-jlo)
 					continue
 				}
 				for i := ilo; i < ihi; i++ {

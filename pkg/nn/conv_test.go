@@ -434,15 +434,17 @@ func TestConv2dThreadsBitIdentical(t *testing.T) {
 
 func BenchmarkConv2dForwardBackward(b *testing.B) {
 	for _, bc := range []struct {
-		name            string
-		n, inC, hw, out int
+		name                    string
+		n, inC, hw, out, stride int
 	}{
-		{"N128_C32_28x28_3x3p1_to32", 128, 32, 28, 32},
-		{"N128_C1_28x28_3x3p1_to32", 128, 1, 28, 32},
-		{"N128_C32_14x14_3x3p1_to64", 128, 32, 14, 64},
+		{"N128_C32_28x28_3x3p1_to32", 128, 32, 28, 32, 1},
+		{"N128_C1_28x28_3x3p1_to32", 128, 1, 28, 32, 1},
+		{"N128_C32_14x14_3x3p1_to64", 128, 32, 14, 64, 1},
+		{"N128_C64_7x7_3x3p1_to64", 128, 64, 7, 64, 1},
+		{"N128_C16_28x28_3x3p1s2_to32", 128, 16, 28, 32, 2},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			c := randomConv(bc.inC, bc.out, 3, 3, 1, 1, true, 1)
+			c := randomConv(bc.inC, bc.out, 3, 3, bc.stride, 1, true, 1)
 			x := nntest.RandomInput(1, bc.n, bc.inC, bc.hw, bc.hw)
 			ctx := &nn.Context{Train: true}
 			y := c.Forward(ctx, x)

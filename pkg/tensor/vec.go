@@ -32,6 +32,30 @@ func AddRows(dst []float32, dstStride int, src []float32, srcStride, rows, n int
 	}
 }
 
+// AddRowsSpread2 adds rows of src to every other value of rows of dst:
+// dst[r·dstStride+2j] += src[r·srcStride+j] for r < rows and j < n (col2im
+// of a stride-2 convolution); the values between are untouched. The rows
+// must not overlap.
+func AddRowsSpread2(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if dstStride < 2*n-1 || srcStride < n || len(dst) < (rows-1)*dstStride+2*n-1 || len(src) < (rows-1)*srcStride+n {
+		panic(fmt.Sprintf("tensor: AddRowsSpread2 of %d rows of %d: strides %d/%d over %d/%d values", rows, n, dstStride, srcStride, len(dst), len(src)))
+	}
+	if useVecAsm {
+		r := n % 8
+		addRowsSpread2AVX512(&dst[0], dstStride*4, &src[0], srcStride*4, rows, n, 1<<r-1, 0x5555&(1<<max(2*r-1, 0)-1))
+		return
+	}
+	for r := range rows {
+		d, s := dst[r*dstStride:r*dstStride+2*n-1], src[r*srcStride:r*srcStride+n]
+		for j, v := range s {
+			d[2*j] += v
+		}
+	}
+}
+
 func checkRows(name string, ld, dstStride, ls, srcStride, rows, n int) {
 	if dstStride < n || srcStride < n || ld < (rows-1)*dstStride+n || ls < (rows-1)*srcStride+n {
 		panic(fmt.Sprintf("tensor: %s of %d rows of %d: strides %d/%d over %d/%d values", name, rows, n, dstStride, srcStride, ld, ls))

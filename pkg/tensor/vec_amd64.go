@@ -9,6 +9,9 @@ var useVecAsm = func() bool { _, avx512 := cpuFeatures(); return avx512 }()
 func addRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
 
 //go:noescape
+func addRowsSpread2AVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n, loadLast, storeLast int)
+
+//go:noescape
 func reluAVX512(dst, x *float32, n int)
 
 //go:noescape

@@ -62,6 +62,62 @@ addDone:
 	VZEROUPPER
 	RET
 
+// func addRowsSpread2AVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n, loadLast, storeLast int)
+//
+// dst[r·dstStride+2j] += src[r·srcStride+j] for r < rows, j < n (strides in
+// bytes): 8 source values at a time spread over the even lanes of 16 (an
+// expand), the odd lanes of dst untouched; the last n%8 under loadLast
+// (source lanes) and storeLast (destination lanes).
+TEXT ·addRowsSpread2AVX512(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	MOVQ rows+32(FP), DX
+	MOVQ n+40(FP), BX
+	SHRQ $3, BX
+	MOVL $0x5555, AX
+	KMOVW AX, K3
+	MOVQ loadLast+48(FP), AX
+	KMOVW AX, K5
+	MOVQ storeLast+56(FP), AX
+	KMOVW AX, K6
+	TESTQ DX, DX
+	JLE s2Done
+
+s2Row:
+	MOVQ DI, R10
+	MOVQ SI, R11
+	MOVQ BX, R12
+	TESTQ R12, R12
+	JZ s2Tail
+
+s2Vec:
+	VMOVUPS (R11), Y0
+	VEXPANDPS.Z Z0, K3, Z1
+	VMOVUPS.Z (R10), K3, Z2
+	VADDPS Z2, Z1, Z1
+	VMOVUPS Z1, K3, (R10)
+	ADDQ $64, R10
+	ADDQ $32, R11
+	DECQ R12
+	JNZ s2Vec
+
+s2Tail:
+	VMOVUPS.Z (R11), K5, Y0
+	VEXPANDPS.Z Z0, K3, Z1
+	VMOVUPS.Z (R10), K6, Z2
+	VADDPS Z2, Z1, Z1
+	VMOVUPS Z1, K6, (R10)
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ DX
+	JNZ s2Row
+
+s2Done:
+	VZEROUPPER
+	RET
+
 // func reluAVX512(dst, x *float32, n int)
 //
 // dst[i] = max(x[i], 0); a NaN stays NaN.

@@ -8,6 +8,9 @@ var useVecAsm = false
 func addRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n int) {
 	panic("unreachable")
 }
+func addRowsSpread2AVX512(dst *float32, dstStride int, src *float32, srcStride int, rows, n, loadLast, storeLast int) {
+	panic("unreachable")
+}
 func reluAVX512(dst, x *float32, n int)                         { panic("unreachable") }
 func reluGradAVX512(dst, dy, x *float32, n int)                 { panic("unreachable") }
 func scaleShiftAVX512(dst, x *float32, n int, a, c float32)     { panic("unreachable") }

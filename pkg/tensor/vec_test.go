@@ -130,6 +130,45 @@ func TestRowKernels(t *testing.T) {
 	})
 }
 
+// TestAddRowsSpread2 checks the stride-2 col2im step: every other value of
+// each destination row gets a source value, the values between (and past
+// the end) stay bit for bit, including a −0.
+func TestAddRowsSpread2(t *testing.T) {
+	cases := []struct{ rows, n, dstStride, srcStride int }{
+		{1, 0, 0, 0}, {0, 5, 9, 5}, {1, 1, 1, 1}, {1, 5, 9, 5}, {3, 8, 15, 8}, {3, 9, 17, 10},
+		{7, 7, 14, 7}, {13, 14, 28, 14}, {2, 16, 31, 16}, {2, 17, 40, 20}, {4, 23, 50, 23},
+	}
+	withVecAsm(t, func(t *testing.T, impl string) {
+		r := rand.New(rand.NewPCG(5, 6))
+		for _, tc := range cases {
+			size := func(stride, n int) int {
+				if tc.rows == 0 || tc.n == 0 {
+					return 0
+				}
+				return (tc.rows-1)*stride + n
+			}
+			src := randFloats(r, size(tc.srcStride, tc.n))
+			base := randFloats(r, size(tc.dstStride, 2*tc.n-1))
+			for i := 1; i < len(base); i += 2 {
+				base[i] = float32(math.Copysign(0, -1))
+			}
+			dst := append(append([]float32(nil), base...), sentinel, sentinel)
+			AddRowsSpread2(dst, tc.dstStride, src, tc.srcStride, tc.rows, tc.n)
+			for i := range base {
+				row, j := i/max(tc.dstStride, 1), i%max(tc.dstStride, 1)
+				want := base[i]
+				if j%2 == 0 && j/2 < tc.n && row < tc.rows {
+					want += src[row*tc.srcStride+j/2]
+				}
+				if math.Float32bits(dst[i]) != math.Float32bits(want) {
+					t.Fatalf("%s %+v: [%d] = %v, want %v", impl, tc, i, dst[i], want)
+				}
+			}
+			checkUntouched(t, impl+" AddRowsSpread2", dst, len(base))
+		}
+	})
+}
+
 func TestPadPlanes(t *testing.T) {
 	cases := []struct {
 		planes, dstPlane, srcPlane int
