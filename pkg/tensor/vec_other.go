@@ -26,7 +26,9 @@ func padPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane int, pla
 	panic("unreachable")
 }
 
-func normAffineAVX512(y, x *float32, n int, s, t, gamma, beta float32, relu int) { panic("unreachable") }
+func normAffineAVX512(y, x *float32, n int, s, t, gamma, beta float32, relu int) {
+	panic("unreachable")
+}
 func sumDotNormAVX512(dy, x *float32, n int, s, t, gamma, beta float32, relu int) (sum, dot float64) {
 	panic("unreachable")
 }
