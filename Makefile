@@ -26,8 +26,8 @@ test:
 # and tensor.Gemm is timed against numpy's BLAS; it prints img/s and GFLOP/s tables. The second step
 # needs `make data` and /usr/bin/python3 with python3-torch and python3-numpy (numpy on
 # libopenblas0-pthread for the OpenBLAS baseline). Defaults: one epoch (60000 images), 2 threads.
-# Options go in BENCHFLAGS: --images N --threads T --models mlp,cnn --skip-torch --skip-gemm, e.g.
-#   make bench BENCHFLAGS='--images 2560 --threads 2'
+# Options go in BENCHFLAGS: --images N --threads T --rounds R --models mlp,cnn --skip-torch --skip-gemm, e.g.
+#   make bench BENCHFLAGS='--images 20000 --rounds 3'   (the README's table: best of 3 alternating rounds)
 BENCHFLAGS ?=
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1s ./pkg/...

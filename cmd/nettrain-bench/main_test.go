@@ -16,6 +16,7 @@ func TestFlagErrors(t *testing.T) {
 	}{
 		{[]string{"--images", "0"}, "--images: must be >= 1"},
 		{[]string{"--threads", "0"}, "--threads: must be >= 1"},
+		{[]string{"--rounds", "0"}, "--rounds: must be >= 1"},
 		{[]string{"--models", "mlp,vgg"}, `--models: unknown model "vgg"`},
 		{[]string{"--nope"}, "flag provided but not defined"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
@@ -37,7 +38,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.images != 60000 || o.threads != 2 || !slices.Equal(o.models, benchModels) || o.skipTorch {
+	if o.images != 60000 || o.threads != 2 || o.rounds != 1 || !slices.Equal(o.models, benchModels) || o.skipTorch {
 		t.Errorf("defaults: %+v", o)
 	}
 	o, err = parseFlags([]string{"--models", "resnet8, mlp,mlp"}, &bytes.Buffer{})
@@ -120,12 +121,12 @@ func TestRunNettrainOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"--skip-torch", "--skip-gemm", "--models", "mlp", "--images", "256", "--threads", "1", "--data", data}, &stdout, &stderr)
+	code := run([]string{"--skip-torch", "--skip-gemm", "--models", "mlp", "--images", "256", "--threads", "1", "--rounds", "2", "--data", data}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	s := stdout.String()
-	if !strings.Contains(s, "256 training images per model") || !strings.Contains(s, "mlp") {
+	if !strings.Contains(s, "256 training images per model") || !strings.Contains(s, "mlp") || !strings.Contains(s, "Best of 2 rounds") {
 		t.Errorf("output:\n%s", s)
 	}
 	for _, l := range strings.Split(s, "\n") {

@@ -33,6 +33,7 @@ type gemmRow struct {
 // report is everything one run measured.
 type report struct {
 	images, threads int
+	rounds          int // training rounds; the speeds are each framework's best
 	goVersion       string
 	py              *pyInfo // nil with --skip-torch
 	models          []modelRow
@@ -94,7 +95,10 @@ func (r *report) print(w io.Writer) {
 		}
 		tw.Flush()
 		if r.py != nil {
-			fmt.Fprintln(w, "PyTorch trains once with OMP_WAIT_POLICY=PASSIVE and once with the OpenMP default; the ratio is against the faster run.")
+			fmt.Fprintln(w, "PyTorch trains with OMP_WAIT_POLICY=PASSIVE and with the OpenMP default; the ratio is against the faster.")
+		}
+		if r.rounds > 1 {
+			fmt.Fprintf(w, "Best of %d rounds, nettrain and PyTorch taking turns.\n", r.rounds)
 		}
 	}
 	if len(r.gemms) > 0 {
