@@ -110,6 +110,20 @@ func (a *Activation) passThrough(x *tensor.Tensor) *tensor.Tensor {
 	return x
 }
 
+// rectified is Forward for a relu whose caller computed y = max(x, 0) in its
+// own pass: y is returned as is and stands in for x in Backward, whose mask
+// y > 0 is x > 0 (including −0 and NaN, which ReLU passes through).
+func (a *Activation) rectified(y *tensor.Tensor) *tensor.Tensor {
+	a.x, a.y, a.passed = y, y, false
+	return y
+}
+
+// isReLU reports whether l is a plain relu Activation.
+func isReLU(l Layer) (*Activation, bool) {
+	a, ok := l.(*Activation)
+	return a, ok && a.kind == actReLU
+}
+
 // reluForward and reluBackward run one chunk of a large relu pass.
 type (
 	reluForward  Activation

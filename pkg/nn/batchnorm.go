@@ -130,7 +130,7 @@ func (b *BatchNorm) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 // result bits are those of the two layers run apart. Evaluation runs them
 // apart, so each layer's output stays observable (diagnostics).
 func forwardBNThen(c *Context, bn *BatchNorm, next Layer, x *tensor.Tensor) *tensor.Tensor {
-	if act, ok := next.(*Activation); ok && act.kind == actReLU && c.Train {
+	if act, ok := isReLU(next); ok && c.Train {
 		return act.passThrough(bn.forward(c, x, true))
 	}
 	return next.Forward(c, bn.forward(c, x, false))

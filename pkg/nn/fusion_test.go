@@ -95,14 +95,19 @@ func TestBatchNormReLUFusion(t *testing.T) {
 }
 
 // TestBasicBlockFusion checks that a basic block, whose bn1 and act1 run
-// fused in training, matches the same block with act1 run on its own, bit
-// for bit.
+// fused in training and whose residual add and act2 run as one pass,
+// matches the same block with act1 and act2 run on their own, bit for bit,
+// in training and evaluation.
 func TestBasicBlockFusion(t *testing.T) {
-	for _, stride := range []int{1, 2} {
+	for _, tc := range []struct {
+		stride int
+		train  bool
+	}{{1, true}, {2, true}, {1, false}} {
+		stride := tc.stride
 		fused := randomBlock(t, 3, 4, stride, "relu", 6)
 		apart := randomBlock(t, 3, 4, stride, "relu", 6)
-		apart.Act1 = unfused{apart.Act1}
-		ctx := &nn.Context{Train: true}
+		apart.Act1, apart.Act2 = unfused{apart.Act1}, unfused{apart.Act2}
+		ctx := &nn.Context{Train: tc.train}
 		x := nntest.RandomInput(3, 2, 3, 8, 6)
 		yF := fused.Forward(ctx, x).Clone()
 		yA := apart.Forward(ctx, x)

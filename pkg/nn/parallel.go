@@ -29,19 +29,32 @@ const elemChunk = 1 << 15
 // elemChunks returns the number of elemChunk tasks covering n elements.
 func elemChunks(n int) int { return (n + elemChunk - 1) / elemChunk }
 
-// addTask sets dst = a + b, one chunk per task; a layer keeps one so that
-// passing it to ParallelFor does not allocate.
-type addTask struct{ dst, a, b []float32 }
+// addTask sets dst = a + b, or max(a + b, 0) with relu, one chunk per
+// task; a layer keeps one so that passing it to ParallelFor does not
+// allocate.
+type addTask struct {
+	dst, a, b []float32
+	relu      bool
+}
 
-// Run adds chunk i.
+// Run adds chunk i (and rectifies it while it is in cache).
 func (t *addTask) Run(_, i int) {
 	lo, hi := i*elemChunk, min((i+1)*elemChunk, len(t.dst))
-	tensor.LinComb2(t.dst[lo:hi], t.a[lo:hi], t.b[lo:hi], 1, 1, 0) // (1·a + 0) + 1·b = a + b, exactly rounded
+	d := t.dst[lo:hi]
+	tensor.LinComb2(d, t.a[lo:hi], t.b[lo:hi], 1, 1, 0) // (1·a + 0) + 1·b = a + b, exactly rounded
+	if t.relu {
+		tensor.ReLU(d, d)
+	}
 }
 
 // add sets dst = a + b (all of one length) in parallel chunks, using t.
-func (t *addTask) add(dst, a, b []float32) {
-	*t = addTask{dst, a[:len(dst)], b[:len(dst)]}
+func (t *addTask) add(dst, a, b []float32) { t.run(dst, a, b, false) }
+
+// addReLU sets dst = max(a + b, 0), as ReLU rectifies (a NaN stays NaN).
+func (t *addTask) addReLU(dst, a, b []float32) { t.run(dst, a, b, true) }
+
+func (t *addTask) run(dst, a, b []float32, relu bool) {
+	*t = addTask{dst, a[:len(dst)], b[:len(dst)], relu}
 	ParallelFor(Threads(), elemChunks(len(dst)), t)
 	*t = addTask{}
 }

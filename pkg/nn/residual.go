@@ -158,6 +158,11 @@ func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	s, hs, ss := b.sum.Data, h.Data, short.Data
 	b.dropping = c.Train && b.DropProb > 0
 	if !b.dropping {
+		if act, ok := isReLU(b.Act2); ok {
+			// The add and the relu in one pass: act2 takes the rectified sum.
+			b.adder.addReLU(s, hs, ss)
+			return act.rectified(b.sum)
+		}
 		b.adder.add(s, hs, ss)
 		return b.Act2.Forward(c, b.sum)
 	}
