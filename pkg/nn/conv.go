@@ -58,6 +58,9 @@ type Conv2d struct {
 	// scratch holds per-worker group buffers: the group's products before
 	// they are scattered to the examples, and its gathered dy.
 	scratch [][]float32
+	// xMasks and dyMasks are the im2col padding masks (see shiftMasks) of x
+	// and, in Backward, of dy, set before the workers start.
+	xMasks, dyMasks []uint16
 
 	// dwPart holds the transposed weight gradients (inC·kH·kW, outC) of the
 	// batch chunks of Backward, one after another; dbPart the bias
@@ -158,6 +161,17 @@ func (c *Conv2d) workers(tasks, size, scratch int) int {
 	return nw
 }
 
+// setMasks computes the im2col padding masks the workers of r need: of x,
+// and of dy if dy is true.
+func (c *Conv2d) setMasks(r *convRun, dy bool) {
+	if g := c.geom(r.h, r.w, r.oh, r.ow); g.usesShift() {
+		c.xMasks = g.shiftMasks(c.xMasks)
+	}
+	if g, ok := c.dxGeom(r.h, r.w, r.oh, r.ow); dy && ok && g.usesShift() {
+		c.dyMasks = g.shiftMasks(c.dyMasks)
+	}
+}
+
 // geom returns the im2col geometry of this layer for an h×w input.
 func (c *Conv2d) geom(h, w, oh, ow int) convGeom {
 	return convGeom{c: c.InC, h: h, w: w, kh: c.KH, kw: c.KW, sh: c.StrideH, sw: c.StrideW,
@@ -248,6 +262,7 @@ func (c *Conv2d) Forward(ctx *Context, x *tensor.Tensor) *tensor.Tensor {
 	if r.group > 1 {
 		scratch = c.OutC * r.group * r.p
 	}
+	c.setMasks(r, false)
 	groups := (n + r.group - 1) / r.group
 	ParallelFor(c.workers(groups, colSize, scratch), groups, (*convForward)(r))
 	r.wt = nil
@@ -302,6 +317,7 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	if r.group > 1 {
 		scratch = c.OutC*r.group*r.p + c.InC*r.group*h*w
 	}
+	c.setMasks(r, r.viaDy)
 	nw := c.workers(r.chunks, colSize, scratch)
 	ParallelFor(nw, r.chunks, (*convBackward)(r))
 	ParallelFor(nw, (r.k+reduceRows-1)/reduceRows, (*convReduce)(r))
@@ -336,7 +352,7 @@ func (r *convForward) Run(worker, grp int) {
 		col := xn
 		if !r.direct {
 			col = c.cols[worker]
-			c.geom(r.h, r.w, r.oh, r.ow).im2col(xn, col, p)
+			c.geom(r.h, r.w, r.oh, r.ow).im2col(xn, col, p, c.xMasks)
 		}
 		beta := float32(0)
 		if c.Bias != nil {
@@ -357,7 +373,7 @@ func (r *convForward) Run(worker, grp int) {
 	col, out := c.cols[worker], c.scratch[worker][:c.OutC*ld]
 	g := c.geom(r.h, r.w, r.oh, r.ow)
 	for e := lo; e < hi; e++ {
-		g.im2col(c.x.Data[e*r.inLen:(e+1)*r.inLen], col[(e-lo)*p:], ld)
+		g.im2col(c.x.Data[e*r.inLen:(e+1)*r.inLen], col[(e-lo)*p:], ld, c.xMasks)
 	}
 	// out (outC, cnt·P) = W (outC,K) · col (K, cnt·P), then y_e[o] = out[o, e] (+ b[o])
 	tensor.Gemm(false, false, c.OutC, ld, k, 1, r.wt, k, col, ld, 0, out, ld)
@@ -423,7 +439,7 @@ func (r *convBackward) backwardGroup(worker, lo, hi int, dwt, db []float32, firs
 		col := xn
 		if !r.direct {
 			col = c.cols[worker]
-			geom.im2col(xn, col, p)
+			geom.im2col(xn, col, p, c.xMasks)
 		}
 		// dWᵀ (K,outC) += col_n (K,P) · dy_nᵀ (P,outC)
 		tensor.Gemm(false, true, k, c.OutC, p, 1, col, p, dyn, p, beta, dwt, c.OutC)
@@ -438,7 +454,7 @@ func (r *convBackward) backwardGroup(worker, lo, hi int, dwt, db []float32, firs
 		case r.viaDy:
 			// dx_n (inC,H·W) = wFlip (inC,outC·kH·kW) · im2col(dy_n)
 			g, _ := c.dxGeom(r.h, r.w, r.oh, r.ow)
-			g.im2col(dyn, col, hw)
+			g.im2col(dyn, col, hw, c.dyMasks)
 			kt := c.OutC * c.KH * c.KW
 			tensor.Gemm(false, false, c.InC, hw, kt, 1, c.wFlip, kt, col, hw, 0, dxn, hw)
 		default:
@@ -460,7 +476,7 @@ func (r *convBackward) backwardGroup(worker, lo, hi int, dwt, db []float32, firs
 		for o := range c.OutC {
 			copy(dyg[o*ld+(e-lo)*p:][:p], dyn[o*p:(o+1)*p])
 		}
-		geom.im2col(c.x.Data[e*r.inLen:(e+1)*r.inLen], col[(e-lo)*p:], ld)
+		geom.im2col(c.x.Data[e*r.inLen:(e+1)*r.inLen], col[(e-lo)*p:], ld, c.xMasks)
 	}
 	// dWᵀ (K,outC) += col (K, cnt·P) · dygᵀ (cnt·P, outC)
 	tensor.Gemm(false, true, k, c.OutC, ld, 1, col, ld, dyg, ld, beta, dwt, c.OutC)
@@ -472,7 +488,7 @@ func (r *convBackward) backwardGroup(worker, lo, hi int, dwt, db []float32, firs
 		g, _ := c.dxGeom(r.h, r.w, r.oh, r.ow)
 		ldx := cnt * hw
 		for e := lo; e < hi; e++ {
-			g.im2col(r.dy.Data[e*r.outLen:(e+1)*r.outLen], col[(e-lo)*hw:], ldx)
+			g.im2col(r.dy.Data[e*r.outLen:(e+1)*r.outLen], col[(e-lo)*hw:], ldx, c.dyMasks)
 		}
 		kt := c.OutC * c.KH * c.KW
 		dxg := sc[c.OutC*ld:][:c.InC*ldx]
@@ -543,12 +559,16 @@ type convGeom struct{ c, h, w, kh, kw, sh, sw, ph, pw, oh, ow int }
 // im2col fills col (c·kh·kw, oh·ow), rows ld ≥ oh·ow apart, from one
 // example xn (c, h, w): row (ch,u,v), column (i,j) holds
 // x[ch, i·sh−ph+u, j·sw−pw+v], or 0 in the padding. Columns past oh·ow are
-// left alone (another example's, in a group).
-func (g convGeom) im2col(xn, col []float32, ld int) {
+// left alone (another example's, in a group). masks are g.shiftMasks when
+// g.usesShift (nil: built here, allocating).
+func (g convGeom) im2col(xn, col []float32, ld int, masks []uint16) {
 	h, w, oh, ow := g.h, g.w, g.oh, g.ow
 	p, kk := oh*ow, g.kh*g.kw
-	if g.sh == 1 && g.sw == 1 && w == ow && p <= tensor.MaxShiftPlane && g.c >= shiftMinChannels {
-		g.im2colShift(xn, col, ld)
+	if g.usesShift() {
+		if masks == nil {
+			masks = g.shiftMasks(nil)
+		}
+		g.im2colShift(xn, col, ld, masks)
 		return
 	}
 	// One PadPlanes call per kernel offset (u,v) covers every channel: the
@@ -571,32 +591,56 @@ func (g convGeom) im2col(xn, col []float32, ld int) {
 	}
 }
 
-// shiftMinChannels is the fewest channels for which im2colShift pays for
-// building its padding masks (measured: a 1-channel 28x28 input is 4x
-// faster by rows, 16 channels 1.2x faster shifted).
+// shiftMinChannels is the fewest channels for which im2colShift pays off
+// (measured: a 1-channel 28x28 input is 4x faster by rows, 16 channels 1.2x
+// faster shifted).
 const shiftMinChannels = 4
 
-// im2colShift is im2col for a unit-stride convolution whose output rows
-// are as long as its input rows (w = ow, as with "same" padding): row
-// (ch,u,v) of col is then plane ch of x shifted by (u−ph)·w + (v−pw), with
-// the positions that fall in the padding set to zero. One ShiftPlanes call
-// per kernel offset copies every channel with whole-vector masked moves,
-// the padding mask computed once per offset.
-func (g convGeom) im2colShift(xn, col []float32, ld int) {
-	h, w, oh, ow := g.h, g.w, g.oh, g.ow
-	p, kk := oh*ow, g.kh*g.kw
-	var valid [tensor.MaxShiftPlane / 16]uint16
+// usesShift reports whether im2col copies shifted planes (im2colShift): a
+// unit-stride convolution whose output rows are as long as its input rows
+// (w = ow, as with "same" padding), of a plane ShiftPlanes takes, with
+// enough channels.
+func (g convGeom) usesShift() bool {
+	return g.sh == 1 && g.sw == 1 && g.w == g.ow && g.oh*g.ow <= tensor.MaxShiftPlane && g.c >= shiftMinChannels
+}
+
+// shiftMasks returns im2colShift's padding masks in buf (reallocated if
+// short): for each kernel offset (u,v) in order, ⌈oh·ow/16⌉ words whose set
+// bits are the output positions that read inside the input.
+func (g convGeom) shiftMasks(buf []uint16) []uint16 {
+	nvec := (g.oh*g.ow + 15) / 16
+	n := g.kh * g.kw * nvec
+	if cap(buf) < n {
+		buf = make([]uint16, n)
+	}
+	buf = buf[:n]
+	clear(buf)
 	for u := 0; u < g.kh; u++ {
-		ilo, ihi := convValidRange(h, oh, 1, g.ph, u)
+		ilo, ihi := convValidRange(g.h, g.oh, 1, g.ph, u)
 		for v := 0; v < g.kw; v++ {
-			jlo, jhi := convValidRange(w, ow, 1, g.pw, v)
-			clear(valid[:])
+			jlo, jhi := convValidRange(g.w, g.ow, 1, g.pw, v)
+			valid := buf[(u*g.kw+v)*nvec : (u*g.kw+v+1)*nvec]
 			if jhi > jlo {
 				for i := ilo; i < ihi; i++ {
-					setBits(valid[:], i*ow+jlo, i*ow+jhi)
+					setBits(valid, i*g.ow+jlo, i*g.ow+jhi)
 				}
 			}
-			tensor.ShiftPlanes(col[(u*g.kw+v)*ld:], kk*ld, xn, h*w, g.c, p, (u-g.ph)*w+(v-g.pw), valid[:])
+		}
+	}
+	return buf
+}
+
+// im2colShift is im2col when g.usesShift: row (ch,u,v) of col is plane ch
+// of x shifted by (u−ph)·w + (v−pw), with the positions that fall in the
+// padding (the unset bits of masks) set to zero. One ShiftPlanes call per
+// kernel offset copies every channel with whole-vector masked moves.
+func (g convGeom) im2colShift(xn, col []float32, ld int, masks []uint16) {
+	p, kk := g.oh*g.ow, g.kh*g.kw
+	nvec := (p + 15) / 16
+	for u := 0; u < g.kh; u++ {
+		for v := 0; v < g.kw; v++ {
+			o := u*g.kw + v
+			tensor.ShiftPlanes(col[o*ld:], kk*ld, xn, g.h*g.w, g.c, p, (u-g.ph)*g.w+(v-g.pw), masks[o*nvec:(o+1)*nvec])
 		}
 	}
 }
