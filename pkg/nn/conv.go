@@ -342,53 +342,74 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 // reduceRows is how many rows of dWᵀ one convReduce task sums.
 const reduceRows = 64
 
-// Run computes the examples of group grp of the output.
+// Run computes the examples of group grp of the output: their columns
+// side by side, one matrix multiply, and the product scattered back to the
+// examples (a group of one is written in place).
 func (r *convForward) Run(worker, grp int) {
 	c, p, k := r.c, r.p, r.k
 	lo, hi := grp*r.group, min((grp+1)*r.group, r.n)
-	if r.group == 1 {
-		xn := c.x.Data[lo*r.inLen : (lo+1)*r.inLen]
-		yn := c.y.Data[lo*r.outLen : (lo+1)*r.outLen]
-		col := xn
-		if !r.direct {
-			col = c.cols[worker]
-			c.geom(r.h, r.w, r.oh, r.ow).im2col(xn, col, p, c.xMasks)
-		}
-		beta := float32(0)
-		if c.Bias != nil {
-			beta = 1
-			for o, b := range c.Bias.Value.Data {
-				row := yn[o*p : (o+1)*p]
-				for j := range row {
-					row[j] = b
-				}
-			}
-		}
-		// y_n (outC,P) = W (outC,K) · col (K,P) [+ y_n]
-		tensor.Gemm(false, false, c.OutC, p, k, 1, r.wt, k, col, p, beta, yn, p)
-		return
+	cnt, ld := hi-lo, (hi-lo)*p
+	col := (*convRun)(r).columns(worker, lo, hi)
+	y := c.y.Data[lo*r.outLen : hi*r.outLen]
+	out := y
+	if cnt > 1 {
+		out = c.scratch[worker][:c.OutC*ld]
 	}
-	// A group: col (K, cnt·P) holds the examples' columns side by side.
-	ld := (hi - lo) * p
-	col, out := c.cols[worker], c.scratch[worker][:c.OutC*ld]
+	// out (outC, cnt·P) = W (outC,K) · col (K, cnt·P); y_e[o] = out[o, e] + b[o]
+	tensor.Gemm(false, false, c.OutC, ld, k, 1, r.wt, k, col, ld, 0, out, ld)
+	var bias []float32
+	if c.Bias != nil {
+		bias = c.Bias.Value.Data
+	}
+	scatterPlanes(y, out, c.OutC, p, cnt, bias)
+}
+
+// columns returns the column matrix (K, cnt·P) of examples [lo, hi) of x,
+// built in the worker's buffer (a pointwise convolution's, one example, is
+// the example itself).
+func (r *convRun) columns(worker, lo, hi int) []float32 {
+	c := r.c
+	if r.direct {
+		return c.x.Data[lo*r.inLen : (lo+1)*r.inLen]
+	}
+	col, ld := c.cols[worker], (hi-lo)*r.p
 	g := c.geom(r.h, r.w, r.oh, r.ow)
 	for e := lo; e < hi; e++ {
-		g.im2col(c.x.Data[e*r.inLen:(e+1)*r.inLen], col[(e-lo)*p:], ld, c.xMasks)
+		g.im2col(c.x.Data[e*r.inLen:(e+1)*r.inLen], col[(e-lo)*r.p:], ld, c.xMasks)
 	}
-	// out (outC, cnt·P) = W (outC,K) · col (K, cnt·P), then y_e[o] = out[o, e] (+ b[o])
-	tensor.Gemm(false, false, c.OutC, ld, k, 1, r.wt, k, col, ld, 0, out, ld)
-	for e := lo; e < hi; e++ {
-		yn := c.y.Data[e*r.outLen : (e+1)*r.outLen]
-		for o := range c.OutC {
-			row, src := yn[o*p:(o+1)*p], out[o*ld+(e-lo)*p:][:p]
-			if c.Bias == nil {
+	return col
+}
+
+// scatterPlanes writes a group's product out (rows, cnt·P) to the cnt
+// examples' (rows, P) planes in dst, adding bias[o] to row o if bias is not
+// nil. For one example out may be dst itself; then only the bias is added.
+func scatterPlanes(dst, out []float32, rows, p, cnt int, bias []float32) {
+	if cnt == 1 && bias == nil && &dst[0] == &out[0] {
+		return
+	}
+	ld := cnt * p
+	for e := range cnt {
+		for o := range rows {
+			row, src := dst[(e*rows+o)*p:][:p], out[o*ld+e*p:][:p]
+			if bias == nil {
 				copy(row, src)
 				continue
 			}
-			b := c.Bias.Value.Data[o]
+			b := bias[o]
 			for j, v := range src {
 				row[j] = v + b
 			}
+		}
+	}
+}
+
+// gatherPlanes is the inverse of scatterPlanes without bias: it lays the
+// cnt examples' (rows, P) planes of src side by side in dst (rows, cnt·P).
+func gatherPlanes(dst, src []float32, rows, p, cnt int) {
+	ld := cnt * p
+	for e := range cnt {
+		for o := range rows {
+			copy(dst[o*ld+e*p:][:p], src[(e*rows+o)*p:][:p])
 		}
 	}
 }
@@ -420,10 +441,11 @@ func (r *convBackward) Run(worker, ch int) {
 // and writes their input gradients.
 func (r *convBackward) backwardGroup(worker, lo, hi int, dwt, db []float32, first bool) {
 	c, p, k := r.c, r.p, r.k
-	for e := lo; e < hi; e++ {
-		dyn := r.dy.Data[e*r.outLen : (e+1)*r.outLen]
+	cnt, ld := hi-lo, (hi-lo)*p
+	dy := r.dy.Data[lo*r.outLen : hi*r.outLen]
+	for e := range cnt {
 		for o := range db {
-			s, _ := tensor.SumSquares(dyn[o*p : (o+1)*p])
+			s, _ := tensor.SumSquares(dy[(e*c.OutC+o)*p:][:p])
 			db[o] += float32(s)
 		}
 	}
@@ -431,82 +453,48 @@ func (r *convBackward) backwardGroup(worker, lo, hi int, dwt, db []float32, firs
 	if first {
 		beta = 0
 	}
-	geom := c.geom(r.h, r.w, r.oh, r.ow)
-	hw := r.h * r.w
-	if r.group == 1 {
-		xn := c.x.Data[lo*r.inLen : (lo+1)*r.inLen]
-		dyn := r.dy.Data[lo*r.outLen : (lo+1)*r.outLen]
-		col := xn
-		if !r.direct {
-			col = c.cols[worker]
-			geom.im2col(xn, col, p, c.xMasks)
-		}
-		// dWᵀ (K,outC) += col_n (K,P) · dy_nᵀ (P,outC)
-		tensor.Gemm(false, true, k, c.OutC, p, 1, col, p, dyn, p, beta, dwt, c.OutC)
-		if c.NoInputGrad {
-			return
-		}
-		dxn := c.dx.Data[lo*r.inLen : (lo+1)*r.inLen]
-		switch {
-		case r.direct:
-			// dx_n (K,P) = Wᵀ (K,outC) · dy_n (outC,P)
-			tensor.Gemm(true, false, k, p, c.OutC, 1, r.wt, k, dyn, p, 0, dxn, p)
-		case r.viaDy:
-			// dx_n (inC,H·W) = wFlip (inC,outC·kH·kW) · im2col(dy_n)
-			g, _ := c.dxGeom(r.h, r.w, r.oh, r.ow)
-			g.im2col(dyn, col, hw, c.dyMasks)
-			kt := c.OutC * c.KH * c.KW
-			tensor.Gemm(false, false, c.InC, hw, kt, 1, c.wFlip, kt, col, hw, 0, dxn, hw)
-		default:
-			// dcol (K,P) = Wᵀ (K,outC) · dy_n (outC,P), reusing the column buffer
-			tensor.Gemm(true, false, k, p, c.OutC, 1, r.wt, k, dyn, p, 0, col, p)
-			clear(dxn)
-			geom.col2im(col, dxn, p)
-		}
-		return
+	// The group's output gradients side by side, dyg (outC, cnt·P).
+	dyg := dy
+	if cnt > 1 {
+		dyg = c.scratch[worker][:c.OutC*ld]
+		gatherPlanes(dyg, dy, c.OutC, p, cnt)
 	}
-	// A group: the examples' columns and output gradients side by side,
-	// col (K, cnt·P) and dyg (outC, cnt·P).
-	cnt := hi - lo
-	ld := cnt * p
-	col, sc := c.cols[worker], c.scratch[worker]
-	dyg := sc[:c.OutC*ld]
-	for e := lo; e < hi; e++ {
-		dyn := r.dy.Data[e*r.outLen : (e+1)*r.outLen]
-		for o := range c.OutC {
-			copy(dyg[o*ld+(e-lo)*p:][:p], dyn[o*p:(o+1)*p])
-		}
-		geom.im2col(c.x.Data[e*r.inLen:(e+1)*r.inLen], col[(e-lo)*p:], ld, c.xMasks)
-	}
+	col := (*convRun)(r).columns(worker, lo, hi)
 	// dWᵀ (K,outC) += col (K, cnt·P) · dygᵀ (cnt·P, outC)
 	tensor.Gemm(false, true, k, c.OutC, ld, 1, col, ld, dyg, ld, beta, dwt, c.OutC)
 	if c.NoInputGrad {
 		return
 	}
-	if r.viaDy {
-		// dxg (inC, cnt·H·W) = wFlip (inC, outC·kH·kW) · im2col(dy_e)…, then scattered
+	dx := c.dx.Data[lo*r.inLen : hi*r.inLen]
+	switch {
+	case r.direct:
+		// dx_n (K,P) = Wᵀ (K,outC) · dy_n (outC,P): pointwise layers are not grouped
+		tensor.Gemm(true, false, k, p, c.OutC, 1, r.wt, k, dyg, p, 0, dx, p)
+	case r.viaDy:
+		// dxg (inC, cnt·H·W) = wFlip (inC, outC·kH·kW) · im2col(dy_e)…, scattered to dx
 		g, _ := c.dxGeom(r.h, r.w, r.oh, r.ow)
+		hw := r.h * r.w
 		ldx := cnt * hw
-		for e := lo; e < hi; e++ {
-			g.im2col(r.dy.Data[e*r.outLen:(e+1)*r.outLen], col[(e-lo)*hw:], ldx, c.dyMasks)
+		col = c.cols[worker]
+		for e := range cnt {
+			g.im2col(dy[e*r.outLen:(e+1)*r.outLen], col[e*hw:], ldx, c.dyMasks)
+		}
+		out := dx
+		if cnt > 1 {
+			out = c.scratch[worker][c.OutC*ld:][:c.InC*ldx]
 		}
 		kt := c.OutC * c.KH * c.KW
-		dxg := sc[c.OutC*ld:][:c.InC*ldx]
-		tensor.Gemm(false, false, c.InC, ldx, kt, 1, c.wFlip, kt, col, ldx, 0, dxg, ldx)
-		for e := lo; e < hi; e++ {
-			dxn := c.dx.Data[e*r.inLen : (e+1)*r.inLen]
-			for ch := range c.InC {
-				copy(dxn[ch*hw:(ch+1)*hw], dxg[ch*ldx+(e-lo)*hw:][:hw])
-			}
+		tensor.Gemm(false, false, c.InC, ldx, kt, 1, c.wFlip, kt, col, ldx, 0, out, ldx)
+		scatterPlanes(dx, out, c.InC, hw, cnt, nil)
+	default:
+		// dcol (K, cnt·P) = Wᵀ (K,outC) · dyg (outC, cnt·P), then col2im per example
+		tensor.Gemm(true, false, k, ld, c.OutC, 1, r.wt, k, dyg, ld, 0, col, ld)
+		geom := c.geom(r.h, r.w, r.oh, r.ow)
+		for e := range cnt {
+			dxn := dx[e*r.inLen : (e+1)*r.inLen]
+			clear(dxn)
+			geom.col2im(col[e*p:], dxn, ld)
 		}
-		return
-	}
-	// dcol (K, cnt·P) = Wᵀ (K,outC) · dyg (outC, cnt·P), then col2im per example
-	tensor.Gemm(true, false, k, ld, c.OutC, 1, r.wt, k, dyg, ld, 0, col, ld)
-	for e := lo; e < hi; e++ {
-		dxn := c.dx.Data[e*r.inLen : (e+1)*r.inLen]
-		clear(dxn)
-		geom.col2im(col[(e-lo)*p:], dxn, ld)
 	}
 }
 
