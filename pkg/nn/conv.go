@@ -11,13 +11,14 @@ import (
 //
 //	y[n,o,i,j] = b[o] + Σ_{c,u,v} W[o,c,u,v] · x[n, c, i·sH−pH+u, j·sW−pW+v]
 //
-// It is computed per example with im2col and tensor.Gemm, the batch split
-// across up to Threads() goroutines, each with its own column buffer kept
-// between calls. Results are bit-identical for every thread count: the
-// output and input gradient are per example, and the parameter gradients
-// are summed over gradChunks fixed batch chunks in chunk order (see
-// Backward). The output size along each axis is
-// (in + 2·pad − kernel)/stride + 1, rounded down.
+// It is computed with im2col and tensor.Gemm, one example at a time or, on
+// small output planes, a fixed group of examples side by side (see
+// groupSize), the batch split across up to Threads() goroutines, each with
+// its own column buffer kept between calls. Results are bit-identical for
+// every thread count: groups depend on the batch size alone, the output and
+// input gradient are per group, and the parameter gradients are summed over
+// gradChunks fixed batch chunks in chunk order (see Backward). The output
+// size along each axis is (in + 2·pad − kernel)/stride + 1, rounded down.
 //
 // DropConnect p > 0 (Wan et al. 2013, "Regularization of Neural Networks
 // using DropConnect") masks the weights in training as Linear does: the

@@ -11,11 +11,12 @@
 // other architectures and under the purego build tag. SetThreads bounds the
 // threads one Gemm call uses; results are bit-identical for every count.
 //
-// The elementwise and reduction kernels of vec.go (ReLU and its gradient,
-// batch norm's scale/shift and float64 sums, the fused SGD momentum step,
-// im2col's padded copies and col2im's strided adds) run in AVX-512 assembly
-// where the CPU has it and in Go elsewhere; the reductions give the same
-// bits either way.
+// The elementwise and reduction kernels of vec.go and vec_norm.go (ReLU
+// and its gradient; batch norm's float64 sums and its forward and backward
+// passes, with or without a fused relu; the fused SGD momentum step;
+// im2col's shifted and padded copies and col2im's strided adds) run in
+// AVX-512 assembly where the CPU has it and in Go elsewhere; the reductions
+// and the batch-norm passes give the same bits either way.
 //
 // ParallelFor and Gemm share one pool of helper goroutines that poll for
 // work for a short while (spinTime) before they park, because waking a
