@@ -30,11 +30,13 @@ type Param struct {
 
 // Layer is one differentiable operation.
 //
-// Forward computes the output for input x and caches what Backward needs;
-// the returned tensor is owned by the layer and valid until the next
-// Forward. Backward takes dy (the loss gradient with respect to the last
-// output, same shape), accumulates parameter gradients and returns dx (same
-// shape as the last input), also owned by the layer.
+// Forward computes the output for input x and caches what Backward needs,
+// which may be x itself: x must stay unchanged until Backward. The returned
+// tensor is owned by the layer and valid until the next Forward. Backward
+// takes dy (the loss gradient with respect to the last output, same shape;
+// it is read, never written), accumulates parameter gradients and returns dx
+// (same shape as the last input), owned by the layer, or in a pass-through
+// (a relu fused into the layer before it) dy itself.
 type Layer interface {
 	Forward(c *Context, x *tensor.Tensor) *tensor.Tensor
 	Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor
