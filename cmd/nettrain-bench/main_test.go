@@ -94,7 +94,7 @@ func TestReport(t *testing.T) {
 	var out bytes.Buffer
 	r.print(&out)
 	s := out.String()
-	for _, want := range []string{"2560 training images", "kernel Zen", "nettrain/best PyTorch", "0.50", "10000", "2000", "OpenMP default", "OpenBLAS GFLOP/s", "% of OpenBLAS", "25%", "512×512×512", "A·B"} {
+	for _, want := range []string{"2560 training images", "kernel Zen", "nettrain/best PyTorch", "0.50", "nettrain/PyTorch default", "2.50", "10000", "2000", "OpenMP default", "OpenBLAS GFLOP/s", "% of OpenBLAS", "25%", "512×512×512", "A·B"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q:\n%s", want, s)
 		}
@@ -130,8 +130,8 @@ func TestRunNettrainOnly(t *testing.T) {
 		t.Errorf("output:\n%s", s)
 	}
 	for _, l := range strings.Split(s, "\n") {
-		if f := strings.Fields(l); len(f) == 5 && f[0] == "mlp" {
-			if f[1] == "-" || f[2] != "-" || f[3] != "-" || f[4] != "-" {
+		if f := strings.Fields(l); len(f) == 6 && f[0] == "mlp" {
+			if f[1] == "-" || f[2] != "-" || f[3] != "-" || f[4] != "-" || f[5] != "-" {
 				t.Errorf("mlp row %q: want a nettrain speed and no PyTorch one", l)
 			}
 			return
