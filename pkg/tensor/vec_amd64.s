@@ -252,6 +252,30 @@ lcTail:
 	VPERMILPD $1, xr, xt \
 	VADDSD xt, xr, xr
 
+// The float64 reductions keep two sets of four 8-lane accumulators, the
+// sums in Z8–Z11 and the second sums (squares or products) in Z12–Z15.
+// ZEROPAIRS clears them; REDUCEPAIRS adds each set pairwise, (0+1)+(2+3),
+// and its 8 lanes by halves, into X8 and X12 (clobbers Y0, Y1).
+#define ZEROPAIRS \
+	VPXORQ Z8, Z8, Z8 \
+	VPXORQ Z9, Z9, Z9 \
+	VPXORQ Z10, Z10, Z10 \
+	VPXORQ Z11, Z11, Z11 \
+	VPXORQ Z12, Z12, Z12 \
+	VPXORQ Z13, Z13, Z13 \
+	VPXORQ Z14, Z14, Z14 \
+	VPXORQ Z15, Z15, Z15
+
+#define REDUCEPAIRS \
+	VADDPD Z9, Z8, Z8 \
+	VADDPD Z11, Z10, Z10 \
+	VADDPD Z10, Z8, Z8 \
+	VADDPD Z13, Z12, Z12 \
+	VADDPD Z15, Z14, Z14 \
+	VADDPD Z14, Z12, Z12 \
+	REDUCE8(Z8, Y8, X8, Y0, X0) \
+	REDUCE8(Z12, Y12, X12, Y1, X1)
+
 // func sumSquaresAVX512(x *float32, n int) (sum, sumSq float64)
 //
 // Σx and Σx² in float64 over n values, n a multiple of 8: four pairs of
@@ -259,14 +283,7 @@ lcTail:
 TEXT ·sumSquaresAVX512(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), BX
-	VPXORQ Z8, Z8, Z8
-	VPXORQ Z9, Z9, Z9
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-	VPXORQ Z12, Z12, Z12
-	VPXORQ Z13, Z13, Z13
-	VPXORQ Z14, Z14, Z14
-	VPXORQ Z15, Z15, Z15
+	ZEROPAIRS
 	MOVQ BX, CX
 	SHRQ $5, CX
 	JZ sq8
@@ -302,14 +319,7 @@ sq8Loop:
 	JNZ sq8Loop
 
 sqDone:
-	VADDPD Z9, Z8, Z8
-	VADDPD Z11, Z10, Z10
-	VADDPD Z10, Z8, Z8
-	VADDPD Z13, Z12, Z12
-	VADDPD Z15, Z14, Z14
-	VADDPD Z14, Z12, Z12
-	REDUCE8(Z8, Y8, X8, Y0, X0)
-	REDUCE8(Z12, Y12, X12, Y1, X1)
+	REDUCEPAIRS
 	MOVSD X8, sum+16(FP)
 	MOVSD X12, sumSq+24(FP)
 	VZEROUPPER
@@ -698,14 +708,7 @@ TEXT ·sumDotNormAVX512(SB), NOSPLIT, $0-64
 sdnMask:
 	KMOVW AX, K3
 	VPXORD Z29, Z29, Z29
-	VPXORQ Z8, Z8, Z8
-	VPXORQ Z9, Z9, Z9
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-	VPXORQ Z12, Z12, Z12
-	VPXORQ Z13, Z13, Z13
-	VPXORQ Z14, Z14, Z14
-	VPXORQ Z15, Z15, Z15
+	ZEROPAIRS
 	MOVQ BX, CX
 	SHRQ $5, CX
 	JZ sdn8
@@ -743,14 +746,7 @@ sdn8Loop:
 	JNZ sdn8Loop
 
 sdnDone:
-	VADDPD Z9, Z8, Z8
-	VADDPD Z11, Z10, Z10
-	VADDPD Z10, Z8, Z8
-	VADDPD Z13, Z12, Z12
-	VADDPD Z15, Z14, Z14
-	VADDPD Z14, Z12, Z12
-	REDUCE8(Z8, Y8, X8, Y0, X0)
-	REDUCE8(Z12, Y12, X12, Y1, X1)
+	REDUCEPAIRS
 	MOVSD X8, sum+48(FP)
 	MOVSD X12, dot+56(FP)
 	VZEROUPPER
