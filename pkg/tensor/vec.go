@@ -128,37 +128,41 @@ const redLanes = 32
 // SumSquares returns Σx and Σx² accumulated in float64 (the squares are
 // exact; the sum order is fixed, see redLanes).
 func SumSquares(x []float32) (sum, sumSq float64) {
-	body := len(x) &^ 7
-	if useVecAsm && body > 0 {
-		sum, sumSq = sumSquaresAVX512(&x[0], body)
-	} else {
-		sum, sumSq = sumSquaresGo(x[:body])
+	square := func(i int) (float64, float64) { v := float64(x[i]); return v, v * v }
+	if useVecAsm && len(x) >= 8 {
+		sum, sumSq = sumSquaresAVX512(&x[0], len(x)&^7)
+		return addInOrder(sum, sumSq, len(x)&^7, len(x), square)
 	}
-	for _, v := range x[body:] {
-		sum += float64(v)
-		sumSq += float64(v) * float64(v)
-	}
-	return sum, sumSq
+	return pairSums(len(x), square)
 }
 
-// sumSquaresGo is sumSquaresAVX512 in Go, same order: len(x) is a
-// multiple of 8.
-func sumSquaresGo(x []float32) (sum, sumSq float64) {
-	var s, q [redLanes]float64
-	blocks := len(x) / redLanes * redLanes
-	for i := 0; i < blocks; i += redLanes {
-		for l, v := range x[i : i+redLanes] {
-			s[l] += float64(v)
-			q[l] += float64(v) * float64(v)
+// pairSums returns Σa and Σb over the terms (a, b) = term(i), i < n, in
+// float64 and in the order of the assembly reductions: 32 lanes over blocks
+// of 32 terms, then blocks of 8 into the first 8 lanes, the lanes combined
+// by reduceLanes, and the last n%8 terms added in order.
+func pairSums(n int, term func(i int) (a, b float64)) (sa, sb float64) {
+	var la, lb [redLanes]float64
+	body, blocks := n&^7, n/redLanes*redLanes
+	for i := range body {
+		l := i % redLanes
+		if i >= blocks {
+			l = (i - blocks) % 8
 		}
+		a, b := term(i)
+		la[l] += a
+		lb[l] += b
 	}
-	for i := blocks; i < len(x); i += 8 {
-		for l, v := range x[i : i+8] {
-			s[l] += float64(v)
-			q[l] += float64(v) * float64(v)
-		}
+	return addInOrder(reduceLanes(&la), reduceLanes(&lb), body, n, term)
+}
+
+// addInOrder adds the terms from, …, n-1 to sa and sb, one after another.
+func addInOrder(sa, sb float64, from, n int, term func(i int) (a, b float64)) (float64, float64) {
+	for i := from; i < n; i++ {
+		a, b := term(i)
+		sa += a
+		sb += b
 	}
-	return reduceLanes(&s), reduceLanes(&q)
+	return sa, sb
 }
 
 // reduceLanes combines the 32 partial sums as the assembly does:

@@ -40,35 +40,16 @@ func normGrad(dy, x, s, t, g, b float32, relu bool) (xh, grad float32) {
 // and 0 elsewhere. x must be at least as long as dy.
 func SumDotNorm(dy, x []float32, s, t, g, b float32, relu bool) (sum, dot float64) {
 	x = x[:len(dy)]
-	body := len(dy) &^ 7
-	if useVecAsm && body > 0 {
-		sum, dot = sumDotNormAVX512(&dy[0], &x[0], body, s, t, g, b, b2i(relu))
-	} else {
-		var sl, dl [redLanes]float64
-		add := func(i, l int) {
-			xh, v := normGrad(dy[i], x[i], s, t, g, b, relu)
-			sl[l] += float64(v)
-			dl[l] += float64(v) * float64(xh)
-		}
-		blocks := body / redLanes * redLanes
-		for i := 0; i < blocks; i += redLanes {
-			for l := range redLanes {
-				add(i+l, l)
-			}
-		}
-		for i := blocks; i < body; i += 8 {
-			for l := range 8 {
-				add(i+l, l)
-			}
-		}
-		sum, dot = reduceLanes(&sl), reduceLanes(&dl)
-	}
-	for i := body; i < len(dy); i++ {
+	term := func(i int) (float64, float64) {
 		xh, v := normGrad(dy[i], x[i], s, t, g, b, relu)
-		sum += float64(v)
-		dot += float64(v) * float64(xh)
+		return float64(v), float64(v) * float64(xh)
 	}
-	return sum, dot
+	if useVecAsm && len(dy) >= 8 {
+		body := len(dy) &^ 7
+		sum, dot = sumDotNormAVX512(&dy[0], &x[0], body, s, t, g, b, b2i(relu))
+		return addInOrder(sum, dot, body, len(dy), term)
+	}
+	return pairSums(len(dy), term)
 }
 
 // LinComb2Norm sets dst[i] = (a·dy'[i] + c) + bc·x̂[i] (each step one fused
