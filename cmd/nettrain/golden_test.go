@@ -1,0 +1,134 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nettrain/nettrain/pkg/checkpoint"
+)
+
+// goldenRuns are the hashes of three short runs recorded before the engine
+// was reorganized (issue 11, on commit a0c7696): a refactor must not change
+// a single bit of what training computes. metrics is the SHA-256 (first 16
+// hex digits) of metrics.csv without its two timing columns; weights that of
+// every tensor of best.ckpt (names, shapes and float32 bits, in file order);
+// evalLoss the test loss `nettrain eval` prints, to the last digit. Each run
+// is made on 1 and 2 threads and must give the same values on both.
+var goldenRuns = []struct {
+	name     string
+	args     []string
+	metrics  string
+	weights  string
+	evalLoss string
+}{
+	{
+		name: "quickstart", args: []string{"-c", quickstart},
+		metrics: "1a9d3e5c9bd5dfa6", weights: "0360d42ac6036592", evalLoss: "0.5564848385251743",
+	},
+	{
+		// BN + ReLU fusion, dropout, label smoothing.
+		name: "fashion-cnn", args: []string{"-c", "../../configs/fashion-cnn.yaml", "--set", "data.dir=../../testdata/fashion-mnist-small", "--set", "data.val_split=200", "--set", "train.epochs=2"},
+		metrics: "4d90d0caad779357", weights: "bcbd265e2498e1f2", evalLoss: "0.7728607259494429",
+	},
+	{
+		// Residual blocks, warmup.
+		name: "fashion-resnet", args: []string{"-c", "../../configs/fashion-resnet.yaml", "--set", "data.dir=../../testdata/fashion-mnist-small", "--set", "data.val_split=200", "--set", "train.epochs=2"},
+		metrics: "59c234142f489b10", weights: "f2a927d26921b420", evalLoss: "1.7636176530124463",
+	},
+}
+
+// metricsHash hashes metrics.csv without its timing columns
+// (epoch_seconds, images_per_second: the last two).
+func metricsHash(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		cols := strings.Split(line, ",")
+		if len(cols) < 3 {
+			t.Fatalf("%s: short row %q", path, line)
+		}
+		kept.WriteString(strings.Join(cols[:len(cols)-2], ","))
+		kept.WriteByte('\n')
+	}
+	sum := sha256.Sum256([]byte(kept.String()))
+	return hex.EncodeToString(sum[:8])
+}
+
+// weightsHash hashes every tensor of a checkpoint: name, shape, float32 bits.
+func weightsHash(t *testing.T, path string) string {
+	t.Helper()
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	var buf [8]byte
+	for _, ten := range f.Tensors {
+		h.Write([]byte(ten.Name))
+		for _, d := range ten.Shape {
+			binary.LittleEndian.PutUint64(buf[:], uint64(d))
+			h.Write(buf[:])
+		}
+		for _, v := range ten.Data {
+			binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
+			h.Write(buf[:4])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// TestGoldenRuns trains each golden run on 1 and 2 threads and compares the
+// metrics, the weights and the eval loss with the values recorded before the
+// refactor.
+func TestGoldenRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains three models twice")
+	}
+	for _, g := range goldenRuns {
+		for _, threads := range []string{"1", "2"} {
+			t.Run(g.name+"/threads="+threads, func(t *testing.T) {
+				dir := t.TempDir()
+				args := append([]string{"--threads", threads, "train", "--out", dir, "-q"}, g.args...)
+				if code, out, errs := nettrain(t, args...); code != 0 {
+					t.Fatalf("train exit %d\n%s\n%s", code, out, errs)
+				}
+				if got := metricsHash(t, filepath.Join(dir, "metrics.csv")); got != g.metrics {
+					t.Errorf("metrics.csv hash %s, want %s", got, g.metrics)
+				}
+				if got := weightsHash(t, filepath.Join(dir, "checkpoints", "best.ckpt")); got != g.weights {
+					t.Errorf("best.ckpt weights hash %s, want %s", got, g.weights)
+				}
+				code, out, errs := nettrain(t, "eval", filepath.Join(dir, "checkpoints", "best.ckpt"), "--json")
+				if code != 0 {
+					t.Fatalf("eval exit %d\n%s\n%s", code, out, errs)
+				}
+				var rep struct {
+					Loss float64 `json:"loss"`
+				}
+				if err := json.Unmarshal([]byte(out), &rep); err != nil {
+					t.Fatalf("eval --json: %v\n%s", err, out)
+				}
+				if got := jsonFloat(rep.Loss); got != g.evalLoss {
+					t.Errorf("eval loss %s, want %s", got, g.evalLoss)
+				}
+			})
+		}
+	}
+}
+
+// jsonFloat formats v as encoding/json does.
+func jsonFloat(v float64) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
