@@ -15,6 +15,7 @@ import (
 
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/engine"
+	"github.com/nettrain/nettrain/pkg/run"
 )
 
 // benchModels are the models of configs/bench, in table order.
@@ -41,9 +42,9 @@ func (e *usageError) Error() string { return e.msg }
 
 func usageErrorf(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
-// run executes one command line and returns the exit status: the tables go
+// execute runs one command line and returns the exit status: the tables go
 // to stdout, progress and errors to stderr.
-func run(args []string, stdout, stderr io.Writer) int {
+func execute(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -233,7 +234,7 @@ func bench(o *options, log io.Writer) (*report, error) {
 		}
 		for i, m := range o.models {
 			fmt.Fprintf(log, "nettrain-bench: nettrain %s%s: training %d images on %d threads...\n", m, tag, r.images, o.threads)
-			res, err := engine.Train(cfgs[m], engine.Options{ConfigPath: filepath.Join(dir, m+".yaml"),
+			res, err := run.Train(cfgs[m], run.Options{ConfigPath: filepath.Join(dir, m+".yaml"),
 				OutDir: filepath.Join(tmp, fmt.Sprintf("%s-%d", m, round))})
 			if err != nil {
 				return nil, fmt.Errorf("nettrain %s: %w", m, err)

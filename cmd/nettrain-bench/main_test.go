@@ -24,7 +24,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--python", "/nonexistent/python3", "--data", "../../testdata/fashion-mnist-small"}, "python /nonexistent/python3 not found"},
 	} {
 		var stdout, stderr bytes.Buffer
-		if code := run(tc.args, &stdout, &stderr); code != 2 {
+		if code := execute(tc.args, &stdout, &stderr); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", tc.args, code, stderr.String())
 		}
 		if !strings.Contains(stderr.String(), tc.want) {
@@ -121,7 +121,7 @@ func TestRunNettrainOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"--skip-torch", "--skip-gemm", "--models", "mlp", "--images", "256", "--threads", "1", "--rounds", "2", "--data", data}, &stdout, &stderr)
+	code := execute([]string{"--skip-torch", "--skip-gemm", "--models", "mlp", "--images", "256", "--threads", "1", "--rounds", "2", "--data", data}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
-	"github.com/nettrain/nettrain/pkg/engine"
+	"github.com/nettrain/nettrain/pkg/report"
 )
 
 // augmentOptions are the flags of `nettrain augment`.
@@ -44,7 +44,7 @@ func (a *app) augment(o *augmentOptions) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := engine.AugmentPreview(cfg, o.n, o.k, &buf); err != nil {
+	if err := report.AugmentPreview(cfg, o.n, o.k, &buf); err != nil {
 		return err
 	}
 	if err := checkpoint.WriteFileAtomic(o.out, buf.Bytes()); err != nil {

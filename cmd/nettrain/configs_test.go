@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/nettrain/nettrain/pkg/config"
-	"github.com/nettrain/nettrain/pkg/engine"
+	"github.com/nettrain/nettrain/pkg/run"
 )
 
 // TestShippedConfigs loads every config under configs/ (subfolders
@@ -43,7 +43,7 @@ func TestShippedConfigs(t *testing.T) {
 				t.Logf("data.dir %s is not on this machine: CheckConfig not run", cfg.Data.Dir)
 				return
 			}
-			if _, err := engine.CheckConfig(cfg, p); err != nil {
+			if _, err := run.CheckConfig(cfg, p); err != nil {
 				t.Errorf("CheckConfig: %v", err)
 			}
 		})

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/nettrain/nettrain/pkg/run"
 	"github.com/spf13/cobra"
-
-	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 // evalOptions are the flags of `nettrain eval`.
@@ -43,7 +42,7 @@ func (a *app) eval(path string, o *evalOptions) error {
 	default:
 		return &inputError{fmt.Errorf("--split: unknown split %q; allowed: test, val, train", o.split)}
 	}
-	r, err := engine.EvaluateCheckpoint(path, engine.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema})
+	r, err := run.EvaluateCheckpoint(path, run.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema})
 	if err != nil {
 		return err
 	}
@@ -60,7 +59,7 @@ func (a *app) eval(path string, o *evalOptions) error {
 }
 
 // printEval writes a human-readable evaluation report.
-func printEval(w io.Writer, r *engine.EvalReport) {
+func printEval(w io.Writer, r *run.EvalReport) {
 	weights := ""
 	if r.EMA {
 		weights = ", EMA weights"

@@ -18,12 +18,12 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, term.IsTerminal(int(os.Stderr.Fd()))))
+	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr, term.IsTerminal(int(os.Stderr.Fd()))))
 }
 
-// run executes one command line and returns the process exit status.
+// execute runs one command line and returns the process exit status.
 // Progress bars are drawn on stderr only if stderrIsTerminal.
-func run(args []string, stdout, stderr io.Writer, stderrIsTerminal bool) int {
+func execute(args []string, stdout, stderr io.Writer, stderrIsTerminal bool) int {
 	app := &app{stdout: stdout, stderr: stderr, terminal: stderrIsTerminal}
 	root := app.rootCommand()
 	root.SetArgs(args)

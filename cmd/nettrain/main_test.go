@@ -17,7 +17,7 @@ const quickstart = "../../configs/quickstart.yaml"
 func nettrain(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(args, &out, &errb, false)
+	code := execute(args, &out, &errb, false)
 	return code, out.String(), errb.String()
 }
 

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/nettrain/nettrain/pkg/report"
 	"github.com/spf13/cobra"
-
-	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 // sanityOptions are the flags of `nettrain sanity`.
@@ -43,7 +42,7 @@ func (a *app) sanity(o *sanityOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := engine.Sanity(cfg, engine.SanityOptions{ConfigPath: o.config.path, OverfitBatches: o.overfitBatches, MaxSteps: o.maxSteps})
+	rep, err := report.Sanity(cfg, report.SanityOptions{ConfigPath: o.config.path, OverfitBatches: o.overfitBatches, MaxSteps: o.maxSteps})
 	if err != nil {
 		return err
 	}
@@ -70,7 +69,7 @@ func passFail(ok bool) string {
 }
 
 // printSanity writes a human-readable sanity report.
-func printSanity(w io.Writer, r *engine.SanityReport) {
+func printSanity(w io.Writer, r *report.SanityReport) {
 	ic, oc := r.InitialLoss, r.Overfit
 	fmt.Fprintf(w, "%s  initial loss %.4f vs ln(%d) = %.4f (within %.0f%%, %d examples, regularization off)\n",
 		passFail(ic.Passed), ic.Loss, r.Classes, ic.Expected, 100*ic.Tolerance, ic.Examples)
@@ -94,11 +93,11 @@ func printSanity(w io.Writer, r *engine.SanityReport) {
 
 // printActivations writes the init diagnostics: one row per layer, then one
 // advice line per flag. They are advice: they do not fail the checks.
-func printActivations(w io.Writer, r *engine.SanityReport) {
+func printActivations(w io.Writer, r *report.SanityReport) {
 	if len(r.Activations) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "      activations at init (%d examples, eval mode):\n", min(engine.DiagnosticExamples, r.InitialLoss.Examples))
+	fmt.Fprintf(w, "      activations at init (%d examples, eval mode):\n", min(report.DiagnosticExamples, r.InitialLoss.Examples))
 	var table strings.Builder
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "      layer\tkind\tmean\tstd\tdead%%\tsaturated%%\tflag\n")

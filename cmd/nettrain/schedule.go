@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
-	"github.com/nettrain/nettrain/pkg/engine"
+	"github.com/nettrain/nettrain/pkg/report"
 )
 
 // scheduleOptions are the flags of `nettrain schedule`.
@@ -42,8 +42,8 @@ func (a *app) schedule(o *scheduleOptions) error {
 	switch {
 	case o.trainExamples < 0:
 		return &inputError{fmt.Errorf("--train-examples: must be >= 1 (0 = count them from the data), got %d", o.trainExamples)}
-	case o.out != "" && !slices.Contains(engine.PlotFormats, format):
-		return &inputError{fmt.Errorf("--out %s: the extension must be one of .%s", o.out, strings.Join(engine.PlotFormats, ", ."))}
+	case o.out != "" && !slices.Contains(report.PlotFormats, format):
+		return &inputError{fmt.Errorf("--out %s: the extension must be one of .%s", o.out, strings.Join(report.PlotFormats, ", ."))}
 	}
 	cfg, err := o.config.load()
 	if err != nil {
@@ -51,30 +51,33 @@ func (a *app) schedule(o *scheduleOptions) error {
 	}
 	n := o.trainExamples
 	if n == 0 {
-		if n, err = engine.TrainExamples(cfg); err != nil {
+		if n, err = report.TrainExamples(cfg); err != nil {
 			return err
 		}
 	}
-	spe, err := engine.OptimizerStepsPerEpoch(cfg, n)
+	spe, err := report.OptimizerStepsPerEpoch(cfg, n)
 	if err != nil {
 		return err
 	}
-	pts, err := engine.SchedulePreview(cfg, spe)
+	pts, err := report.SchedulePreview(cfg, spe)
 	if err != nil {
 		return err
 	}
-	warmup := engine.WarmupSteps(cfg, spe)
-	title := engine.ScheduleTitle(cfg)
+	warmup, err := report.WarmupSteps(cfg, spe)
+	if err != nil {
+		return err
+	}
+	title := report.ScheduleTitle(cfg)
 	var wrote []string
 	if o.csv != "" {
-		if err := writeOutput("--csv", o.csv, func(w io.Writer) error { return engine.WriteScheduleCSV(w, pts) }); err != nil {
+		if err := writeOutput("--csv", o.csv, func(w io.Writer) error { return report.WriteScheduleCSV(w, pts) }); err != nil {
 			return err
 		}
 		wrote = append(wrote, fmt.Sprintf("wrote %s (%d rows)", o.csv, len(pts)))
 	}
 	if o.out != "" {
 		if err := writeOutput("--out", o.out, func(w io.Writer) error {
-			return engine.WriteSchedulePlot(w, pts, title, warmup, spe, format)
+			return report.WriteSchedulePlot(w, pts, title, warmup, spe, format)
 		}); err != nil {
 			return err
 		}
@@ -86,7 +89,7 @@ func (a *app) schedule(o *scheduleOptions) error {
 		fmt.Fprintf(a.stdout, "; warmup ends after step %d", warmup)
 	}
 	fmt.Fprintln(a.stdout)
-	if note := engine.PlateauNote(cfg); note != "" {
+	if note := report.PlateauNote(cfg); note != "" {
 		fmt.Fprintf(a.stdout, "note: %s\n", note)
 	}
 	if len(wrote) == 0 {
@@ -114,7 +117,7 @@ func writeOutput(flag, path string, render func(io.Writer) error) error {
 // printScheduleSummary prints the rate of the first and the last step of
 // every epoch (one line per epoch; at most 40 lines, evenly spread), and
 // the range.
-func printScheduleSummary(w io.Writer, pts []engine.StepLR, spe int) {
+func printScheduleSummary(w io.Writer, pts []report.StepLR, spe int) {
 	epochs := len(pts) / spe
 	lo, hi := pts[0].LR, pts[0].LR
 	for _, p := range pts {

@@ -9,9 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/nettrain/nettrain/pkg/run"
 	"github.com/spf13/cobra"
-
-	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 // trainOptions are the flags of `nettrain train`.
@@ -61,9 +60,9 @@ func (a *app) train(o *trainOptions) error {
 	if o.resume != "" {
 		out = o.resume
 		if o.config.path == "" {
-			o.config.path = filepath.Join(o.resume, engine.ConfigFile)
+			o.config.path = filepath.Join(o.resume, run.ConfigFile)
 			if _, err := os.Stat(o.config.path); err != nil {
-				return &inputError{fmt.Errorf("--resume %s: no %s: not a run directory", o.resume, engine.ConfigFile)}
+				return &inputError{fmt.Errorf("--resume %s: no %s: not a run directory", o.resume, run.ConfigFile)}
 			}
 		}
 	}
@@ -77,11 +76,11 @@ func (a *app) train(o *trainOptions) error {
 	}
 	interrupt, stop := a.catchSignals()
 	defer stop()
-	_, err = engine.Train(cfg, engine.Options{
+	_, err = run.Train(cfg, run.Options{
 		ConfigPath: o.config.path, OutDir: out, Overwrite: o.overwrite, Stdout: a.stdout, Progress: progress,
 		Resume: o.resume != "", Force: o.force, Interrupt: interrupt.ch, StopAfterEpochs: o.stopAfterEpochs,
 	})
-	var in *engine.Interrupted
+	var in *run.Interrupted
 	if errors.As(err, &in) {
 		if sig := interrupt.received(); sig != nil {
 			return &interrupted{err: in, signal: sig}
@@ -136,7 +135,7 @@ func (a *app) catchSignals() (*signalState, func()) {
 
 // interrupted is a training run stopped by a signal; it exits 128+signo.
 type interrupted struct {
-	err    *engine.Interrupted
+	err    *run.Interrupted
 	signal os.Signal
 }
 

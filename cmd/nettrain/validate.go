@@ -3,9 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/nettrain/nettrain/pkg/run"
 	"github.com/spf13/cobra"
-
-	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 // validateOptions are the flags of `nettrain validate`.
@@ -28,7 +27,7 @@ func (a *app) validate(o *validateOptions) error {
 	if err != nil {
 		return err
 	}
-	m, err := engine.CheckConfig(cfg, o.config.path)
+	m, err := run.CheckConfig(cfg, o.config.path)
 	if err != nil {
 		return err
 	}

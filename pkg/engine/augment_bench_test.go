@@ -40,7 +40,7 @@ func BenchmarkTrainStepAugment(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s, err := loadTrainSplits(cfg)
+			s, err := LoadTrainSplits(cfg)
 			if err != nil {
 				b.Fatal(err)
 			}

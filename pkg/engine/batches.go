@@ -57,19 +57,15 @@ type batchTransform struct {
 // mixing reports whether any batch may be mixed.
 func (t *batchTransform) mixing() bool { return t.mixup.Alpha > 0 || t.cutmix.Alpha > 0 }
 
-// newBatchTransform returns the training batch transform of cfg for the
+// newBatchTransform returns the training batch transform of the plan for the
 // prepared splits and a model with the given class count.
-func newBatchTransform(cfg *config.Config, s *Splits, classes int) (batchTransform, error) {
-	t := batchTransform{mixup: cfg.Train.Mixup, cutmix: cfg.Train.CutMix, classes: classes, seed: cfg.Seed}
+func newBatchTransform(p *Plan, s *Splits, classes int) batchTransform {
+	t := batchTransform{mixup: p.Mixup, cutmix: p.CutMix, classes: classes, seed: p.Seed}
 	if s.Raw {
 		t.prep = s.Prep
-		aug, err := newAugmenter(cfg, s.Train.C, s.Train.H, s.Train.W)
-		if err != nil {
-			return t, err
-		}
-		t.aug = aug
+		t.aug = s.Augmenter
 	}
-	return t, nil
+	return t
 }
 
 // batchPipeline loads the mini-batches of an epoch into two buffers in

@@ -43,7 +43,7 @@ func benchTrainer(b *testing.B, name string) (*Trainer, *tensor.Tensor, []int32)
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := loadTrainSplits(cfg)
+	s, err := LoadTrainSplits(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,13 +1,9 @@
 package engine
 
 import (
-	"encoding/json"
-	"fmt"
 	"math"
-	"strings"
 
 	"github.com/nettrain/nettrain/pkg/augment"
-	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/data"
 	"github.com/nettrain/nettrain/pkg/rng"
@@ -31,6 +27,9 @@ type Splits struct {
 	// Raw says Train holds raw examples that the batch pipeline augments
 	// and preprocesses one batch at a time.
 	Raw bool
+	// Augmenter is the augmentation pipeline, built (and checked against
+	// the examples' shape) once here; nil without augmentation.
+	Augmenter *augment.Pipeline
 }
 
 // InShape returns the per-example shape the model sees: the training
@@ -66,11 +65,11 @@ func preprocessConfig(p config.Preprocess) data.PreprocessConfig {
 	return data.PreprocessConfig{Method: p.Method, Components: p.Components, Variance: p.Variance, Epsilon: p.Epsilon}
 }
 
-// loadTrainSplits loads the training set of cfg, keeps train_limit
+// LoadTrainSplits loads the training set of cfg, keeps train_limit
 // examples, carves the validation split and fits preprocessing on the
 // training part only, applying it to the validation split and (unless the
 // batches are augmented, see Splits) to the training split.
-func loadTrainSplits(cfg *config.Config) (*Splits, error) {
+func LoadTrainSplits(cfg *config.Config) (*Splits, error) {
 	full, err := loadData(cfg, cfg.Data.Dir, "train")
 	if err != nil {
 		return nil, err
@@ -84,11 +83,11 @@ func loadTrainSplits(cfg *config.Config) (*Splits, error) {
 	}
 	nVal := valCount(cfg.Data.ValSplit, full.N)
 	if nVal >= full.N {
-		return nil, inputErrorf("data.val_split: %g leaves no training examples out of %d", cfg.Data.ValSplit, full.N)
+		return nil, InputErrorf("data.val_split: %g leaves no training examples out of %d", cfg.Data.ValSplit, full.N)
 	}
 	train, val, err := data.SplitValidation(full, nVal, rng.New(cfg.Seed, rng.Split).Uint64())
 	if err != nil {
-		return nil, inputErrorf("data.val_split: %w", err)
+		return nil, InputErrorf("data.val_split: %w", err)
 	}
 	prep, err := data.Fit(preprocessConfig(cfg.Preprocess), train)
 	if err != nil {
@@ -96,7 +95,7 @@ func loadTrainSplits(cfg *config.Config) (*Splits, error) {
 	}
 	s := &Splits{Train: train, Val: val, Prep: prep, Raw: rawBatches(cfg)}
 	if s.Raw {
-		if _, err := newAugmenter(cfg, train.C, train.H, train.W); err != nil {
+		if s.Augmenter, err = newAugmenter(cfg, train.C, train.H, train.W); err != nil {
 			return nil, err
 		}
 	} else if err := prep.Apply(train); err != nil {
@@ -123,10 +122,10 @@ func newAugmenter(cfg *config.Config, c, h, w int) (*augment.Pipeline, error) {
 	}
 	oc, oh, ow, err := p.OutShape(c, h, w)
 	if err != nil {
-		return nil, inputErrorf("%v (the examples are (%d,%d,%d))", err, c, h, w)
+		return nil, InputErrorf("%v (the examples are (%d,%d,%d))", err, c, h, w)
 	}
 	if oc != c || oh != h || ow != w {
-		return nil, inputErrorf("augment: the pipeline turns (%d,%d,%d) examples into (%d,%d,%d): every step must keep the size (crop: leave size at 0 or set it to the image side)", c, h, w, oc, oh, ow)
+		return nil, InputErrorf("augment: the pipeline turns (%d,%d,%d) examples into (%d,%d,%d): every step must keep the size (crop: leave size at 0 or set it to the image side)", c, h, w, oc, oh, ow)
 	}
 	return p, nil
 }
@@ -143,10 +142,10 @@ func valCount(v float64, n int) int {
 	return int(v)
 }
 
-// loadSplit loads one named split ("train", "val" or "test") of the data set
+// LoadSplit loads one named split ("train", "val" or "test") of the data set
 // at dir with the fitted preprocessing p, reproducing the run's split for
 // "train" and "val".
-func loadSplit(cfg *config.Config, dir, split string, p data.Preprocessor) (*data.Dataset, error) {
+func LoadSplit(cfg *config.Config, dir, split string, p data.Preprocessor) (*data.Dataset, error) {
 	var d *data.Dataset
 	switch split {
 	case "test":
@@ -160,101 +159,34 @@ func loadSplit(cfg *config.Config, dir, split string, p data.Preprocessor) (*dat
 		c.Preprocess = config.Preprocess{Method: data.MethodNone}
 		c.Augment = nil
 		c.Train.CutMix.Alpha = 0
-		s, err := loadTrainSplits(&c)
+		s, err := LoadTrainSplits(&c)
 		if err != nil {
 			return nil, err
 		}
 		d = s.Train
 		if split == "val" {
 			if s.Val == nil {
-				return nil, inputErrorf("--split val: this run has no validation split (data.val_split is 0)")
+				return nil, InputErrorf("--split val: this run has no validation split (data.val_split is 0)")
 			}
 			d = s.Val
 		}
 	default:
-		return nil, inputErrorf("--split: unknown split %q; allowed: train, val, test", split)
+		return nil, InputErrorf("--split: unknown split %q; allowed: train, val, test", split)
 	}
 	if err := p.Apply(d); err != nil {
-		return nil, inputErrorf("%s: %v", dir, err)
+		return nil, InputErrorf("%s: %v", dir, err)
 	}
 	return d, nil
 }
 
-// checkCompatible verifies that a data set matches the model's input shape
+// CheckCompatible verifies that a data set matches the model's input shape
 // and class count.
-func checkCompatible(d *data.Dataset, in []int, classes int, what string) error {
+func CheckCompatible(d *data.Dataset, in []int, classes int, what string) error {
 	if d.C != in[0] || d.H != in[1] || d.W != in[2] {
-		return inputErrorf("%s: examples are (%d,%d,%d) but the model takes %v", what, d.C, d.H, d.W, in)
+		return InputErrorf("%s: examples are (%d,%d,%d) but the model takes %v", what, d.C, d.H, d.W, in)
 	}
 	if d.Classes > classes {
-		return inputErrorf("%s: labels go up to %d but the model has %d classes", what, d.Classes-1, classes)
+		return InputErrorf("%s: labels go up to %d but the model has %d classes", what, d.Classes-1, classes)
 	}
 	return nil
-}
-
-// legacyPreprocessing is the "preprocess" metadata of checkpoints written
-// before the preprocessing methods: {"normalize": "global"|"none", "mean",
-// "std"}.
-type legacyPreprocessing struct {
-	Normalize *string `json:"normalize"`
-	Mean      float32 `json:"mean"`
-	Std       float32 `json:"std"`
-}
-
-// preprocessMetadata returns the checkpoint form of a fitted
-// preprocessing: the header JSON (metadata "preprocess") and its tensors,
-// named preprocess.*.
-func preprocessMetadata(p data.Preprocessor) (string, []checkpoint.Tensor) {
-	st := p.State()
-	h, _ := json.Marshal(st.Header)
-	ts := make([]checkpoint.Tensor, len(st.Tensors))
-	for i, t := range st.Tensors {
-		ts[i] = checkpoint.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data}
-	}
-	return string(h), ts
-}
-
-// restorePreprocessing rebuilds the preprocessing stored in a checkpoint:
-// the header JSON meta and the preprocess.* tensors of f. An old
-// checkpoint's {"normalize", "mean", "std"} becomes method global (or none)
-// for examples of shape in.
-func restorePreprocessing(f *checkpoint.File, meta string, in []int) (data.Preprocessor, error) {
-	var legacy legacyPreprocessing
-	if err := json.Unmarshal([]byte(meta), &legacy); err != nil {
-		return nil, err
-	}
-	var st data.PreprocessState
-	if legacy.Normalize != nil {
-		st.Header = data.PreprocessHeader{Version: 1, Method: *legacy.Normalize, InShape: [3]int{in[0], in[1], in[2]}, OutShape: [3]int{in[0], in[1], in[2]}}
-		switch *legacy.Normalize {
-		case data.MethodNone:
-		case data.MethodGlobal:
-			st.Tensors = []data.Tensor{
-				{Name: data.TensorMean, Shape: []int{1}, Data: []float32{legacy.Mean}},
-				{Name: data.TensorStd, Shape: []int{1}, Data: []float32{legacy.Std}},
-			}
-		default:
-			return nil, fmt.Errorf("unknown normalize %q", *legacy.Normalize)
-		}
-		return data.RestorePreprocessor(st)
-	}
-	if err := json.Unmarshal([]byte(meta), &st.Header); err != nil {
-		return nil, err
-	}
-	for _, t := range f.Tensors {
-		if strings.HasPrefix(t.Name, data.PreprocessTensorPrefix) {
-			st.Tensors = append(st.Tensors, data.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data})
-		}
-	}
-	p, err := data.RestorePreprocessor(st)
-	if err != nil {
-		return nil, err
-	}
-	if st.Header.Method != data.MethodNone {
-		h := st.Header.InShape
-		if oc, oh, ow := p.OutShape(h[0], h[1], h[2]); oc != in[0] || oh != in[1] || ow != in[2] {
-			return nil, fmt.Errorf("it outputs (%d,%d,%d) but the model takes %v", oc, oh, ow, in)
-		}
-	}
-	return p, nil
 }

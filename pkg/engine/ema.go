@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
-	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/lrsched"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
@@ -27,13 +29,13 @@ type EMA struct {
 }
 
 // newEMA starts an average of m's current weights: a twin of m built from
-// cfg, with m's values copied in.
-func newEMA(cfg *config.Config, m *model.Model) (*EMA, error) {
-	twin, err := BuildModel(cfg, "ema", m.InShape, m.Classes)
+// the plan, with m's values copied in.
+func newEMA(p *Plan, m *model.Model) (*EMA, error) {
+	twin, err := p.BuildModel("ema", m.InShape, m.Classes)
 	if err != nil {
 		return nil, err
 	}
-	e := &EMA{Model: twin, Decay: cfg.EMA.Decay, Warmup: cfg.EMA.Warmup}
+	e := &EMA{Model: twin, Decay: p.EMA.Decay, Warmup: p.EMA.Warmup}
 	e.src, e.dst = modelTensors(m), modelTensors(twin)
 	for i, s := range e.src {
 		copy(e.dst[i].Data, s.Data)
@@ -76,22 +78,98 @@ func (e *EMA) Update() {
 }
 
 // emaHook updates the EMA after every optimizer step and scores it on the
-// validation split at the end of every epoch.
-type emaHook struct{ BaseHook }
-
-func (emaHook) StepEnd(t *Trainer, _ StepStats) {
-	if t.EMA != nil {
-		t.EMA.Update()
-	}
+// validation split at the end of every epoch. Its state is the EMA's
+// weights and buffers (tensors "ema.<name>") and its update count.
+type emaHook struct {
+	BaseHook
+	ema *EMA
 }
 
-func (emaHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
-	if t.EMA == nil || t.Val == nil {
+func (h *emaHook) StepEnd(*Trainer, StepStats) { h.ema.Update() }
+
+func (h *emaHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
+	if t.Val == nil {
 		return nil
 	}
 	start := time.Now()
-	v := Evaluate(t.EMA.Model, t.Val, t.Cfg.Train.EvalBatchSize)
+	v := Evaluate(h.ema.Model, t.Val, t.Plan.EvalBatchSize)
 	m.HasEMA, m.EMAValLoss, m.EMAValAcc = true, v.Loss, v.Accuracy
 	m.EpochSeconds += time.Since(start).Seconds()
 	return nil
+}
+
+func (h *emaHook) StateKey() string { return "ema" }
+func (h *emaHook) MarshalState() ([]byte, error) {
+	return json.Marshal(emaState{Updates: h.ema.Updates})
+}
+func (h *emaHook) UnmarshalState(b []byte) error {
+	var st emaState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return err
+	}
+	h.ema.Updates = st.Updates
+	return nil
+}
+
+// emaState is the EMA's JSON state.
+type emaState struct {
+	Updates int64 `json:"updates"`
+}
+
+// StateTensors lists the averaged parameters then buffers as
+// "ema.<name>".
+func (h *emaHook) StateTensors() []NamedTensor {
+	return prefixed(EMAPrefix, h.ema.Model)
+}
+
+// MissingTensors starts the average from the restored weights: EMA was
+// turned on for the resumed run (--force).
+func (h *emaHook) MissingTensors() {
+	for i, s := range h.ema.src {
+		copy(h.ema.dst[i].Data, s.Data)
+	}
+}
+
+// validationHook scores the validation split at the end of every epoch.
+type validationHook struct{ BaseHook }
+
+func (validationHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
+	if t.Val == nil {
+		return nil
+	}
+	start := time.Now()
+	v := Evaluate(t.Model, t.Val, t.Plan.EvalBatchSize)
+	m.HasVal, m.ValLoss, m.ValAcc = true, v.Loss, v.Accuracy
+	m.EpochSeconds += time.Since(start).Seconds()
+	return nil
+}
+
+// plateauHook feeds the watched validation metric to reduce-on-plateau
+// after every epoch; the trainer multiplies the schedule by its scale.
+type plateauHook struct {
+	BaseHook
+	plateau *lrsched.Plateau
+	metric  string
+}
+
+func (h *plateauHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
+	if !m.HasVal {
+		return fmt.Errorf("schedule.plateau watches %s but the run has no validation split (data.val_split is 0)", h.metric)
+	}
+	v := m.ValLoss
+	if h.metric == "val_acc" {
+		v = m.ValAcc
+	}
+	h.plateau.Observe(v)
+	return nil
+}
+
+func (h *plateauHook) StateKey() string              { return "plateau" }
+func (h *plateauHook) MarshalState() ([]byte, error) { return json.Marshal(h.plateau.State()) }
+func (h *plateauHook) UnmarshalState(b []byte) error {
+	var st lrsched.PlateauState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return err
+	}
+	return h.plateau.SetState(st)
 }

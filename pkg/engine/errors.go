@@ -16,8 +16,8 @@ func (e *InputError) Error() string { return e.Err.Error() }
 // Unwrap returns the wrapped error.
 func (e *InputError) Unwrap() error { return e.Err }
 
-// inputErrorf returns an *InputError with a formatted message (%w allowed).
-func inputErrorf(format string, a ...any) error {
+// InputErrorf returns an *InputError with a formatted message (%w allowed).
+func InputErrorf(format string, a ...any) error {
 	return &InputError{Err: fmt.Errorf(format, a...)}
 }
 

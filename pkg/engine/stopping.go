@@ -48,9 +48,9 @@ func (e *EarlyStopping) Observe(epoch int, v float64) (stop bool) {
 	return e.Bad >= e.Patience
 }
 
-// metricValue returns the named metric (val_loss, val_acc, train_loss or
+// MetricValue returns the named metric (val_loss, val_acc, train_loss or
 // train_acc) of m.
-func metricValue(m EpochMetrics, name string) float64 {
+func MetricValue(m EpochMetrics, name string) float64 {
 	switch name {
 	case "val_loss":
 		return m.ValLoss
@@ -63,19 +63,6 @@ func metricValue(m EpochMetrics, name string) float64 {
 	}
 }
 
-// StatefulHook is a Hook whose state an exact resume needs. The trainer
-// stores the state of every registered StatefulHook in each checkpoint
-// (metadata "train_state", under StateKey) and gives it back on resume.
-type StatefulHook interface {
-	Hook
-	// StateKey names the state; unique among the hooks of a run.
-	StateKey() string
-	// MarshalState returns the state as JSON.
-	MarshalState() ([]byte, error)
-	// UnmarshalState restores a state MarshalState returned.
-	UnmarshalState([]byte) error
-}
-
 // earlyStopHook feeds train.early_stopping's metric to an EarlyStopping
 // after every epoch and sets the trainer's StopReason when it says stop.
 type earlyStopHook struct {
@@ -85,7 +72,7 @@ type earlyStopHook struct {
 }
 
 func (h *earlyStopHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
-	if h.es.Observe(m.Epoch, metricValue(*m, h.metric)) && m.Epoch < t.Cfg.Train.Epochs {
+	if h.es.Observe(m.Epoch, MetricValue(*m, h.metric)) && m.Epoch < t.Plan.Epochs {
 		t.StopReason = fmt.Sprintf("early stopping after epoch %d: %s has not improved by more than %g for %d epochs (best %.4f at epoch %d)",
 			m.Epoch, h.metric, h.es.MinDelta, h.es.Bad, h.es.Best, h.es.BestEpoch)
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/data"
 	"github.com/nettrain/nettrain/pkg/lrsched"
 	"github.com/nettrain/nettrain/pkg/model"
@@ -49,29 +48,10 @@ type StepStats struct {
 	LR                    float64
 }
 
-// Hook observes the training loop. Hooks run in the order registered; an
-// error from EpochEnd stops training.
-type Hook interface {
-	EpochStart(t *Trainer, epoch int)
-	StepEnd(t *Trainer, s StepStats)
-	EpochEnd(t *Trainer, m *EpochMetrics) error
-}
-
-// BaseHook implements Hook with no-ops, for embedding.
-type BaseHook struct{}
-
-// EpochStart does nothing.
-func (BaseHook) EpochStart(*Trainer, int) {}
-
-// StepEnd does nothing.
-func (BaseHook) StepEnd(*Trainer, StepStats) {}
-
-// EpochEnd does nothing.
-func (BaseHook) EpochEnd(*Trainer, *EpochMetrics) error { return nil }
-
-// Trainer holds one training run's state.
+// Trainer holds one training run's state. It reads its settings from
+// Plan only.
 type Trainer struct {
-	Cfg   *config.Config
+	Plan  *Plan
 	Model *model.Model
 	Train *data.Dataset
 	Val   *data.Dataset     // may be nil
@@ -93,15 +73,14 @@ type Trainer struct {
 	StopReason string
 	// Pause, when set, is asked after every optimizer step and after every
 	// epoch whether to end this invocation (an interrupt, --stop-after-epochs);
-	// Run then returns errPaused with the position kept in the trainer.
+	// Run then returns ErrPaused with the position kept in the trainer.
 	Pause func() bool
 
 	loader  *data.Loader
 	batches *batchPipeline
 	ce      nn.SoftmaxCrossEntropy
-	ctx     nn.Context // reused by every step
-	lrScale float64    // reduce-on-plateau's factor, 1 without it
-	hooks   []Hook
+	ctx     nn.Context    // reused by every step
+	hooks   []Attached    // by phase, then in the order added
 	pos     epochPos      // where the current epoch stands
 	last    *EpochMetrics // metrics of the last finished epoch, nil before the first
 	micro   []microBatch  // the mini-batches of the current accumulation group
@@ -124,57 +103,80 @@ type microBatch struct {
 	n, correct int
 }
 
-// errPaused is returned by Run when Pause asked to stop.
-var errPaused = errors.New("engine: paused")
+// ErrPaused is returned by Run when Pause asked to stop.
+var ErrPaused = errors.New("engine: paused")
 
-// NewTrainer sets up training of m on the prepared splits with cfg's
-// optimizer, schedule and regularization.
-func NewTrainer(cfg *config.Config, m *model.Model, s *Splits) (*Trainer, error) {
-	opt, err := newOptimizer(cfg.Optimizer, m)
+// NewTrainer sets up training of m on the prepared splits as the plan
+// says: optimizer, schedule, batch pipeline, and the plan's training
+// features as hooks — validation and the EMA (PhaseMeasure),
+// reduce-on-plateau, early stopping (PhaseControl) and the divergence
+// factor (PhaseRecord). A caller adds its own hooks with AddHook.
+func NewTrainer(p *Plan, m *model.Model, s *Splits) (*Trainer, error) {
+	opt, err := p.newOptimizer(m.Params())
 	if err != nil {
 		return nil, err
 	}
-	bs := cfg.Train.BatchSize
-	loader := data.NewLoader(s.Train, bs, true, false, rng.New(cfg.Seed, rng.Shuffle).Uint64())
-	lr, err := newSchedule(cfg, stepsPerEpoch(loader.NumBatches(), cfg.Train.Accumulate))
+	loader := data.NewLoader(s.Train, p.BatchSize, true, false, rng.New(p.Seed, rng.Shuffle).Uint64())
+	lr, err := p.Schedule(p.StepsPerEpoch(loader.NumBatches()))
 	if err != nil {
 		return nil, err
 	}
-	plateau, err := newPlateau(cfg)
+	plateau, err := p.newPlateau()
 	if err != nil {
 		return nil, err
 	}
-	tf, err := newBatchTransform(cfg, s, m.Classes)
-	if err != nil {
-		return nil, err
-	}
-	r := cfg.Regularization
+	tf := newBatchTransform(p, s, m.Classes)
 	t := &Trainer{
-		Cfg: cfg, Model: m, Train: s.Train, Val: s.Val, Prep: s.Prep, Opt: opt, LR: lr, Plateau: plateau, lrScale: 1,
-		Penalty: optim.Penalty{L1: r.L1, L2: r.L2, Include: r.Include, Exclude: r.Exclude},
+		Plan: p, Model: m, Train: s.Train, Val: s.Val, Prep: s.Prep, Opt: opt, LR: lr, Plateau: plateau,
+		Penalty: p.Penalty,
 		loader:  loader,
-		batches: newBatchPipelineWith(loader, s.Train, bs, tf),
+		batches: newBatchPipelineWith(loader, s.Train, p.BatchSize, tf),
 	}
-	t.ce.Smoothing = cfg.Train.LabelSmoothing
-	if cfg.EMA.Enabled {
-		if t.EMA, err = newEMA(cfg, m); err != nil {
+	t.ce.Smoothing = p.LabelSmoothing
+	if p.EMA.Enabled {
+		if t.EMA, err = newEMA(p, m); err != nil {
 			return nil, err
 		}
+	}
+	t.AddHook(PhaseMeasure, validationHook{})
+	if t.EMA != nil {
+		t.AddHook(PhaseMeasure, &emaHook{ema: t.EMA})
+	}
+	if t.Plateau != nil {
+		t.AddHook(PhaseControl, &plateauHook{plateau: t.Plateau, metric: p.PlateauMetric})
+	}
+	if es := p.EarlyStopping; es.Enabled {
+		t.AddHook(PhaseControl, &earlyStopHook{metric: es.Metric, es: EarlyStopping{Mode: es.Mode, Patience: es.Patience, MinDelta: es.MinDelta}})
+	}
+	if f := p.DivergenceFactor; f > 0 {
+		t.AddHook(PhaseRecord, &divergenceHook{factor: f})
 	}
 	return t, nil
 }
 
-// stepsPerEpoch is the number of optimizer steps of an epoch of batches
-// mini-batches accumulated k at a time (the last group may be shorter).
-func stepsPerEpoch(batches, k int) int {
-	if k < 1 {
-		k = 1
+// BatchesPerEpoch is the number of mini-batches of an epoch.
+func (t *Trainer) BatchesPerEpoch() int { return t.loader.NumBatches() }
+
+// Position returns the mini-batches of the current epoch already done
+// (0 at an epoch's end).
+func (t *Trainer) Position() int { return t.pos.Batch }
+
+// lrScale is reduce-on-plateau's factor, 1 without it.
+func (t *Trainer) lrScale() float64 {
+	if t.Plateau == nil {
+		return 1
 	}
-	return (batches + k - 1) / k
+	return t.Plateau.Scale()
 }
 
-// AddHook registers h after the hooks already registered.
-func (t *Trainer) AddHook(h Hook) { t.hooks = append(t.hooks, h) }
+// ForEachBatch calls fn with the training mini-batches of epoch (0-based)
+// from batch start on, in the loop's order and with its augmentation, for
+// callers that drive their own steps (sanity's overfit check). fn must not
+// keep x or y after it returns; an error from fn ends the epoch and is
+// returned.
+func (t *Trainer) ForEachBatch(epoch, start int, fn func(b int, x *tensor.Tensor, y []int32) error) error {
+	return t.batches.epoch(epoch, start, fn)
+}
 
 // addPenalty adds the weight penalty's gradient to the parameters'
 // gradients and returns its value. A plain L2 penalty takes optim.AddL2,
@@ -195,8 +197,8 @@ func (t *Trainer) addPenalty(params []*nn.Param) float64 {
 // loss (unscaled) and the number of correct predictions (against the
 // dominant target for soft targets). Label smoothing applies to both.
 func (t *Trainer) forwardBackward(x *tensor.Tensor, y []int32, soft *tensor.Tensor, scale float64, micro int) (loss float64, correct int) {
-	k := max(t.Cfg.Train.Accumulate, 1)
-	t.ctx = nn.Context{Train: true, Seed: t.Cfg.Seed, Step: t.Step*int64(k) + int64(micro)}
+	k := t.Plan.Accumulate
+	t.ctx = nn.Context{Train: true, Seed: t.Plan.Seed, Step: t.Step*int64(k) + int64(micro)}
 	ctx := &t.ctx
 	logits := t.Model.Net.Forward(ctx, x)
 	if soft != nil {
@@ -219,10 +221,10 @@ func (t *Trainer) forwardBackward(x *tensor.Tensor, y []int32, soft *tensor.Tens
 // one optimizer step at rate lr.
 func (t *Trainer) clipAndStep(lr float64) {
 	params := t.Model.Params()
-	if c := t.Cfg.Optimizer.ClipGradValue; c > 0 {
+	if c := t.Plan.ClipGradValue; c > 0 {
 		optim.ClipGradValue(params, c)
 	}
-	if c := t.Cfg.Optimizer.ClipGradNorm; c > 0 {
+	if c := t.Plan.ClipGradNorm; c > 0 {
 		optim.ClipGradNorm(params, c)
 	}
 	t.Opt.Step(lr)
@@ -251,15 +253,15 @@ func (t *Trainer) TrainStepSoft(x *tensor.Tensor, y []int32, soft *tensor.Tensor
 }
 
 // Run trains from the current position (epoch, and batch inside it) to
-// cfg.Train.Epochs, or until a hook sets StopReason. It returns errPaused
+// cfg.Train.Epochs, or until a hook sets StopReason. It returns ErrPaused
 // when Pause asked to stop; the trainer then holds the position to save.
 func (t *Trainer) Run() error {
-	for t.Epoch < t.Cfg.Train.Epochs && t.StopReason == "" {
+	for t.Epoch < t.Plan.Epochs && t.StopReason == "" {
 		if err := t.runEpoch(); err != nil {
 			return err
 		}
-		if t.Epoch < t.Cfg.Train.Epochs && t.StopReason == "" && t.Pause != nil && t.Pause() {
-			return errPaused
+		if t.Epoch < t.Plan.Epochs && t.StopReason == "" && t.Pause != nil && t.Pause() {
+			return ErrPaused
 		}
 	}
 	return nil
@@ -273,13 +275,13 @@ func (t *Trainer) Run() error {
 func (t *Trainer) runEpoch() error {
 	epoch := t.Epoch
 	start := time.Now()
-	for _, h := range t.hooks {
-		h.EpochStart(t, epoch)
+	for _, a := range t.hooks {
+		a.Hook.EpochStart(t, epoch)
 	}
 	p := &t.pos
-	k := max(t.Cfg.Train.Accumulate, 1)
+	k := t.Plan.Accumulate
 	nb := t.loader.NumBatches()
-	bs, n := t.Cfg.Train.BatchSize, t.Train.N
+	bs, n := t.Plan.BatchSize, t.Train.N
 	params := t.Model.Params()
 	err := t.batches.epochBatches(epoch, p.Batch, func(b int, buf *batchBuf) error {
 		x, y := &buf.x, buf.y[:buf.n]
@@ -295,7 +297,7 @@ func (t *Trainer) runEpoch() error {
 		if b+1 < last {
 			return nil
 		}
-		lr := t.LR(int(t.Step)) * t.lrScale
+		lr := t.LR(int(t.Step)) * t.lrScale()
 		penalty := t.addPenalty(params)
 		if err := t.checkDiverged(epoch, lr); err != nil {
 			return err
@@ -313,11 +315,11 @@ func (t *Trainer) runEpoch() error {
 		p.Seen += seen
 		p.LR = lr
 		p.Batch = b + 1
-		for _, h := range t.hooks {
-			h.StepEnd(t, StepStats{Epoch: epoch, Batch: b, Batches: nb, N: seen, Loss: sum / float64(seen), Correct: correct, LR: lr})
+		for _, a := range t.hooks {
+			a.Hook.StepEnd(t, StepStats{Epoch: epoch, Batch: b, Batches: nb, N: seen, Loss: sum / float64(seen), Correct: correct, LR: lr})
 		}
 		if b+1 < nb && t.Pause != nil && t.Pause() {
-			return errPaused
+			return ErrPaused
 		}
 		return nil
 	})
@@ -336,8 +338,8 @@ func (t *Trainer) runEpoch() error {
 	}
 	t.pos = epochPos{}
 	t.last = m
-	for _, h := range t.hooks {
-		if err := h.EpochEnd(t, m); err != nil {
+	for _, a := range t.hooks {
+		if err := a.Hook.EpochEnd(t, m); err != nil {
 			return err
 		}
 	}

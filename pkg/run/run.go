@@ -1,4 +1,4 @@
-package engine
+package run
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
 )
@@ -50,6 +51,9 @@ type Options struct {
 	Stdout io.Writer
 	// Progress receives the live progress bar; nil shows none.
 	Progress io.Writer
+	// Hooks are the caller's own hooks (a search's reporter, a test's
+	// probe), added after the run's, each in its phase.
+	Hooks []engine.Attached
 }
 
 func (o *Options) stdout() io.Writer {
@@ -61,15 +65,15 @@ func (o *Options) stdout() io.Writer {
 
 // Result is what a finished training run reports.
 type Result struct {
-	RunDir       string         `json:"run_dir"`
-	Epochs       []EpochMetrics `json:"epochs"`
-	Best         EpochMetrics   `json:"best"`
-	BestMetric   string         `json:"best_metric"` // checkpoint.monitor: val_acc, val_loss, train_acc or train_loss
-	StopReason   string         `json:"stop_reason,omitempty"`
-	Test         EvalMetrics    `json:"test"`
-	TrainSeconds float64        `json:"train_seconds"` // of the last invocation when resumed
-	TotalSeconds float64        `json:"total_seconds"`
-	Parameters   int            `json:"parameters"`
+	RunDir       string                `json:"run_dir"`
+	Epochs       []engine.EpochMetrics `json:"epochs"`
+	Best         engine.EpochMetrics   `json:"best"`
+	BestMetric   string                `json:"best_metric"` // checkpoint.monitor: val_acc, val_loss, train_acc or train_loss
+	StopReason   string                `json:"stop_reason,omitempty"`
+	Test         engine.EvalMetrics    `json:"test"`
+	TrainSeconds float64               `json:"train_seconds"` // of the last invocation when resumed
+	TotalSeconds float64               `json:"total_seconds"`
+	Parameters   int                   `json:"parameters"`
 	// PeakMemoryBytes is the peak resident memory of the process.
 	PeakMemoryBytes int64 `json:"peak_memory_bytes"`
 }
@@ -96,27 +100,30 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if opt.OutDir != "" {
 		runDir = opt.OutDir
 	}
+	plan, err := engine.NewPlan(cfg)
+	if err != nil {
+		return nil, err
+	}
 	var resume *checkpoint.File
 	if opt.Resume {
-		var err error
 		if resume, err = openResume(runDir, cfg, opt.Force); err != nil {
 			return nil, err
 		}
 	}
-	splits, err := loadTrainSplits(cfg)
+	splits, err := engine.LoadTrainSplits(cfg)
 	if err != nil {
 		return nil, err
 	}
-	test, err := loadSplit(cfg, cfg.Data.Dir, "test", splits.Prep)
+	test, err := engine.LoadSplit(cfg, cfg.Data.Dir, "test", splits.Prep)
 	if err != nil {
 		return nil, err
 	}
 	tr := splits.Train
-	m, err := BuildModel(cfg, opt.ConfigPath, splits.InShape(), tr.Classes)
+	m, err := plan.BuildModel(opt.ConfigPath, splits.InShape(), tr.Classes)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCompatible(test, m.InShape, m.Classes, "test set"); err != nil {
+	if err := engine.CheckCompatible(test, m.InShape, m.Classes, "test set"); err != nil {
 		return nil, err
 	}
 	if resume == nil {
@@ -144,51 +151,42 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err := m.Summary(out); err != nil {
 		return nil, err
 	}
-	t, err := NewTrainer(cfg, m, splits)
+	t, err := engine.NewTrainer(plan, m, splits)
 	if err != nil {
 		return nil, err
 	}
+
+	// The run folder's hooks (the trainer added the plan's own), each in its
+	// phase; see engine.Phase for the order they run in.
 	ck := cfg.Checkpoint
-	ckpt := &checkpointHook{dir: filepath.Join(runDir, CheckpointDir), monitor: ck.Monitor, mode: ck.Mode, keep: ck.KeepBest, every: ck.Every}
+	ckpt := &checkpointHook{dir: filepath.Join(runDir, CheckpointDir), cfgYAML: cfgYAML, monitor: ck.Monitor, mode: ck.Mode, keep: ck.KeepBest, every: ck.Every}
 	res := &Result{RunDir: runDir, Parameters: nn.CountParams(m.Params()), BestMetric: ck.Monitor}
-	t.AddHook(validationHook{})
-	t.AddHook(emaHook{})
-	t.AddHook(plateauHook{metric: cfg.Schedule.Plateau.Metric})
-	if es := cfg.Train.EarlyStopping; es.Enabled {
-		t.AddHook(&earlyStopHook{metric: es.Metric, es: EarlyStopping{Mode: es.Mode, Patience: es.Patience, MinDelta: es.MinDelta}})
-	}
-	if opt.Progress != nil {
-		t.AddHook(&progressHook{w: opt.Progress})
-	}
 	metricsPath := filepath.Join(runDir, MetricsFile)
+	csv := &csvHook{}
+	t.AddHook(engine.PhaseRecord, csv)
+	t.AddHook(engine.PhaseRecord, newStepsHook(filepath.Join(runDir, StepsFile)))
+	t.AddHook(engine.PhaseRecord, historyHook{res: res})
+	t.AddHook(engine.PhaseRecord, ckpt)
+	if opt.Progress != nil {
+		t.AddHook(engine.PhaseReport, &progressHook{w: opt.Progress})
+	}
+	t.AddHook(engine.PhaseReport, &consoleHook{w: out, epochs: plan.Epochs, ckpt: ckpt})
+	for _, a := range opt.Hooks {
+		t.AddHook(a.Phase, a.Hook)
+	}
 	if resume != nil {
-		if err := t.restore(resume, filepath.Join(runDir, CheckpointDir, LastCheckpoint)); err != nil {
+		if err := t.Restore(resume, filepath.Join(runDir, CheckpointDir, LastCheckpoint)); err != nil {
 			return nil, err
 		}
 		if err := truncateMetrics(metricsPath, t.Epoch); err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(out, "resuming %s at epoch %d, batch %d (step %d)\n", runDir, t.Epoch+1, t.pos.Batch, t.Step)
+		fmt.Fprintf(out, "resuming %s at epoch %d, batch %d (step %d)\n", runDir, t.Epoch+1, t.Position(), t.Step)
 	}
-	csvHook, err := newCSVHook(metricsPath, resume != nil)
-	if err != nil {
+	if err := csv.open(metricsPath, resume != nil); err != nil {
 		return nil, err
 	}
-	defer csvHook.close()
-	t.AddHook(csvHook)
-	t.AddHook(newStepsHook(filepath.Join(runDir, StepsFile)))
-	if f := cfg.Train.DivergenceFactor; f > 0 {
-		t.AddHook(&divergenceHook{factor: f})
-	}
-	t.AddHook(historyHook{res: res})
-	t.AddHook(ckpt)
-	t.AddHook(&consoleHook{w: out, epochs: cfg.Train.Epochs, ckpt: ckpt})
-	if resume != nil {
-		// The hooks registered now get their saved state back.
-		if err := t.restoreHooks(resume, filepath.Join(runDir, CheckpointDir, LastCheckpoint)); err != nil {
-			return nil, err
-		}
-	}
+	defer csv.close()
 	startEpoch, startStep := t.Epoch, t.Step
 	t.Pause = func() bool {
 		select {
@@ -200,17 +198,17 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 			(opt.StopAfterEpochs > 0 && t.Epoch-startEpoch >= opt.StopAfterEpochs)
 	}
 	trainStart := time.Now()
-	if err := t.Run(); errors.Is(err, errPaused) {
-		if t.pos.Batch > 0 { // inside an epoch: save the position
+	if err := t.Run(); errors.Is(err, engine.ErrPaused) {
+		if t.Position() > 0 { // inside an epoch: save the position
 			if err := ckpt.saveLast(t); err != nil {
 				return nil, err
 			}
 		}
 		epoch := t.Epoch
-		if t.pos.Batch > 0 {
+		if t.Position() > 0 {
 			epoch++
 		}
-		return nil, &Interrupted{RunDir: runDir, Epoch: epoch, Batch: t.pos.Batch, Batches: t.loader.NumBatches(), Step: t.Step}
+		return nil, &Interrupted{RunDir: runDir, Epoch: epoch, Batch: t.Position(), Batches: t.BatchesPerEpoch(), Step: t.Step}
 	} else if err != nil {
 		return nil, err
 	}
@@ -231,7 +229,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reloading the best checkpoint: %w", err)
 	}
-	res.Test = Evaluate(loaded.Model, test, cfg.Train.EvalBatchSize)
+	res.Test = engine.Evaluate(loaded.Model, test, plan.EvalBatchSize)
 	res.TotalSeconds = time.Since(begin).Seconds()
 	res.PeakMemoryBytes = peakMemory()
 	summary, err := json.MarshalIndent(res, "", "  ")
@@ -241,12 +239,12 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err := checkpoint.WriteFileAtomic(filepath.Join(runDir, SummaryFile), append(summary, '\n')); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "best epoch %d (%s %.4f) → %s\n", res.Best.Epoch, res.BestMetric, metricValue(res.Best, res.BestMetric), bestPath)
+	fmt.Fprintf(out, "best epoch %d (%s %.4f) → %s\n", res.Best.Epoch, res.BestMetric, engine.MetricValue(res.Best, res.BestMetric), bestPath)
 	fmt.Fprintf(out, "test accuracy %.4f  loss %.4f  (n=%d)  trained in %.1fs, peak memory %.0f MiB\n", res.Test.Accuracy, res.Test.Loss, res.Test.N, res.TrainSeconds, float64(res.PeakMemoryBytes)/(1<<20))
 	return res, nil
 }
 
-func nval(s *Splits) int {
+func nval(s *engine.Splits) int {
 	if s.Val == nil {
 		return 0
 	}
@@ -259,9 +257,9 @@ func prepareRunDir(dir string, overwrite bool) error {
 	if !overwrite {
 		for _, name := range []string{MetricsFile, ConfigFile, CheckpointDir, SummaryFile} {
 			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-				return inputErrorf("run directory %s already holds a run (%s): choose another with --out, or pass --overwrite to replace it", dir, name)
+				return engine.InputErrorf("run directory %s already holds a run (%s): choose another with --out, or pass --overwrite to replace it", dir, name)
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				return inputErrorf("run directory %s: %w", dir, err)
+				return engine.InputErrorf("run directory %s: %w", dir, err)
 			}
 		}
 	}
@@ -275,61 +273,51 @@ func prepareRunDir(dir string, overwrite bool) error {
 		}
 		for _, name := range names {
 			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return inputErrorf("run directory %s: %w", dir, err)
+				return engine.InputErrorf("run directory %s: %w", dir, err)
 			}
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, CheckpointDir), 0o755); err != nil {
-		return inputErrorf("run directory: %w", err)
+		return engine.InputErrorf("run directory: %w", err)
 	}
-	return nil
-}
-
-// validationHook scores the validation split at the end of every epoch.
-type validationHook struct{ BaseHook }
-
-func (validationHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
-	if t.Val == nil {
-		return nil
-	}
-	start := time.Now()
-	v := Evaluate(t.Model, t.Val, t.Cfg.Train.EvalBatchSize)
-	m.HasVal, m.ValLoss, m.ValAcc = true, v.Loss, v.Accuracy
-	m.EpochSeconds += time.Since(start).Seconds()
 	return nil
 }
 
 // csvHeader is the first row of metrics.csv.
 const csvHeader = "epoch,step,lr,train_loss,train_acc,val_loss,val_acc,ema_val_loss,ema_val_acc,epoch_seconds,images_per_second\n"
 
-// csvHook appends one synced row to metrics.csv per epoch.
+// csvHook appends one synced row to metrics.csv per epoch. It is added
+// before a resume restores the trainer and opened after, when the epoch to
+// continue from is known.
 type csvHook struct {
-	BaseHook
+	engine.BaseHook
 	f *os.File
 }
 
-// newCSVHook creates metrics.csv with its header, or with appendRows opens
-// the existing file (already truncated to the resumed epoch) for appending.
-func newCSVHook(path string, appendRows bool) (*csvHook, error) {
+// open creates metrics.csv with its header, or with appendRows opens the
+// existing file (already truncated to the resumed epoch) for appending.
+func (h *csvHook) open(path string, appendRows bool) error {
 	if appendRows {
 		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return &csvHook{f: f}, nil
+		h.f = f
+		return nil
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := f.WriteString(csvHeader); err != nil {
 		f.Close()
-		return nil, err
+		return err
 	}
-	return &csvHook{f: f}, nil
+	h.f = f
+	return nil
 }
 
-func (h *csvHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
+func (h *csvHook) EpochEnd(_ *engine.Trainer, m *engine.EpochMetrics) error {
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	opt := func(has bool, v float64) string {
 		if !has {
@@ -350,13 +338,17 @@ func (h *csvHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
 	return h.f.Sync()
 }
 
-func (h *csvHook) close() { h.f.Close() }
+func (h *csvHook) close() {
+	if h.f != nil {
+		h.f.Close()
+	}
+}
 
 // rankedEpoch is one of the best epochs by checkpoint.monitor.
 type rankedEpoch struct {
-	Epoch   int          `json:"epoch"`
-	Value   float64      `json:"value"`
-	Metrics EpochMetrics `json:"metrics"`
+	Epoch   int                 `json:"epoch"`
+	Value   float64             `json:"value"`
+	Metrics engine.EpochMetrics `json:"metrics"`
 }
 
 // checkpointHook writes the checkpoints of every epoch: best.ckpt when
@@ -365,8 +357,9 @@ type rankedEpoch struct {
 // checkpoint.every epochs, and last.ckpt, in that order, so last.ckpt's
 // bookkeeping never runs ahead of the files.
 type checkpointHook struct {
-	BaseHook
+	engine.BaseHook
 	dir      string
+	cfgYAML  []byte // the resolved config every checkpoint carries
 	monitor  string
 	mode     string
 	keep     int
@@ -386,8 +379,8 @@ func (h *checkpointHook) better(a, b float64) bool {
 func bestName(i int) string  { return fmt.Sprintf("best-%d.ckpt", i) }
 func epochName(e int) string { return fmt.Sprintf("epoch-%d.ckpt", e) }
 
-func (h *checkpointHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
-	v := metricValue(*m, h.monitor)
+func (h *checkpointHook) EpochEnd(t *engine.Trainer, m *engine.EpochMetrics) error {
+	v := engine.MetricValue(*m, h.monitor)
 	rank := len(h.ranked)
 	for i, r := range h.ranked {
 		if h.better(v, r.Value) {
@@ -401,10 +394,7 @@ func (h *checkpointHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
 		h.ranked = h.ranked[:min(len(h.ranked), h.keep)]
 	}
 	h.improved = rank == 0
-	st, err := t.state()
-	if err != nil {
-		return err
-	}
+	save := func(name string) error { return saveCheckpoint(filepath.Join(h.dir, name), h.cfgYAML, t) }
 	if rank < h.keep && h.keep > 1 {
 		// Shift best-(rank+1)… down one place, dropping best-keep.
 		for i := min(had, h.keep-1); i > rank; i-- {
@@ -412,30 +402,26 @@ func (h *checkpointHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
 				return fmt.Errorf("checkpoint: %w", err)
 			}
 		}
-		if err := saveCheckpoint(filepath.Join(h.dir, bestName(rank+1)), st); err != nil {
+		if err := save(bestName(rank + 1)); err != nil {
 			return err
 		}
 	}
 	if h.improved {
-		if err := saveCheckpoint(filepath.Join(h.dir, BestCheckpoint), st); err != nil {
+		if err := save(BestCheckpoint); err != nil {
 			return err
 		}
 	}
 	if h.every > 0 && m.Epoch%h.every == 0 {
-		if err := saveCheckpoint(filepath.Join(h.dir, epochName(m.Epoch)), st); err != nil {
+		if err := save(epochName(m.Epoch)); err != nil {
 			return err
 		}
 	}
-	return saveCheckpoint(filepath.Join(h.dir, LastCheckpoint), st)
+	return save(LastCheckpoint)
 }
 
 // saveLast writes last.ckpt with the trainer's current state.
-func (h *checkpointHook) saveLast(t *Trainer) error {
-	st, err := t.state()
-	if err != nil {
-		return err
-	}
-	return saveCheckpoint(filepath.Join(h.dir, LastCheckpoint), st)
+func (h *checkpointHook) saveLast(t *engine.Trainer) error {
+	return saveCheckpoint(filepath.Join(h.dir, LastCheckpoint), h.cfgYAML, t)
 }
 
 func (h *checkpointHook) StateKey() string              { return "checkpoint" }
@@ -445,11 +431,11 @@ func (h *checkpointHook) UnmarshalState(b []byte) error { return json.Unmarshal(
 // historyHook keeps every epoch's metrics for summary.json, across
 // resumes.
 type historyHook struct {
-	BaseHook
+	engine.BaseHook
 	res *Result
 }
 
-func (h historyHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
+func (h historyHook) EpochEnd(_ *engine.Trainer, m *engine.EpochMetrics) error {
 	h.res.Epochs = append(h.res.Epochs, *m)
 	return nil
 }
@@ -460,13 +446,13 @@ func (h historyHook) UnmarshalState(b []byte) error { return json.Unmarshal(b, &
 
 // consoleHook prints one line per epoch.
 type consoleHook struct {
-	BaseHook
+	engine.BaseHook
 	w      io.Writer
 	epochs int
 	ckpt   *checkpointHook
 }
 
-func (h *consoleHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
+func (h *consoleHook) EpochEnd(_ *engine.Trainer, m *engine.EpochMetrics) error {
 	line := fmt.Sprintf("epoch %*d/%d  train loss %.4f acc %.4f", len(strconv.Itoa(h.epochs)), m.Epoch, h.epochs, m.TrainLoss, m.TrainAcc)
 	if m.HasVal {
 		line += fmt.Sprintf("  val loss %.4f acc %.4f", m.ValLoss, m.ValAcc)
@@ -485,9 +471,9 @@ func (h *consoleHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
 // CheckConfig validates what config loading cannot: the data folder loads
 // and the model builds for its shapes. It returns the built model.
 func CheckConfig(cfg *config.Config, source string) (*model.Model, error) {
-	s, err := loadTrainSplits(cfg)
+	s, err := engine.LoadTrainSplits(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return BuildModel(cfg, source, s.InShape(), s.Train.Classes)
+	return engine.BuildModel(cfg, source, s.InShape(), s.Train.Classes)
 }

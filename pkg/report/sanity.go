@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/optim"
 	"github.com/nettrain/nettrain/pkg/rng"
@@ -103,7 +104,11 @@ type SanityReport struct {
 func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	o.defaults()
 	cfg = withoutDataRegularization(cfg)
-	splits, err := loadTrainSplits(cfg)
+	plan, err := engine.NewPlan(cfg)
+	if err != nil {
+		return nil, err
+	}
+	splits, err := engine.LoadTrainSplits(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -113,19 +118,18 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	classes := tr.Classes
 
 	rep := &SanityReport{Classes: classes}
-	m, err := BuildModel(cfg, o.ConfigPath, in, classes)
+	m, err := plan.BuildModel(o.ConfigPath, in, classes)
 	if err != nil {
 		return nil, err
 	}
 	initSet := tr.Subset(perm[:min(o.InitExamples, tr.N)])
 	ic := &rep.InitialLoss
 	ic.Examples = initSet.N
-	ic.Loss = Evaluate(m, initSet, cfg.Train.EvalBatchSize).Loss
+	ic.Loss = engine.Evaluate(m, initSet, plan.EvalBatchSize).Loss
 	ic.Expected = math.Log(float64(classes))
 	ic.Tolerance = o.Tolerance
-	r := cfg.Regularization
-	pen := optim.Penalty{L1: r.L1, L2: r.L2, Include: r.Include, Exclude: r.Exclude}
-	ic.L2, ic.L1 = r.L2, r.L1
+	pen := plan.Penalty
+	ic.L2, ic.L1 = pen.L2, pen.L1
 	ic.LossWithReg = ic.Loss + optim.PenaltyValue(m.Params(), pen)
 	ic.Passed = math.Abs(ic.Loss-ic.Expected) <= o.Tolerance*ic.Expected
 	switch {
@@ -137,7 +141,7 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	case !ic.Passed:
 		ic.Diagnosis = fmt.Sprintf("the initial loss is %.3f, below ln(%d) = %.3f: a fresh model should not beat chance; check for label leakage or a wrong class count", ic.Loss, classes, ic.Expected)
 	}
-	covered := optim.PenaltyValue(m.Params(), optim.Penalty{L2: 1, Include: r.Include, Exclude: r.Exclude}) > 0
+	covered := optim.PenaltyValue(m.Params(), optim.Penalty{L2: 1, Include: pen.Include, Exclude: pen.Exclude}) > 0
 	if (ic.L2 > 0 || ic.L1 > 0) && covered && !(ic.LossWithReg > ic.Loss) {
 		ic.Passed = false
 		ic.Diagnosis = "the loss with regularization on is not higher than without: the penalty is not applied"
@@ -151,9 +155,9 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	rep.Warnings = DiagnosticWarnings(rep.Activations)
 
 	// (b) Overfit a small sample with a fresh model.
-	n := min(o.OverfitBatches*cfg.Train.BatchSize, tr.N)
+	n := min(o.OverfitBatches*plan.BatchSize, tr.N)
 	sample := tr.Subset(perm[:n])
-	rep.Overfit, err = overfit(cfg, o, sample, in, classes, rep.Activations, initSet)
+	rep.Overfit, err = overfit(plan, o, sample, in, classes, rep.Activations, initSet)
 	if err != nil {
 		return nil, err
 	}
@@ -202,23 +206,25 @@ func stillSymmetric(m *model.Model, atInit []LayerStats, diag *data.Dataset) []s
 // overfit trains a fresh model on sample with the configured optimizer at
 // a constant learning rate, regularization off, until every example is
 // classified correctly or the step budget runs out.
-func overfit(cfg *config.Config, o SanityOptions, sample *data.Dataset, in []int, classes int, atInit []LayerStats, diag *data.Dataset) (OverfitCheck, error) {
-	oc := OverfitCheck{Examples: sample.N, MaxSteps: o.MaxSteps, LR: cfg.Optimizer.LR}
-	m, err := BuildModel(cfg, o.ConfigPath, in, classes)
+func overfit(plan *engine.Plan, o SanityOptions, sample *data.Dataset, in []int, classes int, atInit []LayerStats, diag *data.Dataset) (OverfitCheck, error) {
+	// The rate is the run's base rate: optimizer.lr scaled for the batch
+	// size by schedule.scale_rule, as the first step after warmup uses.
+	oc := OverfitCheck{Examples: sample.N, MaxSteps: o.MaxSteps, LR: plan.BaseLR}
+	m, err := plan.BuildModel(o.ConfigPath, in, classes)
 	if err != nil {
 		return oc, err
 	}
-	t, err := NewTrainer(cfg, m, &Splits{Train: sample})
+	t, err := engine.NewTrainer(plan, m, &engine.Splits{Train: sample})
 	if err != nil {
 		return oc, err
 	}
 	t.Penalty = optim.Penalty{}
-	oc.InitialLoss = Evaluate(m, sample, cfg.Train.EvalBatchSize).Loss
+	oc.InitialLoss = engine.Evaluate(m, sample, plan.EvalBatchSize).Loss
 	oc.MaxLoss = oc.InitialLoss
-	eb := cfg.Train.EvalBatchSize
+	eb := plan.EvalBatchSize
 	diverged := false
 	for epoch := 0; oc.Steps < o.MaxSteps && !diverged; epoch++ {
-		_ = t.batches.epoch(epoch, 0, func(_ int, x *tensor.Tensor, y []int32) error {
+		_ = t.ForEachBatch(epoch, 0, func(_ int, x *tensor.Tensor, y []int32) error {
 			if oc.Steps >= o.MaxSteps || diverged {
 				return errStopEpoch
 			}
@@ -233,7 +239,7 @@ func overfit(cfg *config.Config, o SanityOptions, sample *data.Dataset, in []int
 		if diverged {
 			break
 		}
-		r := Evaluate(m, sample, eb)
+		r := engine.Evaluate(m, sample, eb)
 		oc.FinalLoss, oc.TrainAcc = r.Loss, r.Accuracy
 		if r.Accuracy == 1 {
 			oc.Passed = true

@@ -1,7 +1,8 @@
-package engine
+package run
 
 import (
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 // EvalOptions select what EvaluateCheckpoint scores.
@@ -27,7 +28,7 @@ type EvalReport struct {
 	Epoch      int      `json:"epoch"`
 	EMA        bool     `json:"ema"` // the EMA weights were scored
 	ClassNames []string `json:"class_names,omitempty"`
-	EvalMetrics
+	engine.EvalMetrics
 }
 
 // EvaluateCheckpoint loads the checkpoint at path and scores it on a data
@@ -48,18 +49,18 @@ func EvaluateCheckpoint(path string, o EvalOptions) (*EvalReport, error) {
 	if o.DataDir != "" {
 		dir = o.DataDir
 	}
-	d, err := loadSplit(l.Config, dir, o.Split, l.Prep)
+	d, err := engine.LoadSplit(l.Config, dir, o.Split, l.Prep)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCompatible(d, l.Model.InShape, l.Model.Classes, dir); err != nil {
+	if err := engine.CheckCompatible(d, l.Model.InShape, l.Model.Classes, dir); err != nil {
 		return nil, err
 	}
 	bs := l.Config.Train.EvalBatchSize
 	if o.BatchSize > 0 {
 		bs = o.BatchSize
 	}
-	r := &EvalReport{Checkpoint: path, Split: o.Split, DataDir: dir, Epoch: l.Epoch, EMA: o.EMA, EvalMetrics: Evaluate(l.Model, d, bs)}
+	r := &EvalReport{Checkpoint: path, Split: o.Split, DataDir: dir, Epoch: l.Epoch, EMA: o.EMA, EvalMetrics: engine.Evaluate(l.Model, d, bs)}
 	r.ClassNames = classNames(d, l.Model.Classes)
 	return r, nil
 }

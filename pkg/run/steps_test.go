@@ -1,4 +1,4 @@
-package engine
+package run
 
 import (
 	"encoding/csv"
@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/pkg/engine"
+	"github.com/nettrain/nettrain/pkg/report"
 )
 
 // stepRow is one row of steps.csv.
@@ -97,7 +100,7 @@ func TestStepsCSVPlateau(t *testing.T) {
 	_, dir := trainRun(t, cfg)
 	rows := readSteps(t, dir)
 	spe := len(rows) / 3
-	pts, err := SchedulePreview(cfg, spe)
+	pts, err := report.SchedulePreview(cfg, spe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +132,7 @@ func TestTruncateSteps(t *testing.T) {
 		t.Errorf("truncated to step 2: %q", b)
 	}
 	os.WriteFile(p, []byte("epoch,step\n1,1\n"), 0o644)
-	if err := truncateSteps(p, 2); err == nil || !IsInputError(err) || !strings.Contains(err.Error(), "header") {
+	if err := truncateSteps(p, 2); err == nil || !engine.IsInputError(err) || !strings.Contains(err.Error(), "header") {
 		t.Errorf("foreign header: %v, want an input error about the header", err)
 	}
 	os.WriteFile(p, []byte(stepsHeader+"x,1,1,0.1,2\n"), 0o644)
@@ -141,12 +144,12 @@ func TestTruncateSteps(t *testing.T) {
 // TestStepsHookNoAllocations checks that logging a step allocates nothing.
 func TestStepsHookNoAllocations(t *testing.T) {
 	h := newStepsHook(filepath.Join(t.TempDir(), StepsFile))
-	tr := &Trainer{}
+	tr := &engine.Trainer{}
 	h.EpochStart(tr, 0)
 	if h.err != nil {
 		t.Fatal(h.err)
 	}
-	s := StepStats{Epoch: 0, Batch: 3, Batches: 10, N: 32, Loss: 2.302585092994046, LR: 0.012345678901234567}
+	s := engine.StepStats{Epoch: 0, Batch: 3, Batches: 10, N: 32, Loss: 2.302585092994046, LR: 0.012345678901234567}
 	allocs := testing.AllocsPerRun(1000, func() {
 		tr.Step++
 		h.StepEnd(tr, s)
@@ -167,10 +170,10 @@ func TestStepsHookNoAllocations(t *testing.T) {
 // written stops the run at the epoch end with the file named.
 func TestStepsHookReportsErrors(t *testing.T) {
 	h := newStepsHook(filepath.Join(t.TempDir(), StepsFile))
-	tr := &Trainer{Step: 3} // a resume onto a file that is not a steps.csv
+	tr := &engine.Trainer{Step: 3} // a resume onto a file that is not a steps.csv
 	os.WriteFile(h.path, []byte("not,a,steps,file\n"), 0o644)
 	h.EpochStart(tr, 0)
-	h.StepEnd(tr, StepStats{})
+	h.StepEnd(tr, engine.StepStats{})
 	if err := h.EpochEnd(tr, nil); err == nil || !strings.Contains(err.Error(), StepsFile) {
 		t.Errorf("EpochEnd: %v, want an error naming %s", err, StepsFile)
 	}

@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"io"
@@ -6,6 +6,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/augment"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 // AugmentPreview writes a PNG grid of cfg's training augmentation to w: one
@@ -16,22 +17,18 @@ import (
 // an augment list is an *InputError.
 func AugmentPreview(cfg *config.Config, n, k int, w io.Writer) error {
 	if len(cfg.Augment) == 0 {
-		return inputErrorf("augment: the config has no augment list, so there is nothing to preview (add one, e.g. augment: [{op: hflip, p: 0.5}])")
+		return engine.InputErrorf("augment: the config has no augment list, so there is nothing to preview (add one, e.g. augment: [{op: hflip, p: 0.5}])")
 	}
 	if n < 1 || k < 1 {
-		return inputErrorf("--n and --k must be >= 1, got %d and %d", n, k)
+		return engine.InputErrorf("--n and --k must be >= 1, got %d and %d", n, k)
 	}
 	c := *cfg
 	c.Preprocess = config.Preprocess{Method: data.MethodNone}
-	s, err := loadTrainSplits(&c)
+	s, err := engine.LoadTrainSplits(&c)
 	if err != nil {
 		return err
 	}
-	d := s.Train
-	pipe, err := newAugmenter(cfg, d.C, d.H, d.W)
-	if err != nil {
-		return err
-	}
+	d, pipe := s.Train, s.Augmenter
 	n = min(n, d.N)
 	originals := make([]augment.Image, n)
 	augmented := make([][]augment.Image, n)
@@ -44,7 +41,7 @@ func AugmentPreview(cfg *config.Config, n, k int, w io.Writer) error {
 		}
 	}
 	if err := augment.WriteGrid(w, originals, augmented); err != nil {
-		return &InputError{Err: err}
+		return &engine.InputError{Err: err}
 	}
 	return nil
 }

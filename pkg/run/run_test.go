@@ -1,4 +1,4 @@
-package engine
+package run
 
 import (
 	"bytes"
@@ -17,8 +17,10 @@ import (
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
+	"github.com/nettrain/nettrain/pkg/report"
 	"github.com/nettrain/nettrain/pkg/rng"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
@@ -189,7 +191,7 @@ func labelCounts(d *data.Dataset, classes int) []int {
 	return n
 }
 
-// reference scores m on d independently of Evaluate: one forward pass over
+// reference scores m on d independently of engine.Evaluate: one forward pass over
 // the whole set, arg-max (first on ties) and log-sum-exp in float64.
 func reference(m *nn.Sequential, d *data.Dataset, classes int) (correct int, loss float64, conf [][]int) {
 	x := tensor.FromData(append([]float32(nil), d.X...), d.N, d.C, d.H, d.W)
@@ -283,7 +285,7 @@ func TestTrainDeterministic(t *testing.T) {
 		}
 		for k, va := range fa.Metadata {
 			vb := fb.Metadata[k]
-			if k == metaMetrics || k == metaTrainState { // hold the epochs' timings
+			if k == engine.MetaMetrics || k == engine.MetaTrainState { // hold the epochs' timings
 				var ma, mb map[string]any
 				if json.Unmarshal([]byte(va), &ma) != nil || json.Unmarshal([]byte(vb), &mb) != nil {
 					t.Fatalf("%s: metadata %s is not JSON: %q", name, k, va)
@@ -351,7 +353,7 @@ func TestTrainBestAndFinalTest(t *testing.T) {
 			if best.Epoch != bestEpoch || best.Step != int64(num(t, rows[bi], "step")) {
 				t.Errorf("best.ckpt is epoch %d step %d, want epoch %d step %s", best.Epoch, best.Step, bestEpoch, rows[bi]["step"])
 			}
-			if got := metricValue(best.Metrics, tc.metric); got != num(t, rows[bi], tc.metric) {
+			if got := engine.MetricValue(best.Metrics, tc.metric); got != num(t, rows[bi], tc.metric) {
 				t.Errorf("best.ckpt %s %v, metrics.csv %v", tc.metric, got, rows[bi][tc.metric])
 			}
 			for i, row := range rows {
@@ -468,16 +470,16 @@ func TestTrainWithoutValidation(t *testing.T) {
 	}
 	path := ckptPath(dir, LastCheckpoint)
 	_, err := EvaluateCheckpoint(path, EvalOptions{Split: "val"})
-	var ie *InputError
+	var ie *engine.InputError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "no validation split") {
-		t.Errorf("eval --split val without a validation split: %v (%T), want *InputError", err, err)
+		t.Errorf("eval --split val without a validation split: %v (%T), want *engine.InputError", err, err)
 	}
 	train, err := EvaluateCheckpoint(path, EvalOptions{Split: "train"})
 	if err != nil || train.N != trainLimit {
 		t.Errorf("eval --split train: %v, n %d, want %d", err, train.N, trainLimit)
 	}
-	if _, err := EvaluateCheckpoint(path, EvalOptions{Split: "dev"}); !IsInputError(err) {
-		t.Errorf("eval --split dev: %v, want an *InputError", err)
+	if _, err := EvaluateCheckpoint(path, EvalOptions{Split: "dev"}); !engine.IsInputError(err) {
+		t.Errorf("eval --split dev: %v, want an *engine.InputError", err)
 	}
 }
 
@@ -557,8 +559,8 @@ func TestTrainDivergence(t *testing.T) {
 				t.Fatal("training succeeded, want a divergence error")
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, "diverged") || !strings.Contains(msg, "learning rate") || IsInputError(err) {
-				t.Errorf("error %q (input error %v), want a non-input error mentioning divergence and the learning rate", msg, IsInputError(err))
+			if !strings.Contains(msg, "diverged") || !strings.Contains(msg, "learning rate") || engine.IsInputError(err) {
+				t.Errorf("error %q (input error %v), want a non-input error mentioning divergence and the learning rate", msg, engine.IsInputError(err))
 			}
 			if want := fmt.Sprintf("epoch %d,", tc.completed+1); !strings.Contains(msg, want) {
 				t.Errorf("error %q does not name %q", msg, want)
@@ -606,9 +608,9 @@ func TestSanity(t *testing.T) {
 		name      string
 		overrides []string
 		passed    bool
-		check     func(t *testing.T, cfg *config.Config, r *SanityReport)
+		check     func(t *testing.T, cfg *config.Config, r *report.SanityReport)
 	}{
-		{"reasonable config", nil, true, func(t *testing.T, _ *config.Config, r *SanityReport) {
+		{"reasonable config", nil, true, func(t *testing.T, _ *config.Config, r *report.SanityReport) {
 			ic, oc := r.InitialLoss, r.Overfit
 			if ic.Examples != 500 || ic.Expected != ln10 || math.Abs(ic.Loss-ln10) > 0.1*ln10 || ic.Diagnosis != "" {
 				t.Errorf("initial loss check: %+v", ic)
@@ -617,18 +619,18 @@ func TestSanity(t *testing.T) {
 				t.Errorf("overfit check: %+v", oc)
 			}
 		}},
-		{"lr 50", []string{"optimizer.lr=50"}, false, func(t *testing.T, _ *config.Config, r *SanityReport) {
+		{"lr 50", []string{"optimizer.lr=50"}, false, func(t *testing.T, _ *config.Config, r *report.SanityReport) {
 			if !r.InitialLoss.Passed || r.Overfit.Passed || !strings.Contains(r.Overfit.Diagnosis, "too high") {
 				t.Errorf("want the overfit check to fail with a too-high diagnosis: %+v", r.Overfit)
 			}
 		}},
-		{"plain kaiming head", []string{"model.head_init_scale=1", "model.init=kaiming_normal", "model.hidden=[256]"}, false, func(t *testing.T, _ *config.Config, r *SanityReport) {
+		{"plain kaiming head", []string{"model.head_init_scale=1", "model.init=kaiming_normal", "model.hidden=[256]"}, false, func(t *testing.T, _ *config.Config, r *report.SanityReport) {
 			ic := r.InitialLoss
 			if ic.Passed || ic.Loss <= 1.1*ln10 || !strings.Contains(ic.Diagnosis, "too large") {
 				t.Errorf("want the initial-loss check to fail with a too-large diagnosis: %+v", ic)
 			}
 		}},
-		{"zero init, no momentum", []string{"model.init=zeros", "optimizer.momentum=0"}, false, func(t *testing.T, cfg *config.Config, r *SanityReport) {
+		{"zero init, no momentum", []string{"model.init=zeros", "optimizer.momentum=0"}, false, func(t *testing.T, cfg *config.Config, r *report.SanityReport) {
 			// All logits are 0 at init: the loss is ln(10) up to rounding.
 			if ic := r.InitialLoss; !ic.Passed || math.Abs(ic.Loss-ln10) > 1e-9 {
 				t.Errorf("initial loss check: %+v", ic)
@@ -663,13 +665,13 @@ func TestSanity(t *testing.T) {
 				t.Errorf("zero init: no parameter moved in 10 steps (the output bias should)")
 			}
 		}},
-		{"l2", []string{"regularization.l2=0.001"}, true, func(t *testing.T, cfg *config.Config, r *SanityReport) {
+		{"l2", []string{"regularization.l2=0.001"}, true, func(t *testing.T, cfg *config.Config, r *report.SanityReport) {
 			ic := r.InitialLoss
 			if ic.L2 != 0.001 || !(ic.LossWithReg > ic.Loss) {
 				t.Errorf("l2 0.001: loss %v, with reg %v", ic.Loss, ic.LossWithReg)
 			}
 			// The penalty is λ·Σw² over the weights (not biases) of the fresh model.
-			m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
+			m, err := engine.BuildModel(cfg, "", []int{1, 28, 28}, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -689,7 +691,7 @@ func TestSanity(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t, tc.overrides...)
-			r, err := Sanity(cfg, SanityOptions{MaxSteps: 300})
+			r, err := report.Sanity(cfg, report.SanityOptions{MaxSteps: 300})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -738,9 +740,9 @@ func TestPrepareRunDir(t *testing.T) {
 				tc.setup(t, dir)
 				err := prepareRunDir(dir, overwrite)
 				if tc.refused && !overwrite {
-					var ie *InputError
+					var ie *engine.InputError
 					if !errors.As(err, &ie) || !strings.Contains(err.Error(), "already holds a run") {
-						t.Fatalf("err %v (%T), want an *InputError saying the folder holds a run", err, err)
+						t.Fatalf("err %v (%T), want an *engine.InputError saying the folder holds a run", err, err)
 					}
 					return
 				}
@@ -757,8 +759,8 @@ func TestPrepareRunDir(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "file")
 		os.WriteFile(file, nil, 0o644)
 		for _, overwrite := range []bool{false, true} {
-			if err := prepareRunDir(file, overwrite); !IsInputError(err) {
-				t.Errorf("overwrite %v: %v, want an *InputError", overwrite, err)
+			if err := prepareRunDir(file, overwrite); !engine.IsInputError(err) {
+				t.Errorf("overwrite %v: %v, want an *engine.InputError", overwrite, err)
 			}
 		}
 	})
@@ -768,8 +770,8 @@ func TestPrepareRunDir(t *testing.T) {
 		before, _ := os.ReadFile(ckptPath(dir, BestCheckpoint))
 		_, err := Train(cfg, Options{OutDir: dir})
 		after, _ := os.ReadFile(ckptPath(dir, BestCheckpoint))
-		if !IsInputError(err) || !bytes.Equal(before, after) {
-			t.Errorf("second Train: %v (input error %v), best.ckpt kept %v", err, IsInputError(err), bytes.Equal(before, after))
+		if !engine.IsInputError(err) || !bytes.Equal(before, after) {
+			t.Errorf("second Train: %v (input error %v), best.ckpt kept %v", err, engine.IsInputError(err), bytes.Equal(before, after))
 		}
 		if _, err := Train(cfg, Options{OutDir: dir, Overwrite: true}); err != nil {
 			t.Errorf("Train with Overwrite: %v", err)
@@ -790,7 +792,7 @@ func TestEvaluate(t *testing.T) {
 			lowClasses = append(lowClasses, i)
 		}
 	}
-	zero, err := BuildModel(testConfig(t, "model.init=zeros"), "", []int{1, 28, 28}, 10)
+	zero, err := engine.BuildModel(testConfig(t, "model.init=zeros"), "", []int{1, 28, 28}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -809,7 +811,7 @@ func TestEvaluate(t *testing.T) {
 		counts := labelCounts(tc.d, 10)
 		for _, bs := range []int{1, 7, 128, 1000} {
 			t.Run(fmt.Sprintf("%s/batch=%d", tc.name, bs), func(t *testing.T) {
-				r := Evaluate(tc.m, tc.d, bs)
+				r := engine.Evaluate(tc.m, tc.d, bs)
 				if r.N != tc.d.N || r.Correct != correct || r.Accuracy != float64(r.Correct)/float64(r.N) {
 					t.Errorf("n %d correct %d accuracy %v; want n %d correct %d", r.N, r.Correct, r.Accuracy, tc.d.N, correct)
 				}
@@ -844,10 +846,10 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 	// Ties go to the first class, in both the count and the matrix.
-	if r := Evaluate(zero, test, 128); r.Correct != labelCounts(test, 10)[0] || math.Abs(r.Loss-math.Log(10)) > 1e-9 {
+	if r := engine.Evaluate(zero, test, 128); r.Correct != labelCounts(test, 10)[0] || math.Abs(r.Loss-math.Log(10)) > 1e-9 {
 		t.Errorf("zero model: %d correct (class 0 has %d), loss %v want ln 10", r.Correct, labelCounts(test, 10)[0], r.Loss)
 	}
-	empty := Evaluate(m, test.Subset(nil), 16)
+	empty := engine.Evaluate(m, test.Subset(nil), 16)
 	if empty.N != 0 || empty.Correct != 0 || empty.Accuracy != 0 || empty.Loss != 0 || len(empty.PerClass) != 10 || len(empty.Confusion) != 10 {
 		t.Errorf("empty data set: %+v", empty)
 	}
@@ -888,9 +890,9 @@ func TestNonFiniteWeightsStopTraining(t *testing.T) {
 
 // poisonHook writes a NaN into the first parameter after the last step of
 // each epoch.
-type poisonHook struct{ BaseHook }
+type poisonHook struct{ engine.BaseHook }
 
-func (poisonHook) StepEnd(t *Trainer, s StepStats) {
+func (poisonHook) StepEnd(t *engine.Trainer, s engine.StepStats) {
 	if s.Batch == s.Batches-1 {
 		t.Model.Params()[0].Value.Data[0] = float32(math.NaN())
 	}
@@ -929,17 +931,17 @@ func TestReloadWithBuffersAndPReLU(t *testing.T) {
 
 // newTestTrainer prepares cfg's data, builds its model for the 28x28
 // Fashion-MNIST subset and returns a trainer over them.
-func newTestTrainer(t testing.TB, cfg *config.Config) (*Trainer, *model.Model, *Splits) {
+func newTestTrainer(t testing.TB, cfg *config.Config) (*engine.Trainer, *model.Model, *engine.Splits) {
 	t.Helper()
-	s, err := loadTrainSplits(cfg)
+	s, err := engine.LoadTrainSplits(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
+	m, err := engine.BuildModel(cfg, "", []int{1, 28, 28}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTrainer(cfg, m, s)
+	tr, err := engine.NewTrainer(cfg, m, s)
 	if err != nil {
 		t.Fatal(err)
 	}

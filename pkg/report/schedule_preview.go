@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 // StepLR is the learning rate of one optimizer step of a schedule preview.
@@ -38,9 +39,13 @@ type StepLR struct {
 // results, is not applied: with it the rates a run uses are at most these.
 func SchedulePreview(cfg *config.Config, stepsPerEpoch int) ([]StepLR, error) {
 	if stepsPerEpoch < 1 {
-		return nil, inputErrorf("steps per epoch: must be >= 1, got %d", stepsPerEpoch)
+		return nil, engine.InputErrorf("steps per epoch: must be >= 1, got %d", stepsPerEpoch)
 	}
-	lr, err := newSchedule(cfg, stepsPerEpoch)
+	plan, err := engine.NewPlan(cfg)
+	if err != nil {
+		return nil, err
+	}
+	lr, err := plan.Schedule(stepsPerEpoch)
 	if err != nil {
 		return nil, err
 	}
@@ -57,17 +62,21 @@ func SchedulePreview(cfg *config.Config, stepsPerEpoch int) ([]StepLR, error) {
 // train.accumulate⌉ (the last, smaller batch and group are kept).
 func OptimizerStepsPerEpoch(cfg *config.Config, trainExamples int) (int, error) {
 	if trainExamples < 1 {
-		return 0, inputErrorf("training examples: must be >= 1, got %d", trainExamples)
+		return 0, engine.InputErrorf("training examples: must be >= 1, got %d", trainExamples)
 	}
-	bs := max(cfg.Train.BatchSize, 1)
-	return stepsPerEpoch((trainExamples+bs-1)/bs, cfg.Train.Accumulate), nil
+	plan, err := engine.NewPlan(cfg)
+	if err != nil {
+		return 0, err
+	}
+	bs := max(plan.BatchSize, 1)
+	return plan.StepsPerEpoch((trainExamples + bs - 1) / bs), nil
 }
 
 // TrainExamples loads cfg's training data as training does (train_limit,
 // then the validation split carved out) and returns the number of training
 // examples left.
 func TrainExamples(cfg *config.Config) (int, error) {
-	s, err := loadTrainSplits(cfg)
+	s, err := engine.LoadTrainSplits(cfg)
 	if err != nil {
 		return 0, err
 	}
@@ -77,8 +86,12 @@ func TrainExamples(cfg *config.Config) (int, error) {
 // WarmupSteps is the length of cfg's warmup in optimizer steps for a run of
 // stepsPerEpoch steps per epoch: round(schedule.warmup_epochs ·
 // stepsPerEpoch), as training computes it.
-func WarmupSteps(cfg *config.Config, stepsPerEpoch int) int {
-	return int(math.Round(cfg.Schedule.WarmupEpochs * float64(stepsPerEpoch)))
+func WarmupSteps(cfg *config.Config, stepsPerEpoch int) (int, error) {
+	plan, err := engine.NewPlan(cfg)
+	if err != nil {
+		return 0, err
+	}
+	return plan.WarmupSteps(stepsPerEpoch), nil
 }
 
 // PlateauNote is the caveat a schedule preview shows when cfg enables
@@ -191,7 +204,7 @@ func WriteSchedulePlot(w io.Writer, pts []StepLR, title string, warmupSteps, ste
 		ok = ok || f == format
 	}
 	if !ok {
-		return inputErrorf("plot format %q: allowed: %s", format, strings.Join(PlotFormats, ", "))
+		return engine.InputErrorf("plot format %q: allowed: %s", format, strings.Join(PlotFormats, ", "))
 	}
 	c, err := draw.NewFormattedCanvas(8*vg.Inch, 4.5*vg.Inch, format)
 	if err != nil {

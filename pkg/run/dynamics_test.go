@@ -1,4 +1,4 @@
-package engine
+package run
 
 import (
 	"bytes"
@@ -9,21 +9,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 func TestEarlyStoppingObserve(t *testing.T) {
 	cases := []struct {
 		name  string
-		es    EarlyStopping
+		es    engine.EarlyStopping
 		seq   []float64
 		stops int // 1-based epoch at which Observe first says stop, 0 = never
 		best  float64
 	}{
-		{"min, patience 2", EarlyStopping{Mode: "min", Patience: 2}, []float64{1, 0.8, 0.9, 0.7, 0.75, 0.71, 0.6}, 6, 0.7},
-		{"min_delta makes small gains count as none", EarlyStopping{Mode: "min", Patience: 2, MinDelta: 0.05}, []float64{1, 0.97, 0.96, 0.5}, 3, 1},
-		{"max", EarlyStopping{Mode: "max", Patience: 1}, []float64{0.5, 0.6, 0.6}, 3, 0.6},
-		{"NaN never improves", EarlyStopping{Mode: "min", Patience: 2}, []float64{math.NaN(), 1, math.NaN(), math.NaN()}, 4, 1},
-		{"keeps improving", EarlyStopping{Mode: "min", Patience: 1}, []float64{3, 2, 1}, 0, 1},
+		{"min, patience 2", engine.EarlyStopping{Mode: "min", Patience: 2}, []float64{1, 0.8, 0.9, 0.7, 0.75, 0.71, 0.6}, 6, 0.7},
+		{"min_delta makes small gains count as none", engine.EarlyStopping{Mode: "min", Patience: 2, MinDelta: 0.05}, []float64{1, 0.97, 0.96, 0.5}, 3, 1},
+		{"max", engine.EarlyStopping{Mode: "max", Patience: 1}, []float64{0.5, 0.6, 0.6}, 3, 0.6},
+		{"NaN never improves", engine.EarlyStopping{Mode: "min", Patience: 2}, []float64{math.NaN(), 1, math.NaN(), math.NaN()}, 4, 1},
+		{"keeps improving", engine.EarlyStopping{Mode: "min", Patience: 1}, []float64{3, 2, 1}, 0, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -190,7 +192,7 @@ func TestResumeRefusesChangedConfig(t *testing.T) {
 	}
 	changed := testConfig(t, "train.epochs=3")
 	_, err := Train(changed, Options{OutDir: dir, Resume: true})
-	if err == nil || !IsInputError(err) || !strings.Contains(err.Error(), "--force") || !strings.Contains(err.Error(), "epochs: 3") {
+	if err == nil || !engine.IsInputError(err) || !strings.Contains(err.Error(), "--force") || !strings.Contains(err.Error(), "epochs: 3") {
 		t.Fatalf("resume with a changed config: %v, want an input error naming the change and --force", err)
 	}
 	res, err := Train(changed, Options{OutDir: dir, Resume: true, Force: true})
@@ -223,7 +225,7 @@ func TestDivergenceGuard(t *testing.T) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}
 	}
-	if IsInputError(err) {
+	if engine.IsInputError(err) {
 		t.Error("divergence reported as an input error")
 	}
 	after, _ := os.ReadFile(ckptPath(dir, LastCheckpoint))
@@ -275,7 +277,7 @@ func TestAccumulateMatchesLargerBatch(t *testing.T) {
 func TestEMA(t *testing.T) {
 	// The average follows torch-ema's formula.
 	cfg := testConfig(t, "ema.enabled=true", "ema.decay=0.9", "ema.warmup=true")
-	m, err := BuildModel(cfg, "test", []int{1, 28, 28}, 10)
+	m, err := engine.BuildModel(cfg, "test", []int{1, 28, 28}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +325,7 @@ func TestEMA(t *testing.T) {
 		t.Error("ema_val_acc is filled without EMA")
 	}
 	_, err = EvaluateCheckpoint(ckptPath(plain, LastCheckpoint), EvalOptions{EMA: true})
-	if err == nil || !IsInputError(err) || !strings.Contains(err.Error(), "no EMA weights") {
+	if err == nil || !engine.IsInputError(err) || !strings.Contains(err.Error(), "no EMA weights") {
 		t.Errorf("--ema without EMA weights: %v", err)
 	}
 }
@@ -373,11 +375,11 @@ func TestKeepBestAndEvery(t *testing.T) {
 func TestDivergenceFactorHook(t *testing.T) {
 	h := &divergenceHook{factor: 2}
 	for i, loss := range []float64{2.3, 1.0, 1.9, 0.8} {
-		if err := h.EpochEnd(nil, &EpochMetrics{Epoch: i + 1, TrainLoss: loss}); err != nil {
+		if err := h.EpochEnd(nil, &engine.EpochMetrics{Epoch: i + 1, TrainLoss: loss}); err != nil {
 			t.Fatalf("epoch %d: %v", i+1, err)
 		}
 	}
-	err := h.EpochEnd(nil, &EpochMetrics{Epoch: 5, TrainLoss: 1.7})
+	err := h.EpochEnd(nil, &engine.EpochMetrics{Epoch: 5, TrainLoss: 1.7})
 	if err == nil || !strings.Contains(err.Error(), "epoch 5") || !strings.Contains(err.Error(), "train.divergence_factor 2") {
 		t.Fatalf("loss 1.7 after best 0.8 with factor 2: %v", err)
 	}

@@ -1,4 +1,4 @@
-package engine
+package run
 
 import (
 	"bytes"
@@ -12,7 +12,9 @@ import (
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/nn"
+	"github.com/nettrain/nettrain/pkg/report"
 )
 
 // regularizedOverrides is a small ResNet run with every regularizer of the
@@ -166,7 +168,7 @@ func TestPreprocessMethodsEndToEnd(t *testing.T) {
 func TestPCAComponentsTooMany(t *testing.T) {
 	cfg := testConfig(t, "preprocess.method=pca", "preprocess.components=900")
 	_, err := CheckConfig(cfg, "x.yaml")
-	if err == nil || !IsInputError(err) || !strings.Contains(err.Error(), "preprocess.components: 900 exceeds the 784 features") {
+	if err == nil || !engine.IsInputError(err) || !strings.Contains(err.Error(), "preprocess.components: 900 exceeds the 784 features") {
 		t.Fatalf("error %v, want an input error naming preprocess.components", err)
 	}
 	cfg = testConfig(t, "augment=[{op: crop, size: 20}]")
@@ -225,7 +227,7 @@ func TestLegacyPreprocessCheckpoint(t *testing.T) {
 func TestAugmentPreview(t *testing.T) {
 	cfg := testConfig(t, "augment=[{op: crop, pad: 2}, {op: hflip}]")
 	var buf bytes.Buffer
-	if err := AugmentPreview(cfg, 3, 4, &buf); err != nil {
+	if err := report.AugmentPreview(cfg, 3, 4, &buf); err != nil {
 		t.Fatal(err)
 	}
 	img, err := png.Decode(&buf)
@@ -236,8 +238,8 @@ func TestAugmentPreview(t *testing.T) {
 	if b := img.Bounds(); b.Dx() != 5*30+2 || b.Dy() != 3*30+2 {
 		t.Fatalf("grid is %dx%d, want %dx%d", b.Dx(), b.Dy(), 5*30+2, 3*30+2)
 	}
-	err = AugmentPreview(testConfig(t), 3, 4, &buf)
-	if err == nil || !IsInputError(err) || !strings.Contains(err.Error(), "no augment list") {
+	err = report.AugmentPreview(testConfig(t), 3, 4, &buf)
+	if err == nil || !engine.IsInputError(err) || !strings.Contains(err.Error(), "no augment list") {
 		t.Fatalf("config without augment: %v", err)
 	}
 }
@@ -247,14 +249,14 @@ func TestAugmentPreview(t *testing.T) {
 // depends on its data set index, not its batch position.
 func TestBatchPipelineAugmentDeterministic(t *testing.T) {
 	cfg := testConfig(t, "augment=[{op: crop, pad: 2}, {op: hflip, p: 0.5}, {op: rotate, degrees: 10}]", "data.val_split=0")
-	s, err := loadTrainSplits(cfg)
+	s, err := engine.LoadTrainSplits(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	collect := func(threads, bs int) map[int][]float32 {
 		t.Helper()
-		defer SetThreads(0)
-		if err := SetThreads(threads); err != nil {
+		defer engine.SetThreads(0)
+		if err := engine.SetThreads(threads); err != nil {
 			t.Fatal(err)
 		}
 		tf, err := newBatchTransform(cfg, s, 10)

@@ -1,4 +1,4 @@
-package engine
+package run
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
+	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 // StepsFile is the per-step log of a run folder: one row per optimizer
@@ -45,7 +46,7 @@ const stepsBufSize = 64 << 10
 // then ends at the last flush (the previous epoch end, or wherever the
 // buffer last filled up).
 type stepsHook struct {
-	BaseHook
+	engine.BaseHook
 	path    string
 	f       *os.File
 	w       *bufio.Writer
@@ -59,7 +60,7 @@ func newStepsHook(path string) *stepsHook {
 	return &stepsHook{path: path}
 }
 
-func (h *stepsHook) EpochStart(t *Trainer, _ int) {
+func (h *stepsHook) EpochStart(t *engine.Trainer, _ int) {
 	if h.err != nil || h.f != nil {
 		return
 	}
@@ -93,7 +94,7 @@ func (h *stepsHook) open() {
 	}
 }
 
-func (h *stepsHook) StepEnd(t *Trainer, s StepStats) {
+func (h *stepsHook) StepEnd(t *engine.Trainer, s engine.StepStats) {
 	if h.f == nil && h.err == nil && h.started {
 		h.open() // after a checkpoint closed it inside an epoch
 	}
@@ -138,7 +139,7 @@ func (h *stepsHook) sync() error {
 	return nil
 }
 
-func (h *stepsHook) EpochEnd(*Trainer, *EpochMetrics) error { return h.sync() }
+func (h *stepsHook) EpochEnd(*engine.Trainer, *engine.EpochMetrics) error { return h.sync() }
 
 // StateKey, MarshalState and UnmarshalState make the hook a StatefulHook
 // only to be told when a checkpoint is being written: MarshalState flushes
@@ -166,11 +167,11 @@ func truncateSteps(path string, step int64) error {
 		return checkpoint.WriteFileAtomic(path, []byte(stepsHeader))
 	}
 	if err != nil {
-		return inputErrorf("%s: %w", path, err)
+		return engine.InputErrorf("%s: %w", path, err)
 	}
 	lines := strings.SplitAfter(string(b), "\n")
 	if lines[0] != stepsHeader {
-		return inputErrorf("%s: the header %q is not this nettrain's %q: cannot resume", path, strings.TrimSpace(lines[0]), strings.TrimSpace(stepsHeader))
+		return engine.InputErrorf("%s: the header %q is not this nettrain's %q: cannot resume", path, strings.TrimSpace(lines[0]), strings.TrimSpace(stepsHeader))
 	}
 	kept := []string{stepsHeader}
 	for i, l := range lines[1:] {
@@ -180,7 +181,7 @@ func truncateSteps(path string, step int64) error {
 		col, _, _ := strings.Cut(strings.TrimSuffix(l, "\n"), ",")
 		s, err := strconv.ParseInt(col, 10, 64)
 		if err != nil {
-			return inputErrorf("%s:%d: the step column is not a number", path, i+2)
+			return engine.InputErrorf("%s:%d: the step column is not a number", path, i+2)
 		}
 		if s <= step {
 			kept = append(kept, l)

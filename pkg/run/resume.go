@@ -1,0 +1,133 @@
+package run
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/nettrain/nettrain/pkg/checkpoint"
+	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/engine"
+)
+
+// Interrupted is returned by Train when the run stopped before its end on
+// request (Options.Interrupt, StopAfterEpochs, StopAfterSteps). The run
+// directory's checkpoints/last.ckpt holds the exact position;
+// `nettrain train --resume RunDir` continues from it.
+type Interrupted struct {
+	RunDir  string
+	Epoch   int   // the epoch (1-based) the run stopped in or after
+	Batch   int   // mini-batches of Epoch done; 0 when it stopped at the end of Epoch
+	Batches int   // mini-batches per epoch
+	Step    int64 // optimizer steps completed
+}
+
+// Error describes where the run stopped and how to continue.
+func (e *Interrupted) Error() string {
+	where := fmt.Sprintf("after epoch %d", e.Epoch)
+	if e.Batch > 0 {
+		where = fmt.Sprintf("in epoch %d after batch %d/%d", e.Epoch, e.Batch, e.Batches)
+	}
+	return fmt.Sprintf("stopped %s (step %d); %s holds the position: continue with `nettrain train --resume %s`",
+		where, e.Step, filepath.Join(e.RunDir, CheckpointDir, LastCheckpoint), e.RunDir)
+}
+
+// configHash is the hash of a resolved config's YAML stored in every
+// checkpoint (metadata "config_sha256"): "sha256:" and 64 hex digits.
+func configHash(cfgYAML []byte) string {
+	sum := sha256.Sum256(cfgYAML)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// ConfigHash returns the hash of cfg's resolved YAML, as stored in
+// checkpoints.
+func ConfigHash(cfg *config.Config) (string, error) {
+	b, err := cfg.Marshal()
+	if err != nil {
+		return "", err
+	}
+	return configHash(b), nil
+}
+
+// openResume loads the run directory's last.ckpt for a resume and checks
+// that cfg is the config the run was started with (unless force).
+func openResume(runDir string, cfg *config.Config, force bool) (*checkpoint.File, error) {
+	path := filepath.Join(runDir, CheckpointDir, LastCheckpoint)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, engine.InputErrorf("--resume %s: no %s to resume from (the run stopped before its first checkpoint); start it again with --overwrite", runDir, filepath.Join(CheckpointDir, LastCheckpoint))
+	}
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, &engine.InputError{Err: err}
+	}
+	for _, key := range []string{metaConfigHash, engine.MetaTrainState, engine.MetaBatch} {
+		if _, ok := f.Metadata[key]; !ok {
+			return nil, engine.InputErrorf("checkpoint %s: metadata %q is missing: it was written by an older nettrain that cannot resume", path, key)
+		}
+	}
+	cfgYAML, err := cfg.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if h := configHash(cfgYAML); h != f.Metadata[metaConfigHash] && !force {
+		return nil, engine.InputErrorf("--resume %s: the config differs from the one the run was started with (%s): pass --force to resume with it anyway", runDir, firstDifference([]byte(f.Metadata[metaConfig]), cfgYAML))
+	}
+	return f, nil
+}
+
+// firstDifference describes the first line at which two config YAMLs
+// differ.
+func firstDifference(old, cur []byte) string {
+	a, b := bytes.Split(old, []byte("\n")), bytes.Split(cur, []byte("\n"))
+	for i := 0; i < max(len(a), len(b)); i++ {
+		var la, lb string
+		if i < len(a) {
+			la = strings.TrimSpace(string(a[i]))
+		}
+		if i < len(b) {
+			lb = strings.TrimSpace(string(b[i]))
+		}
+		if la != lb {
+			return fmt.Sprintf("line %d of the resolved config was %q, now %q", i+1, la, lb)
+		}
+	}
+	return "the stored hash does not match"
+}
+
+// truncateMetrics keeps the header and the rows of the first epochs epochs
+// of metrics.csv (rows written after the checkpoint a run resumes from are
+// dropped, so none is duplicated), rewriting it atomically.
+func truncateMetrics(path string, epochs int) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return checkpoint.WriteFileAtomic(path, []byte(csvHeader))
+	}
+	if err != nil {
+		return engine.InputErrorf("%s: %w", path, err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if lines[0] != csvHeader {
+		return engine.InputErrorf("%s: the header %q is not this nettrain's %q: cannot resume", path, strings.TrimSpace(lines[0]), strings.TrimSpace(csvHeader))
+	}
+	kept := []string{csvHeader}
+	for i, l := range lines[1:] {
+		if !strings.HasSuffix(l, "\n") {
+			continue // a row cut short by a crash
+		}
+		e, err := strconv.Atoi(l[:strings.IndexByte(l+",", ',')])
+		if err != nil {
+			return engine.InputErrorf("%s:%d: the epoch column is not a number", path, i+2)
+		}
+		if e <= epochs {
+			kept = append(kept, l)
+		}
+	}
+	return checkpoint.WriteFileAtomic(path, []byte(strings.Join(kept, "")))
+}
