@@ -48,7 +48,7 @@ func BenchmarkTrainStepAugment(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			tr, err := NewTrainer(cfg, m, s)
+			tr, err := NewTrainer(mustPlan(b, cfg), m, s)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
@@ -13,7 +14,7 @@ import (
 // every batch equals what the loader yields directly, in order, including
 // the short last batch, and an error stops the epoch.
 func TestBatchPipelineMatchesLoader(t *testing.T) {
-	d := firstN(t, 103)
+	d := testfix.FirstN(t, 103)
 	const bs = 10
 	direct := data.NewLoader(d, bs, true, false, 7)
 	p := newBatchPipeline(data.NewLoader(d, bs, true, false, 7), d, bs)
@@ -48,17 +49,6 @@ func TestBatchPipelineMatchesLoader(t *testing.T) {
 	}
 }
 
-func TestPeakMemoryIsPlausible(t *testing.T) {
-	buf := make([]byte, 64<<20)
-	for i := range buf {
-		buf[i] = byte(i)
-	}
-	if p := peakMemory(); p < 64<<20 || p > 1<<40 {
-		t.Fatalf("peak memory %d bytes after touching 64 MiB", p)
-	}
-	_ = buf[len(buf)-1]
-}
-
 // TestTrainStepDoesNotAllocate holds the memory discipline of the training
 // step: after the first step has sized every buffer, a step allocates
 // nothing (models small enough that the matrix multiplies stay serial).
@@ -69,7 +59,7 @@ func TestTrainStepDoesNotAllocate(t *testing.T) {
 	}
 	for name, overrides := range cases {
 		t.Run(name, func(t *testing.T) {
-			cfg := testConfig(t, append(overrides, "train.batch_size=8")...)
+			cfg := testfix.Config(t, append(overrides, "train.batch_size=8")...)
 			tr, _, s := newTestTrainer(t, cfg)
 			x := tensor.FromData(s.Train.X[:8*s.Train.FeatureLen()], 8, 1, 28, 28)
 			y := s.Train.Y[:8]

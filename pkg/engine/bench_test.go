@@ -18,7 +18,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	for _, name := range []string{"mlp", "cnn", "resnet8"} {
 		b.Run(name, func(b *testing.B) {
 			tr, x, y := benchTrainer(b, name)
-			lr := tr.Cfg.Optimizer.LR
+			lr := tr.Plan.BaseLR
 			tr.TrainStep(x, y, lr) // warm-up: layers allocate their buffers on the first step
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -52,7 +52,7 @@ func benchTrainer(b *testing.B, name string) (*Trainer, *tensor.Tensor, []int32)
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr, err := NewTrainer(cfg, m, s)
+	tr, err := NewTrainer(mustPlan(b, cfg), m, s)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/engine"
+	"github.com/nettrain/nettrain/pkg/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
 	"github.com/nettrain/nettrain/pkg/rng"
@@ -41,7 +43,7 @@ func diagConfig(t *testing.T, activation, init string, std float64, overrides ..
 	if std == 0 {
 		std = 0.01
 	}
-	cfg, err := config.Parse(fmt.Appendf(nil, diagYAML, smallData(t), activation, init, std), "diag_test.yaml", overrides)
+	cfg, err := config.Parse(fmt.Appendf(nil, diagYAML, testfix.SmallData(t), activation, init, std), "diag_test.yaml", overrides)
 	if err != nil {
 		t.Fatalf("config %s/%s: %v", activation, init, err)
 	}
@@ -210,7 +212,7 @@ func TestInitDiagnostics(t *testing.T) {
 // DiagnosticExamples examples of the initial-loss sample.
 func diagSample(t *testing.T, cfg *config.Config) *tensor.Tensor {
 	t.Helper()
-	s, err := loadTrainSplits(cfg)
+	s, err := engine.LoadTrainSplits(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +274,7 @@ func TestLayerDiagnosticsReference(t *testing.T) {
 		t.Run(act, func(t *testing.T) {
 			cfg := diagConfig(t, act, "normal", 0.1, "model.hidden=[256,256,256]")
 			r := diagSanity(t, cfg)
-			m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
+			m, err := engine.BuildModel(cfg, "", []int{1, 28, 28}, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -310,7 +312,7 @@ func TestDeadReLU(t *testing.T) {
 		{"spread", func(j, n int) float32 { return -6 * float32(j) / float32(n) }, 0.1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
+			m, err := engine.BuildModel(cfg, "", []int{1, 28, 28}, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -415,7 +417,7 @@ func TestLayerStatsJSON(t *testing.T) {
 func TestZeroInitStaysSymmetric(t *testing.T) {
 	for _, act := range []string{"relu", "tanh"} {
 		t.Run(act, func(t *testing.T) {
-			cfg := testConfig(t, "model.init=zeros", "model.hidden=[16,16]", "model.activation="+act, "regularization.l2=0.001")
+			cfg := testfix.Config(t, "model.init=zeros", "model.hidden=[16,16]", "model.activation="+act, "regularization.l2=0.001")
 			r, err := Sanity(cfg, SanityOptions{MaxSteps: 60, OverfitBatches: 2})
 			if err != nil {
 				t.Fatal(err)
@@ -434,7 +436,7 @@ func TestZeroInitStaysSymmetric(t *testing.T) {
 		})
 	}
 	// A random init is not flagged.
-	r, err := Sanity(testConfig(t), SanityOptions{MaxSteps: 5, OverfitBatches: 1})
+	r, err := Sanity(testfix.Config(t), SanityOptions{MaxSteps: 5, OverfitBatches: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/data"
 	"github.com/nettrain/nettrain/pkg/engine"
+	"github.com/nettrain/nettrain/pkg/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
 	"github.com/nettrain/nettrain/pkg/report"
@@ -25,47 +26,13 @@ import (
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
-// baseYAML is a small, fast experiment on the first 600 images of the
-// in-repo subset: 500 train / 100 val, 500 test, MLP 784-32-10. The
-// eval batch size leaves partial batches on every split.
-const baseYAML = `seed: 1
-data:
-  dir: %q
-  val_split: 100
-  train_limit: 600
-model:
-  hidden: [32]
-  head_init_scale: 0.1
-optimizer:
-  lr: 0.05
-  momentum: 0.9
-train:
-  epochs: 2
-  batch_size: 32
-  eval_batch_size: 128
-`
+var (
+	testConfig = testfix.Config
+	smallData  = testfix.SmallData
+	firstN     = testfix.FirstN
+)
 
-const trainLimit = 600 // data.train_limit of baseYAML
-
-// smallData is the absolute path of the in-repo Fashion-MNIST subset.
-func smallData(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs("../../testdata/fashion-mnist-small")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// testConfig parses baseYAML with --set style overrides.
-func testConfig(t *testing.T, overrides ...string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse(fmt.Appendf(nil, baseYAML, smallData(t)), "engine_test.yaml", overrides)
-	if err != nil {
-		t.Fatalf("config %v: %v", overrides, err)
-	}
-	return cfg
-}
+const trainLimit = testfix.TrainLimit
 
 // trainRun trains cfg into a fresh run directory and returns the result and
 // the directory.
@@ -237,20 +204,6 @@ func testSet(t *testing.T, p data.Preprocessor) *data.Dataset {
 		}
 	}
 	return d
-}
-
-// firstN loads the first n training examples, as data.train_limit keeps.
-func firstN(t *testing.T, n int) *data.Dataset {
-	t.Helper()
-	full, err := data.LoadIDXDir(smallData(t), "train")
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	return full.Subset(idx)
 }
 
 func TestTrainDeterministic(t *testing.T) {
@@ -619,6 +572,13 @@ func TestSanity(t *testing.T) {
 				t.Errorf("overfit check: %+v", oc)
 			}
 		}},
+		{"linear scale rule", []string{"schedule.scale_rule=linear", "schedule.base_batch_size=8"}, false, func(t *testing.T, cfg *config.Config, r *report.SanityReport) {
+			// The overfit check trains at the run's base rate: optimizer.lr
+			// scaled for batch 32 from 8 (it used the raw lr before), too high here.
+			if want := 4 * cfg.Optimizer.LR; r.Overfit.LR != want || !strings.Contains(r.Overfit.Diagnosis, "0.2") {
+				t.Errorf("overfit rate %g, want %g (schedule.scale_rule applied)", r.Overfit.LR, want)
+			}
+		}},
 		{"lr 50", []string{"optimizer.lr=50"}, false, func(t *testing.T, _ *config.Config, r *report.SanityReport) {
 			if !r.InitialLoss.Passed || r.Overfit.Passed || !strings.Contains(r.Overfit.Diagnosis, "too high") {
 				t.Errorf("want the overfit check to fail with a too-high diagnosis: %+v", r.Overfit)
@@ -642,7 +602,7 @@ func TestSanity(t *testing.T) {
 			// The diagnosis's claim: with zero init no weight ever moves, so
 			// every neuron stays identical; only the output bias learns.
 			tr, m, _ := newTestTrainer(t, cfg)
-			if err := tr.batches.epoch(0, 0, func(b int, x *tensor.Tensor, y []int32) error {
+			if err := tr.ForEachBatch(0, 0, func(b int, x *tensor.Tensor, y []int32) error {
 				if b < 10 {
 					tr.TrainStep(x, y, cfg.Optimizer.LR)
 				}
@@ -881,7 +841,7 @@ func TestOverwriteRemovesOldResults(t *testing.T) {
 func TestNonFiniteWeightsStopTraining(t *testing.T) {
 	cfg := testConfig(t)
 	tr, m, _ := newTestTrainer(t, cfg)
-	tr.AddHook(poisonHook{})
+	tr.AddHook(engine.PhaseRecord, poisonHook{})
 	err := tr.Run()
 	if err == nil || !strings.Contains(err.Error(), "NaN or Inf") || !strings.Contains(err.Error(), m.Params()[0].Name) {
 		t.Fatalf("error %v, want one naming %s as non-finite", err, m.Params()[0].Name)
@@ -931,6 +891,16 @@ func TestReloadWithBuffersAndPReLU(t *testing.T) {
 
 // newTestTrainer prepares cfg's data, builds its model for the 28x28
 // Fashion-MNIST subset and returns a trainer over them.
+// mustPlan resolves cfg.
+func mustPlan(t testing.TB, cfg *config.Config) *engine.Plan {
+	t.Helper()
+	p, err := engine.NewPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func newTestTrainer(t testing.TB, cfg *config.Config) (*engine.Trainer, *model.Model, *engine.Splits) {
 	t.Helper()
 	s, err := engine.LoadTrainSplits(cfg)
@@ -941,7 +911,7 @@ func newTestTrainer(t testing.TB, cfg *config.Config) (*engine.Trainer, *model.M
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := engine.NewTrainer(cfg, m, s)
+	tr, err := engine.NewTrainer(mustPlan(t, cfg), m, s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
-package engine
+package run
 
 import (
 	"math"
 	"testing"
 
+	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
@@ -86,11 +87,11 @@ func TestScaleRuleAndClipping(t *testing.T) {
 }
 
 // firstBatch returns the first training batch of epoch 0 (copied).
-func firstBatch(t *testing.T, tr *Trainer) (*tensor.Tensor, []int32) {
+func firstBatch(t *testing.T, tr *engine.Trainer) (*tensor.Tensor, []int32) {
 	t.Helper()
 	var x *tensor.Tensor
 	var y []int32
-	_ = tr.batches.epoch(0, 0, func(b int, bx *tensor.Tensor, by []int32) error {
+	_ = tr.ForEachBatch(0, 0, func(b int, bx *tensor.Tensor, by []int32) error {
 		if b == 0 {
 			x, y = bx.Clone(), append([]int32(nil), by...)
 		}

@@ -1,0 +1,37 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/model"
+)
+
+// mustPlan resolves cfg.
+func mustPlan(t testing.TB, cfg *config.Config) *Plan {
+	t.Helper()
+	p, err := NewPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// newTestTrainer builds the trainer of cfg on its data for 1×28×28 inputs
+// and 10 classes.
+func newTestTrainer(t testing.TB, cfg *config.Config) (*Trainer, *model.Model, *Splits) {
+	t.Helper()
+	s, err := LoadTrainSplits(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := BuildModel(cfg, "", []int{1, 28, 28}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(mustPlan(t, cfg), m, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, m, s
+}
