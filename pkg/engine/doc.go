@@ -1,38 +1,32 @@
-// Package engine runs experiments: it prepares the data a config names,
-// builds the model, trains it in one readable loop, evaluates it, and writes
-// the run directory (resolved config, metrics.csv, checkpoints,
-// summary.json). It also scores checkpoints (Evaluate) and runs the
-// practitioner's sanity checks (Sanity).
+// Package engine is the training loop and nothing around it: a Plan (a
+// config resolved once into every value the loop reads, derived ones such
+// as the batch-size-scaled learning rate computed here only), the Trainer
+// that runs it, the Hook contract, and Evaluate.
 //
-// The training loop is forward → loss → zero grad → backward → penalty →
-// step(lr(step)); everything else (validation, metrics, checkpoints,
-// progress display) attaches to it as a Hook.
+// The loop, in Trainer.runEpoch, reads top to bottom: for each group of
+// train.accumulate mini-batches, zero grad → forward → loss → backward
+// (gradients accumulate) → penalty → divergence check → clip →
+// step(lr(step)). Everything else attaches as a Hook at three events
+// (EpochStart, StepEnd, EpochEnd), run by Phase (measure, control, record,
+// report) and then in the order added. NewTrainer adds the plan's own
+// features: validation and the EMA of the weights (PhaseMeasure),
+// reduce-on-plateau and early stopping (PhaseControl), the divergence
+// factor (PhaseRecord). The run folder (pkg/run) adds the files and the
+// console; any caller may add its own.
 //
-// Early stopping, the best-k checkpoints, the EMA of the weights, the
-// divergence factor, reduce-on-plateau and the metrics history are hooks;
-// those with state a resume needs implement StatefulHook.
-//
-// # Checkpoint metadata
-//
-// Beside the tensors (parameters and buffers by dotted name,
-// "optimizer.<param>.<key>" optimizer state, "ema.<name>" EMA weights and
-// buffers) every checkpoint's metadata holds: "config" (resolved YAML),
-// "config_sha256" ("sha256:<hex>" of it, compared on resume), "preprocess",
-// "input_shape", "classes", "epoch" (epochs completed), "step" (optimizer
-// steps completed), "batch" (mini-batches of the next epoch already done,
-// 0 at an epoch's end), "metrics" (the last finished epoch's), "train_state"
-// (JSON: the interrupted epoch's running sums, reduce-on-plateau state, EMA
-// update count, stop reason and every StatefulHook's state by key) and
-// "nettrain_version".
-//
-// # Exact resume
+// State a resume needs has one mechanism: Resumable (JSON under a key) and
+// TensorState (tensors under their own names). Trainer.Snapshot captures
+// the model, the optimizer, the loop's position and every Resumable hook;
+// Trainer.Restore puts all of it back. Tensor names share one key space:
+// parameters and buffers by dotted name, "optimizer.<param>.<key>",
+// "ema.<name>"; the metadata keys are the Meta* constants.
 //
 // No random-number state is saved: shuffling is a function of (seed,
 // epoch) and dropout of (seed, step·accumulate + micro-batch, layer), so a
-// run resumed from last.ckpt re-creates the epoch's order and skips the
-// batches already done, and ends bit-identical to an uninterrupted run.
+// restored trainer re-creates the epoch's order and skips the batches
+// already done, and ends bit-identical to an uninterrupted run.
 //
 // Errors caused by the user's input (config, data files, checkpoints, run
-// folder) are returned as *InputError so the command line can tell them from
-// failed runs.
+// folder) are *InputError so the command line can tell them from failed
+// runs.
 package engine
