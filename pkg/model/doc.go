@@ -2,8 +2,16 @@
 // registry of architectures ("mlp", "layers").
 //
 // Build infers every layer's shape from the input shape before creating it,
-// initializes weights from the init random stream, and finishes with a dry
-// forward pass, so a configuration that builds never reaches a shape panic
-// during training. Errors name the configuration key at fault
+// initializes weights from the init random stream, plans the fused passes
+// (nn.Fuse: a batch norm and the relu after it, a residual add and its
+// relu), and finishes with a dry forward and backward pass of that plan,
+// so a configuration that builds never reaches a shape panic during
+// training. Errors name the configuration key at fault
 // ("model.layers[2]: ...") and, for unknown names, list the known ones.
+//
+// Fusion changes neither results nor names: Model.Net.Layers is the
+// structure as built (what checkpoints name and diagnostics walk), and
+// Summary prints the plan, one row per fused step
+// ("stage1.bn1+act1  BatchNorm(32)+relu (fused in training)") and the
+// fused steps of a block after its kind.
 package model

@@ -117,7 +117,7 @@ func Architectures() []string { return slices.Sorted(maps.Keys(architectures)) }
 
 // Build creates the network described by s for inputs of per-example shape
 // in (C,H,W) and the given number of classes, with weights drawn from the
-// init stream of seed.
+// init stream of seed, and plans its fused passes (nn.Fuse).
 func Build(s Spec, in []int, classes int, seed uint64) (*Model, error) {
 	arch, ok := architectures[s.Arch]
 	if !ok {
@@ -162,6 +162,9 @@ func Build(s Spec, in []int, classes int, seed uint64) (*Model, error) {
 		})
 	}
 	markFirstLayer(net)
+	// Plan the fused passes last, from the finished layers; the dry run
+	// then runs the plan that training runs.
+	nn.Fuse(net)
 	m := &Model{Net: net, InShape: slices.Clone(in), Classes: classes, Arch: s.Arch}
 	if err := m.dryRun(); err != nil {
 		return nil, err

@@ -225,3 +225,100 @@ func TestBuildErrorsForImages(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryShowsFusion checks the summary's rows for networks with and
+// without fused steps: a batch norm fused with its relu is one row, a block
+// names its fused steps, and every other row is as before (a batch norm
+// before leaky_relu keeps its own row).
+func TestSummaryShowsFusion(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		want string
+	}{
+		{"cnn", Spec{Arch: "cnn", Widths: []int{4}, ConvsPerStage: 2, BatchNorm: true, Pool: "max", Hidden: []int{8}, Activation: "relu", Init: "kaiming_normal", HeadInitScale: 1}, `
+layer            type                                        output   params  FLOPs
+input                                                        (1,6,6)
+stage1.conv1     Conv2d(1→4, 3x3, stride 1, pad 1, no bias)  (4,6,6)  36      2.6k
+stage1.bn1+act1  BatchNorm(4)+relu (fused in training)       (4,6,6)  8       720
+stage1.conv2     Conv2d(4→4, 3x3, stride 1, pad 1, no bias)  (4,6,6)  144     10.4k
+stage1.bn2+act2  BatchNorm(4)+relu (fused in training)       (4,6,6)  8       720
+stage1.pool      MaxPool2d(2x2, stride 2, pad 0)             (4,3,3)  0       144
+flatten          Flatten                                     (36)     0       0
+fc1              Linear(36→8)                                (8)      296     584
+relu1            relu                                        (8)      0       8
+classifier       Linear(8→3)                                 (3)      27      51
+total                                                                 519     15.2k`},
+		{"layers", Spec{Arch: "layers", Activation: "relu", Init: "kaiming_normal", HeadInitScale: 1, Layers: []LayerSpec{
+			{Type: "conv2d", Out: 4, Kernel: 3, Padding: 1}, {Type: "batchnorm"}, {Type: "relu"}, {Type: "batchnorm"}, {Type: "leaky_relu"},
+			{Type: "basic_block", Out: 4}, {Type: "flatten"}, {Type: "linear", Out: 3}}}, `
+layer             type                                                 output   params  FLOPs
+input                                                                  (1,6,6)
+conv2d0           Conv2d(1→4, 3x3, stride 1, pad 1)                    (4,6,6)  40      2.7k
+batchnorm1+relu2  BatchNorm(4)+relu (fused in training)                (4,6,6)  8       720
+batchnorm3        BatchNorm(4)                                         (4,6,6)  8       576
+leaky_relu4       leaky_relu(slope=0.01)                               (4,6,6)  0       144
+basic_block5      BasicBlock(4→4, stride 1), fused bn1+act1, add+act2  (4,6,6)  304     22.3k
+flatten6          Flatten                                              (144)    0       0
+linear7           Linear(144→3)                                        (3)      435     867
+total                                                                           795     27.4k`},
+		{"resnet_prelu", Spec{Arch: "resnet", Depth: 8, Width: 2, Activation: "prelu", Init: "kaiming_normal", HeadInitScale: 1}, `
+layer          type                                        output   params  FLOPs
+input                                                      (1,6,6)
+stem.conv      Conv2d(1→2, 3x3, stride 1, pad 1, no bias)  (2,6,6)  18      1.3k
+stem.bn        BatchNorm(2)                                (2,6,6)  4       288
+stem.act       prelu(shared)                               (2,6,6)  1       72
+stage1.block1  BasicBlock(2→2, stride 1)                   (2,6,6)  82      6.0k
+stage2.block1  BasicBlock(2→4, stride 2)                   (4,3,3)  250     4.6k
+stage3.block1  BasicBlock(4→8, stride 2)                   (8,2,2)  946     7.6k
+pool           GlobalAvgPool                               (8)      0       32
+classifier     Linear(8→3)                                 (3)      27      51
+total                                                               1328    19.9k`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Build(tc.spec, []int{1, 6, 6}, 3, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := m.Summary(&buf); err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, l := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+				lines = append(lines, strings.TrimRight(l, " "))
+			}
+			if got, want := strings.Join(lines, "\n"), strings.TrimPrefix(tc.want, "\n"); got != want {
+				t.Errorf("summary\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestBuildPlansFusion checks that Build plans the fused passes (nn.Fuse)
+// while the layer structure that names the tensors and that diagnostics
+// walk stays as built.
+func TestBuildPlansFusion(t *testing.T) {
+	m, err := Build(Spec{Arch: "resnet", Depth: 8, Width: 2, Activation: "relu", Init: "kaiming_normal", HeadInitScale: 1}, []int{1, 6, 6}, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top []string
+	for _, l := range m.Net.Layers {
+		top = append(top, l.Name)
+	}
+	if got := strings.Join(top, " "); got != "stem stage1 stage2 stage3 pool classifier" {
+		t.Errorf("top-level layers %q", got)
+	}
+	stem := m.Net.Layers[0].Layer.(*nn.Sequential)
+	if got := strings.Join(stem.Fusions(), ","); got != "bn+act" || len(stem.Layers) != 3 {
+		t.Errorf("stem: fusions %q, %d layers", got, len(stem.Layers))
+	}
+	blk := m.Net.Layers[1].Layer.(*nn.Sequential).Layers[0].Layer.(*nn.BasicBlock)
+	if got := strings.Join(blk.Fusions(), ","); got != "bn1+act1,add+act2" {
+		t.Errorf("block fusions %q", got)
+	}
+	if got := m.Params()[1].Name; got != "stem.bn.weight" {
+		t.Errorf("param 1 is %s", got)
+	}
+}

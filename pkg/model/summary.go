@@ -9,9 +9,13 @@ import (
 	"github.com/nettrain/nettrain/pkg/nn"
 )
 
-// Summary writes one row per layer (dotted name, kind, output shape,
-// parameters, forward FLOPs per example), descending into Sequential stages
-// but not into blocks, then the totals.
+// Summary writes one row per step of the network's plan (dotted name,
+// kind, output shape, parameters, forward FLOPs per example), descending
+// into Sequential stages but not into blocks, then the totals. A batch norm
+// fused with the relu after it is one row, "bn1+act1" of kind
+// "BatchNorm(C)+relu (fused in training)"; a block whose plan fuses
+// children says so after its kind ("BasicBlock(16→16, stride 1), fused
+// bn1+act1, add+act2"). The totals are those of the layers run apart.
 func (m *Model) Summary(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "layer\ttype\toutput\tparams\tFLOPs\n")
@@ -24,19 +28,23 @@ func (m *Model) Summary(w io.Writer) error {
 // FLOPs returns the forward floating-point operations per example.
 func (m *Model) FLOPs() int64 { return nn.CountFLOPs(m.Net, m.InShape) }
 
-// summarize writes the rows of the children of s for input shape in and
+// summarize writes the rows of the steps of s for input shape in and
 // returns the output shape.
 func summarize(w io.Writer, prefix string, s *nn.Sequential, in []int) []int {
 	shape := in
-	for _, l := range s.Layers {
+	for _, l := range s.Steps() {
 		name := prefix + l.Name
 		if sub, ok := l.Layer.(*nn.Sequential); ok {
 			shape = summarize(w, name+".", sub, shape)
 			continue
 		}
+		kind := l.Layer.Describe()
+		if f, ok := l.Layer.(nn.Fuser); ok && len(f.Fusions()) > 0 {
+			kind += ", fused " + strings.Join(f.Fusions(), ", ")
+		}
 		flops := nn.CountFLOPs(l.Layer, shape)
 		shape, _ = l.Layer.OutShape(shape)
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", name, l.Layer.Describe(), shapeString(shape), nn.CountParams(l.Layer.Params()), humanFLOPs(flops))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", name, kind, shapeString(shape), nn.CountParams(l.Layer.Params()), humanFLOPs(flops))
 	}
 	return shape
 }

@@ -98,30 +98,6 @@ type Activation struct {
 
 	x, y, dx *tensor.Tensor
 	dy       []float32 // upstream gradient of the Backward in progress (parallel relu)
-	// passed says the last Forward passed its input through: the batch norm
-	// before this relu applied it (see forwardBNThen) and masks the gradient.
-	passed bool
-}
-
-// passThrough is Forward for a relu fused into the batch norm before it: x
-// is already rectified and is returned as is.
-func (a *Activation) passThrough(x *tensor.Tensor) *tensor.Tensor {
-	a.x, a.passed = x, true
-	return x
-}
-
-// rectified is Forward for a relu whose caller computed y = max(x, 0) in its
-// own pass: y is returned as is and stands in for x in Backward, whose mask
-// y > 0 is x > 0 (including −0 and NaN, which ReLU passes through).
-func (a *Activation) rectified(y *tensor.Tensor) *tensor.Tensor {
-	a.x, a.y, a.passed = y, y, false
-	return y
-}
-
-// isReLU reports whether l is a plain relu Activation.
-func isReLU(l Layer) (*Activation, bool) {
-	a, ok := l.(*Activation)
-	return a, ok && a.kind == actReLU
 }
 
 // reluForward and reluBackward run one chunk of a large relu pass.
@@ -245,7 +221,7 @@ func (a *Activation) preluLayout(shape []int) (channels, inner int) {
 // Forward applies f elementwise; x has any shape ((N, C, ...) for a
 // per-channel prelu).
 func (a *Activation) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
-	a.x, a.passed = x, false
+	a.x = x
 	a.y = tensor.Ensure(a.y, x.Shape...)
 	y, xs := a.y.Data, x.Data
 	if a.kind == actReLU && len(xs) >= 2*elemChunk {
@@ -333,9 +309,6 @@ const invSqrt2Pi = 0.3989422804014327
 // Backward returns dx = dy ⊙ f'(x); prelu also accumulates the gradient of
 // its slopes, Σ dy·x over the elements with x ≤ 0.
 func (a *Activation) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
-	if a.passed {
-		return dy // the batch norm before it masks the gradient
-	}
 	a.dx = tensor.Ensure(a.dx, dy.Shape...)
 	dx, x, y, g := a.dx.Data, a.x.Data, a.y.Data, dy.Data
 	if a.kind == actReLU && len(x) >= 2*elemChunk {

@@ -62,6 +62,10 @@ const (
 // channel, and the running statistics move towards the batch ones:
 // running = (1−momentum)·running + momentum·batch, with the unbiased
 // variance for running_var. In evaluation the running statistics are used.
+//
+// A batch norm directly followed by a relu in a Sequential is planned as
+// one BatchNormReLU step (see Fuse), which runs the two as one pass in
+// training.
 type BatchNorm struct {
 	Channels      int
 	Momentum, Eps float64
@@ -69,14 +73,13 @@ type BatchNorm struct {
 	RunningMean   *Buffer // (C,), initially 0
 	RunningVar    *Buffer // (C,), initially 1
 
-	train   bool           // whether the last Forward used batch statistics
-	reluNow bool           // the last Forward applied the relu after it (see forwardBNThen)
-	shape   []int          // shape of the last input
-	x       *tensor.Tensor // input of the last Forward (x̂ is recomputed from it)
-	invStd  []float64      // (C,) 1/√(σ²+eps) of the last Forward
-	mean    []float64      // (C,) mean used by the last Forward
-	y, dx   *tensor.Tensor
-	task    bnTask // the pass in progress, shared with its channel tasks
+	train  bool           // whether the last Forward used batch statistics
+	shape  []int          // shape of the last input
+	x      *tensor.Tensor // input of the last Forward (x̂ is recomputed from it)
+	invStd []float64      // (C,) 1/√(σ²+eps) of the last Forward
+	mean   []float64      // (C,) mean used by the last Forward
+	y, dx  *tensor.Tensor
+	task   bnTask // the pass in progress, shared with its channel tasks
 }
 
 // NewBatchNorm returns a batch-norm layer over the given number of channels
@@ -122,32 +125,19 @@ func (b *BatchNorm) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	return b.forward(c, x, false)
 }
 
-// forwardBNThen runs bn and then next on x and returns next's output. In
-// training, when next is a relu Activation, the relu is fused into batch
-// norm's pass: bn writes max(y, 0) (one pass over x instead of two) and
-// next passes it through; in Backward, bn masks the gradient itself (from
-// x̂, without reading y back) and next passes the gradient through. The
-// result bits are those of the two layers run apart. Evaluation runs them
-// apart, so each layer's output stays observable (diagnostics).
-func forwardBNThen(c *Context, bn *BatchNorm, next Layer, x *tensor.Tensor) *tensor.Tensor {
-	if act, ok := isReLU(next); ok && c.Train {
-		return act.passThrough(bn.forward(c, x, true))
-	}
-	return next.Forward(c, bn.forward(c, x, false))
-}
-
-// forward is Forward, with the relu after it fused in training if relu.
+// forward is Forward, and with relu (BatchNormReLU's training pass; only
+// in training, as backward masks dy in the training formula only) writes
+// max(y, 0) instead of y.
 func (b *BatchNorm) forward(c *Context, x *tensor.Tensor, relu bool) *tensor.Tensor {
 	n, inner := b.layout(x.Shape)
 	b.train = c.Train
-	b.reluNow = c.Train && relu
 	b.shape = x.Shape
 	if b.train && n*inner < 2 {
 		panic(fmt.Sprintf("nn: %s in training needs more than one value per channel, got input %v", b.Describe(), x.Shape))
 	}
 	b.y = tensor.Ensure(b.y, x.Shape...)
 	b.x = x
-	b.task = bnTask{b: b, x: x.Data, n: n, inner: inner}
+	b.task = bnTask{b: b, x: x.Data, n: n, inner: inner, relu: relu}
 	ParallelFor(Threads(), b.Channels, (*bnForward)(b))
 	return b.y
 }
@@ -160,6 +150,10 @@ type bnTask struct {
 	b        *BatchNorm
 	x, dy    []float32
 	n, inner int
+	// relu says the pass includes the relu after the batch norm
+	// (BatchNormReLU in training): forward writes max(y, 0), backward
+	// masks dy to where y > 0.
+	relu bool
 }
 
 // bnForward and bnBackward run channel ch of the current pass.
@@ -172,7 +166,7 @@ type (
 // float64, the biased variance Σx²/m − mean²; the running statistics take
 // the unbiased one), running statistics in evaluation. x̂ and y are
 // computed in float32 as x̂ = x·s − mean·s and y = γ·x̂ + β, s = 1/√(σ²+eps),
-// and y = max(y, 0) with a fused relu.
+// and y = max(y, 0) in a pass with the relu.
 func (f *bnForward) Run(_, ch int) {
 	b := (*BatchNorm)(f)
 	t := &b.task
@@ -203,7 +197,7 @@ func (f *bnForward) Run(_, ch int) {
 	scale, shift := float32(is), float32(-mu*is)
 	for i := 0; i < n; i++ {
 		off := (i*C + ch) * inner
-		tensor.NormAffine(y[off:off+inner], xs[off:off+inner], scale, shift, g, bb, b.reluNow)
+		tensor.NormAffine(y[off:off+inner], xs[off:off+inner], scale, shift, g, bb, t.relu)
 	}
 }
 
@@ -213,12 +207,18 @@ func (f *bnForward) Run(_, ch int) {
 //
 //	dx = γ/(m·√(σ²+eps)) · (m·dy − Σdy − x̂·Σ(dy·x̂))
 //
-// In evaluation dx = γ·dy/√(running_var+eps). With a fused relu, dy is the
-// gradient of the relu's output and is first masked to where y > 0.
+// In evaluation dx = γ·dy/√(running_var+eps).
 func (b *BatchNorm) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
+	return b.backward(dy, false)
+}
+
+// backward is Backward, and with relu (after a forward with relu, in
+// training) takes dy as the gradient of the relu's output and first masks
+// it to where y > 0.
+func (b *BatchNorm) backward(dy *tensor.Tensor, relu bool) *tensor.Tensor {
 	n, inner := b.layout(b.shape)
 	b.dx = tensor.Ensure(b.dx, b.shape...)
-	b.task = bnTask{b: b, dy: dy.Data, n: n, inner: inner}
+	b.task = bnTask{b: b, dy: dy.Data, n: n, inner: inner, relu: relu}
 	ParallelFor(Threads(), b.Channels, (*bnBackward)(b))
 	return b.dx
 }
@@ -236,7 +236,7 @@ func (f *bnBackward) Run(_, ch int) {
 	var sum, sumXh float64
 	for i := 0; i < n; i++ {
 		off := (i*C + ch) * inner
-		s, sx := tensor.SumDotNorm(g[off:off+inner], xs[off:off+inner], scale, shift, gamma, beta, b.reluNow)
+		s, sx := tensor.SumDotNorm(g[off:off+inner], xs[off:off+inner], scale, shift, gamma, beta, t.relu)
 		sum += s
 		sumXh += sx
 	}
@@ -252,7 +252,7 @@ func (f *bnBackward) Run(_, ch int) {
 			continue
 		}
 		tensor.LinComb2Norm(dx[off:off+inner], g[off:off+inner], xs[off:off+inner],
-			float32(k), float32(-k*meanGX), float32(-k*meanG), scale, shift, gamma, beta, b.reluNow)
+			float32(k), float32(-k*meanGX), float32(-k*meanG), scale, shift, gamma, beta, t.relu)
 	}
 }
 

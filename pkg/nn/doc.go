@@ -16,6 +16,33 @@
 // BasicBlock is ResNet's residual block. Layers that implement FLOPsCounter
 // estimate their forward cost (CountFLOPs) for model summaries.
 //
+// # Fusion
+//
+// Some neighbouring layers run faster as one pass over memory, and Fuse
+// plans that once, when the model is built (model.Build calls it): in a
+// Sequential, a batch norm directly followed by a relu becomes one
+// BatchNormReLU step, which in training writes max(y, 0) in batch norm's
+// own pass and masks the gradient from x̂ in its backward pass; in a
+// BasicBlock, bn1 and a relu act1 become a BatchNormReLU, and the residual
+// add and a relu act2 one pass over cache-sized chunks. The fused passes
+// give the bits of the layers run apart, in every mode, and are tested
+// for it.
+//
+// The plan is kept beside the layer structure instead of replacing layers
+// in it. A Sequential's Layers (its Children) stay the model's structure:
+// they give every parameter and buffer its dotted name and order, and
+// they are what initializers, checkpoints, optimizers and the init
+// diagnostics walk; the plan (Sequential.Steps) is only what Forward and
+// Backward run. So fusion cannot rename a tensor, change an
+// initialization gain or hide a layer's output from diagnostics, which run
+// the layers one by one (each layer's Forward works on its own), and the
+// layers themselves carry no fusion modes: an Activation never knows it
+// was fused, and a Sequential's Forward has no type switch. A container
+// that was never planned runs every layer on its own, with the same
+// results, only slower. Plans are made from the children as they are:
+// call Fuse again after replacing one. Model summaries print the plan
+// (Fuser.Fusions names the fused steps).
+//
 // Stochastic regularizers change training only and are deterministic in
 // evaluation: Dropout, DropConnect on Linear and Conv2d (the DropConnect
 // field), stochastic depth on BasicBlock (DropProb, with LinearDropProbs)

@@ -22,7 +22,9 @@ import "github.com/nettrain/nettrain/pkg/tensor"
 //     and sigmoid, whose exp, erf or tanh would cost several operations;
 //   - Dropout (its mask costs nothing in evaluation) and Flatten (a view): 0;
 //   - Sequential and BasicBlock: the sum over their children, plus 1 per
-//     output element for the block's residual add.
+//     output element for the block's residual add; a fused BatchNormReLU
+//     step, the sum of its two layers (fusion saves memory traffic, not
+//     operations).
 type FLOPsCounter interface {
 	FLOPs(in []int) int64
 }

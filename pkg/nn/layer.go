@@ -35,8 +35,8 @@ type Param struct {
 // tensor is owned by the layer and valid until the next Forward. Backward
 // takes dy (the loss gradient with respect to the last output, same shape;
 // it is read, never written), accumulates parameter gradients and returns dx
-// (same shape as the last input), owned by the layer, or in a pass-through
-// (a relu fused into the layer before it) dy itself.
+// (same shape as the last input), owned by the layer, or dy itself for a
+// layer that leaves the gradient as it is (an empty Sequential).
 type Layer interface {
 	Forward(c *Context, x *tensor.Tensor) *tensor.Tensor
 	Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor
@@ -87,8 +87,15 @@ func prefixedParams(children []Named) []*Param {
 
 // Sequential applies its layers in order. Parameter names are prefixed with
 // each child's name.
+//
+// Layers is the model's structure: it names every parameter and buffer and
+// is what anything that walks the model sees (initializers, checkpoints,
+// diagnostics). What Forward runs is the plan made by Fuse (see Steps),
+// where a batch norm and the relu after it are one fused step; until Fuse
+// is called the plan is Layers itself.
 type Sequential struct {
 	Layers []Named
+	steps  []Named // the plan made by Fuse; nil: run Layers
 	params []*Param
 }
 
@@ -105,29 +112,49 @@ func NewSequential(layers ...Named) *Sequential {
 	return &Sequential{Layers: layers}
 }
 
-// Forward runs every layer in order. A batch norm followed by a relu runs
-// as one fused pass in training (see forwardBNThen); the results are the
-// same.
+// Forward runs every step of the plan (Steps) in order.
 func (s *Sequential) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
-	for i := 0; i < len(s.Layers); i++ {
-		if bn, ok := s.Layers[i].Layer.(*BatchNorm); ok && i+1 < len(s.Layers) {
-			i++
-			x = forwardBNThen(c, bn, s.Layers[i].Layer, x)
-			continue
-		}
-		x = s.Layers[i].Layer.Forward(c, x)
+	for _, st := range s.Steps() {
+		x = st.Layer.Forward(c, x)
 	}
 	return x
 }
 
-// Backward runs every layer's backward pass in reverse order. It stops
-// when a layer returns a nil input gradient (see Linear.NoInputGrad): the
-// layers before it have nothing to learn.
+// Backward runs every step's backward pass in reverse order. It stops when
+// a step returns a nil input gradient (see Linear.NoInputGrad): the layers
+// before it have nothing to learn.
 func (s *Sequential) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
-	for i := len(s.Layers) - 1; i >= 0 && dy != nil; i-- {
-		dy = s.Layers[i].Layer.Backward(c, dy)
+	steps := s.Steps()
+	for i := len(steps) - 1; i >= 0 && dy != nil; i-- {
+		dy = steps[i].Layer.Backward(c, dy)
 	}
 	return dy
+}
+
+// Steps returns what Forward runs, in order: the plan made by Fuse, in
+// which a *BatchNorm directly followed by a relu is one *BatchNormReLU step
+// named "bn+act" after the two, and every other layer is its own step;
+// Layers itself before Fuse. The slice is owned by s.
+func (s *Sequential) Steps() []Named {
+	if s.steps != nil {
+		return s.steps
+	}
+	return s.Layers
+}
+
+// fuse plans the steps from Layers (see Fuse).
+func (s *Sequential) fuse() { s.steps = planSteps(s.Layers) }
+
+// Fusions names the fused steps of the plan ("bn1+act1"), in order; see
+// Fuser.
+func (s *Sequential) Fusions() []string {
+	var f []string
+	for _, st := range s.steps {
+		if _, ok := st.Layer.(*BatchNormReLU); ok {
+			f = append(f, st.Name)
+		}
+	}
+	return f
 }
 
 // Params lists every parameter of every child, named "child.param". The

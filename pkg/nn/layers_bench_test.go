@@ -66,12 +66,14 @@ func BenchmarkReLUForwardBackward(b *testing.B) {
 }
 
 // BenchmarkBasicBlockForwardBackward is ResNet-8's first-stage block
-// (16→16, stride 1, identity shortcut) at batch 128.
+// (16→16, stride 1, identity shortcut) at batch 128, planned as a model
+// builds it (nn.Fuse).
 func BenchmarkBasicBlockForwardBackward(b *testing.B) {
 	blk, err := nn.NewBasicBlock(16, 16, 1, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
+	nn.Fuse(blk)
 	benchInit(blk)
 	benchForwardBackward(b, blk, nntest.RandomInput(1, 128, 16, 28, 28))
 }

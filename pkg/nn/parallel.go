@@ -58,3 +58,24 @@ func (t *addTask) run(dst, a, b []float32, relu bool) {
 	ParallelFor(Threads(), elemChunks(len(dst)), t)
 	*t = addTask{}
 }
+
+// reluGradTask sets dst = dy where x > 0 and 0 elsewhere (tensor.ReLUGrad),
+// one chunk per task; a layer keeps one so that passing it to ParallelFor
+// does not allocate.
+type reluGradTask struct {
+	dst, dy, x []float32
+}
+
+// Run masks chunk i.
+func (t *reluGradTask) Run(_, i int) {
+	lo, hi := i*elemChunk, min((i+1)*elemChunk, len(t.dst))
+	tensor.ReLUGrad(t.dst[lo:hi], t.dy[lo:hi], t.x[lo:hi])
+}
+
+// reluGrad sets dst = dy where x > 0, else 0 (all of one length), in
+// parallel chunks, using t. x may be the relu's output.
+func (t *reluGradTask) reluGrad(dst, dy, x []float32) {
+	*t = reluGradTask{dst, dy[:len(dst)], x[:len(dst)]}
+	ParallelFor(Threads(), elemChunks(len(dst)), t)
+	*t = reluGradTask{}
+}

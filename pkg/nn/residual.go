@@ -42,6 +42,13 @@ import (
 // same expectation with less variance, but the branch is always computed
 // (its batch norms see the whole batch), so they save no compute.
 // LinearDropProbs gives the paper's linear decay rule over a network.
+//
+// Fuse plans two fused steps when the activations are relu: bn1 and act1
+// as one BatchNormReLU, and the residual add and act2 as one pass,
+// out = max(branch + shortcut, 0), whose backward masks the gradient where
+// out > 0 (a training step with stochastic depth runs act2 on its own).
+// The results are those of the layers run apart, bit for bit; an
+// unplanned block runs them apart.
 type BasicBlock struct {
 	InC, OutC, Stride int
 
@@ -61,8 +68,14 @@ type BasicBlock struct {
 
 	children []Named
 	params   []*Param       // cached by Params
-	sum      *tensor.Tensor // main branch + shortcut, act2's input
+	sum      *tensor.Tensor // main branch + shortcut: act2's input, or its output when addAct2 is planned
 	dx       *tensor.Tensor // input-gradient buffer
+
+	// The plan made by Fuse; nil fields run their layers apart.
+	bnAct1  *BatchNormReLU // bn1 and a relu act1 as one step
+	addAct2 *Activation    // a relu act2 that the residual add applies in its own pass
+	ds      *tensor.Tensor // gradient of the sum, when addAct2 ran
+	mask    reluGradTask   // addAct2's backward
 
 	dropping bool           // the last Forward applied stochastic depth
 	keep     []float32      // (N,) per-example branch factor 0 or 1/(1−p) of the last Forward
@@ -140,6 +153,31 @@ func NewBasicBlock(inC, outC, stride int, newAct func() (Layer, error)) (*BasicB
 // and act2, in that order.
 func (b *BasicBlock) Children() []Named { return b.children }
 
+// fuse plans bn1 with a relu act1 as one BatchNormReLU step and, when act2
+// is a relu, the residual add and act2 as one pass (see Fuse).
+func (b *BasicBlock) fuse() {
+	b.bnAct1, b.addAct2 = nil, nil
+	if relu, ok := asReLU(b.Act1); ok {
+		b.bnAct1 = NewBatchNormReLU(b.BN1, relu)
+	}
+	if relu, ok := asReLU(b.Act2); ok {
+		b.addAct2 = relu
+	}
+}
+
+// Fusions returns "bn1+act1" and "add+act2" for the steps the plan fuses;
+// see Fuse.
+func (b *BasicBlock) Fusions() []string {
+	var f []string
+	if b.bnAct1 != nil {
+		f = append(f, "bn1+act1")
+	}
+	if b.addAct2 != nil {
+		f = append(f, "add+act2")
+	}
+	return f
+}
+
 // Forward: x is (N, InC, H, W), returns (N, OutC, OH, OW) with
 // OH = (H−1)/Stride + 1, rounded down (likewise OW).
 func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
@@ -147,7 +185,11 @@ func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 		panic(fmt.Sprintf("nn: %s got input %v, want (N, %d, H, W)", b.Describe(), x.Shape, b.InC))
 	}
 	h := b.Conv1.Forward(c, x)
-	h = forwardBNThen(c, b.BN1, b.Act1, h)
+	if b.bnAct1 != nil {
+		h = b.bnAct1.Forward(c, h)
+	} else {
+		h = b.Act1.Forward(c, b.BN1.Forward(c, h))
+	}
 	h = b.Conv2.Forward(c, h)
 	h = b.BN2.Forward(c, h)
 	short := x
@@ -158,10 +200,10 @@ func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	s, hs, ss := b.sum.Data, h.Data, short.Data
 	b.dropping = c.Train && b.DropProb > 0
 	if !b.dropping {
-		if act, ok := isReLU(b.Act2); ok {
-			// The add and the relu in one pass: act2 takes the rectified sum.
+		if b.addAct2 != nil {
+			// The add and act2's relu in one pass.
 			b.adder.addReLU(s, hs, ss)
-			return act.rectified(b.sum)
+			return b.sum
 		}
 		b.adder.add(s, hs, ss)
 		return b.Act2.Forward(c, b.sum)
@@ -188,7 +230,15 @@ func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 // factor of the last Forward (1 without it), into the residual branch; dx
 // is the sum of the two branches' input gradients.
 func (b *BasicBlock) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
-	ds := b.Act2.Backward(c, dy)
+	var ds *tensor.Tensor
+	if b.addAct2 != nil && !b.dropping {
+		// act2's gradient, masked where the rectified sum is positive.
+		b.ds = reuse4(b.ds, dy.Shape[0], dy.Shape[1], dy.Shape[2], dy.Shape[3])
+		b.mask.reluGrad(b.ds.Data, dy.Data, b.sum.Data)
+		ds = b.ds
+	} else {
+		ds = b.Act2.Backward(c, dy)
+	}
 	dh := ds
 	if b.dropping {
 		b.dh = reuse4(b.dh, ds.Shape[0], ds.Shape[1], ds.Shape[2], ds.Shape[3])
@@ -204,10 +254,13 @@ func (b *BasicBlock) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	}
 	g := b.BN2.Backward(c, dh)
 	g = b.Conv2.Backward(c, g)
-	g = b.Act1.Backward(c, g)
-	g = b.BN1.Backward(c, g)
+	if b.bnAct1 != nil {
+		g = b.bnAct1.Backward(c, g)
+	} else {
+		g = b.BN1.Backward(c, b.Act1.Backward(c, g))
+	}
 	g = b.Conv1.Backward(c, g)
-	dshort := ds // act2's buffer, unchanged by the branch's backward
+	dshort := ds // act2's (or the mask's) buffer, unchanged by the branch's backward
 	if b.Shortcut != nil {
 		dshort = b.Shortcut.Backward(c, ds)
 	}

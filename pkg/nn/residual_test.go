@@ -345,22 +345,27 @@ func TestBasicBlockSteadyStateAllocs(t *testing.T) {
 		{"projection_relu", 4, 8, 2, "relu"},
 		{"projection_prelu", 4, 8, 2, "prelu"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := randomBlock(t, tc.inC, tc.outC, tc.stride, tc.act, 1)
-			ctx := &nn.Context{Train: true}
-			x := nntest.RandomInput(1, 4, tc.inC, 8, 8)
-			y := b.Forward(ctx, x)
-			dy := nntest.RandomInput(2, y.Shape...)
-			b.Backward(ctx, dy)
-			allocs := testing.AllocsPerRun(10, func() {
-				nn.ZeroGrad(b.Params())
-				b.Forward(ctx, x)
+		for _, plan := range []string{"", "/fused"} {
+			t.Run(tc.name+plan, func(t *testing.T) {
+				b := randomBlock(t, tc.inC, tc.outC, tc.stride, tc.act, 1)
+				if plan != "" {
+					nn.Fuse(b)
+				}
+				ctx := &nn.Context{Train: true}
+				x := nntest.RandomInput(1, 4, tc.inC, 8, 8)
+				y := b.Forward(ctx, x)
+				dy := nntest.RandomInput(2, y.Shape...)
 				b.Backward(ctx, dy)
+				allocs := testing.AllocsPerRun(10, func() {
+					nn.ZeroGrad(b.Params())
+					b.Forward(ctx, x)
+					b.Backward(ctx, dy)
+				})
+				if allocs != 0 {
+					t.Fatalf("%v allocations per step, want 0", allocs)
+				}
 			})
-			if allocs != 0 {
-				t.Fatalf("%v allocations per step, want 0", allocs)
-			}
-		})
+		}
 	}
 }
 
