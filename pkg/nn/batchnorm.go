@@ -148,7 +148,7 @@ func (b *BatchNorm) forward(c *Context, x *tensor.Tensor, relu bool) *tensor.Ten
 	b.y = tensor.Ensure(b.y, x.Shape...)
 	b.x = x
 	b.task = bnTask{b: b, x: x.Data, n: n, inner: inner}
-	ParallelFor(Threads(), b.Channels, (*bnForward)(b))
+	c.Pool.ParallelFor(b.Channels, (*bnForward)(b))
 	return b.y
 }
 
@@ -215,11 +215,11 @@ func (f *bnForward) Run(_, ch int) {
 //
 // In evaluation dx = γ·dy/√(running_var+eps). With a fused relu, dy is the
 // gradient of the relu's output and is first masked to where y > 0.
-func (b *BatchNorm) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
+func (b *BatchNorm) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	n, inner := b.layout(b.shape)
 	b.dx = tensor.Ensure(b.dx, b.shape...)
 	b.task = bnTask{b: b, dy: dy.Data, n: n, inner: inner}
-	ParallelFor(Threads(), b.Channels, (*bnBackward)(b))
+	c.Pool.ParallelFor(b.Channels, (*bnBackward)(b))
 	return b.dx
 }
 

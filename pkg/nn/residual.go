@@ -160,10 +160,10 @@ func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	if !b.dropping {
 		if act, ok := isReLU(b.Act2); ok {
 			// The add and the relu in one pass: act2 takes the rectified sum.
-			b.adder.addReLU(s, hs, ss)
+			b.adder.addReLU(c.Pool, s, hs, ss)
 			return act.rectified(b.sum)
 		}
-		b.adder.add(s, hs, ss)
+		b.adder.add(c.Pool, s, hs, ss)
 		return b.Act2.Forward(c, b.sum)
 	}
 	// Stochastic depth: example n's branch is scaled by keep[n].
@@ -212,7 +212,7 @@ func (b *BasicBlock) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 		dshort = b.Shortcut.Backward(c, ds)
 	}
 	b.dx = reuse4(b.dx, g.Shape[0], g.Shape[1], g.Shape[2], g.Shape[3])
-	b.adder.add(b.dx.Data, g.Data, dshort.Data)
+	b.adder.add(c.Pool, b.dx.Data, g.Data, dshort.Data)
 	return b.dx
 }
 

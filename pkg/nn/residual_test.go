@@ -329,8 +329,8 @@ func TestBasicBlockZeroInitLastBN(t *testing.T) {
 }
 
 // TestBasicBlockSteadyStateAllocs checks that repeated training steps with
-// the same batch shape allocate nothing (shapes small enough for a serial
-// tensor.Gemm).
+// the same batch shape allocate nothing, on the nil pool and on a pool of
+// 2 threads.
 func TestBasicBlockSteadyStateAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under -race")
@@ -339,15 +339,18 @@ func TestBasicBlockSteadyStateAllocs(t *testing.T) {
 		name              string
 		inC, outC, stride int
 		act               string
+		threads           int
 	}{
-		{"identity_relu", 4, 4, 1, "relu"},
-		{"identity_prelu", 4, 4, 1, "prelu"},
-		{"projection_relu", 4, 8, 2, "relu"},
-		{"projection_prelu", 4, 8, 2, "prelu"},
+		{"identity_relu", 4, 4, 1, "relu", 0},
+		{"identity_prelu", 4, 4, 1, "prelu", 0},
+		{"projection_relu", 4, 8, 2, "relu", 0},
+		{"projection_prelu", 4, 8, 2, "prelu", 0},
+		{"projection_relu_threads2", 4, 8, 2, "relu", 2},
+		{"identity_relu_threads2", 4, 4, 1, "relu", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := randomBlock(t, tc.inC, tc.outC, tc.stride, tc.act, 1)
-			ctx := &nn.Context{Train: true}
+			ctx := &nn.Context{Train: true, Pool: testPool(t, tc.threads)}
 			x := nntest.RandomInput(1, 4, tc.inC, 8, 8)
 			y := b.Forward(ctx, x)
 			dy := nntest.RandomInput(2, y.Shape...)
