@@ -203,9 +203,14 @@ func bench(o *options, log io.Writer) (*report, error) {
 	if busy, ok := busyCores(time.Second); ok && busy >= 0.25 {
 		r.notes = append(r.notes, fmt.Sprintf("other processes kept %.1f of the %d cores busy just before the run: the numbers are low and noisy", busy, runtime.NumCPU()))
 	}
-	if err := engine.SetThreads(o.threads); err != nil {
+	// The thread budget of every nettrain measurement; the process is
+	// capped at it too, as PyTorch is by torch.set_num_threads.
+	pool, err := engine.NewPool(o.threads)
+	if err != nil {
 		return nil, err
 	}
+	defer pool.Close()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(pool.Threads()))
 
 	tmp, err := os.MkdirTemp("", "nettrain-bench-")
 	if err != nil {
@@ -235,7 +240,7 @@ func bench(o *options, log io.Writer) (*report, error) {
 		for i, m := range o.models {
 			fmt.Fprintf(log, "nettrain-bench: nettrain %s%s: training %d images on %d threads...\n", m, tag, r.images, o.threads)
 			res, err := run.Train(cfgs[m], run.Options{ConfigPath: filepath.Join(dir, m+".yaml"),
-				OutDir: filepath.Join(tmp, fmt.Sprintf("%s-%d", m, round))})
+				OutDir: filepath.Join(tmp, fmt.Sprintf("%s-%d", m, round)), Pool: pool})
 			if err != nil {
 				return nil, fmt.Errorf("nettrain %s: %w", m, err)
 			}
@@ -264,7 +269,7 @@ func bench(o *options, log io.Writer) (*report, error) {
 	}
 	fmt.Fprintf(log, "nettrain-bench: tensor.Gemm: %d shapes on %d threads...\n", len(gemmShapes), o.threads)
 	for _, s := range gemmShapes {
-		r.gemms = append(r.gemms, gemmRow{shape: s, nettrain: timeGemm(s, o.gemm)})
+		r.gemms = append(r.gemms, gemmRow{shape: s, nettrain: timeGemm(pool, s, o.gemm)})
 	}
 	if py != nil {
 		env, unset := gemmEnv(os.Environ())

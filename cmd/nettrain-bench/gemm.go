@@ -99,9 +99,9 @@ type gemmTiming struct {
 
 var defaultGemmTiming = gemmTiming{Repeats: 5, MinTime: 100 * time.Millisecond}
 
-// timeGemm returns tensor.Gemm's GFLOP/s on s (with beta 0), on the threads
-// the process is limited to (engine.SetThreads).
-func timeGemm(s gemmShape, t gemmTiming) float64 {
+// timeGemm returns (*tensor.Pool).Gemm's GFLOP/s on s (with beta 0), on the
+// threads of pool.
+func timeGemm(pool *tensor.Pool, s gemmShape, t gemmTiming) float64 {
 	r := rand.New(rand.NewPCG(1, uint64(s.M*s.N+s.K)))
 	fill := func(n int) []float32 {
 		v := make([]float32, n)
@@ -118,7 +118,7 @@ func timeGemm(s gemmShape, t gemmTiming) float64 {
 	if s.TransB {
 		ldb = s.K
 	}
-	call := func() { tensor.Gemm(s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N) }
+	call := func() { pool.Gemm(s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N) }
 	call() // warm-up: first-touch of the buffers, any lazy setup of the kernel
 	best := time.Duration(1<<63 - 1)
 	for range max(t.Repeats, 1) {

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/engine"
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
 // Exit statuses.
@@ -19,13 +21,15 @@ const (
 	exitUsage  = 2 // bad usage or bad input
 )
 
-// app holds what every command shares: where output goes and whether a
-// command's own code started (errors before that are usage errors).
+// app holds what every command shares: where output goes, whether a
+// command's own code started (errors before that are usage errors) and
+// the thread budget of the command (--threads), made when it starts.
 type app struct {
 	stdout, stderr io.Writer
 	terminal       bool
 	started        bool
 	threads        int
+	pool           *tensor.Pool // the command's compute threads, while it runs
 }
 
 // checkFailed reports a check that ran and did not pass; its report is
@@ -80,13 +84,24 @@ func (a *app) report(err error) int {
 }
 
 // runE wraps a command's run function so errors raised before it (flags,
-// arguments) are told apart from errors raised by it.
+// arguments) are told apart from errors raised by it, and gives it the
+// thread budget of --threads: a pool of that many threads (0: one per
+// core) that the command hands to the engine, closed when it returns.
+// Being the process, the command also caps the Go scheduler at that many
+// threads (runtime.GOMAXPROCS, restored afterwards), so the data loaders
+// and the garbage collector stay within --threads too; the engine itself
+// sets no process-wide state.
 func (a *app) runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		a.started = true
-		if err := engine.SetThreads(a.threads); err != nil {
+		pool, err := engine.NewPool(a.threads)
+		if err != nil {
 			return err
 		}
+		defer pool.Close()
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(pool.Threads()))
+		a.pool = pool
+		defer func() { a.pool = nil }()
 		return f(cmd, args)
 	}
 }

@@ -44,7 +44,7 @@ func (a *app) augment(o *augmentOptions) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := report.AugmentPreview(cfg, o.n, o.k, &buf); err != nil {
+	if err := report.AugmentPreview(cfg, o.n, o.k, a.pool.Threads(), &buf); err != nil {
 		return err
 	}
 	if err := checkpoint.WriteFileAtomic(o.out, buf.Bytes()); err != nil {

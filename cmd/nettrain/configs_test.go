@@ -43,7 +43,7 @@ func TestShippedConfigs(t *testing.T) {
 				t.Logf("data.dir %s is not on this machine: CheckConfig not run", cfg.Data.Dir)
 				return
 			}
-			if _, err := run.CheckConfig(cfg, p); err != nil {
+			if _, err := run.CheckConfig(cfg, p, 2); err != nil {
 				t.Errorf("CheckConfig: %v", err)
 			}
 		})

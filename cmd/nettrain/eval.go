@@ -42,7 +42,7 @@ func (a *app) eval(path string, o *evalOptions) error {
 	default:
 		return &inputError{fmt.Errorf("--split: unknown split %q; allowed: test, val, train", o.split)}
 	}
-	r, err := run.EvaluateCheckpoint(path, run.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema})
+	r, err := run.EvaluateCheckpoint(path, run.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema, Pool: a.pool})
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 const quickstart = "../../configs/quickstart.yaml"
@@ -224,7 +222,6 @@ func TestThreadsDoNotChangeResults(t *testing.T) {
 		}
 		return rows
 	}
-	defer engine.SetThreads(0)
 	one, two := metrics("1"), metrics("2")
 	if strings.Join(one, "\n") != strings.Join(two, "\n") {
 		t.Fatalf("metrics differ between 1 and 2 threads:\n%s\nvs\n%s", strings.Join(one, "\n"), strings.Join(two, "\n"))

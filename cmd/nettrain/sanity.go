@@ -42,7 +42,7 @@ func (a *app) sanity(o *sanityOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := report.Sanity(cfg, report.SanityOptions{ConfigPath: o.config.path, OverfitBatches: o.overfitBatches, MaxSteps: o.maxSteps})
+	rep, err := report.Sanity(cfg, report.SanityOptions{ConfigPath: o.config.path, OverfitBatches: o.overfitBatches, MaxSteps: o.maxSteps, Pool: a.pool})
 	if err != nil {
 		return err
 	}

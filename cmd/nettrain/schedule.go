@@ -51,7 +51,7 @@ func (a *app) schedule(o *scheduleOptions) error {
 	}
 	n := o.trainExamples
 	if n == 0 {
-		if n, err = report.TrainExamples(cfg); err != nil {
+		if n, err = report.TrainExamples(cfg, a.pool.Threads()); err != nil {
 			return err
 		}
 	}

@@ -79,6 +79,7 @@ func (a *app) train(o *trainOptions) error {
 	_, err = run.Train(cfg, run.Options{
 		ConfigPath: o.config.path, OutDir: out, Overwrite: o.overwrite, Stdout: a.stdout, Progress: progress,
 		Resume: o.resume != "", Force: o.force, Interrupt: interrupt.ch, StopAfterEpochs: o.stopAfterEpochs,
+		Pool: a.pool,
 	})
 	var in *run.Interrupted
 	if errors.As(err, &in) {

@@ -27,7 +27,7 @@ func (a *app) validate(o *validateOptions) error {
 	if err != nil {
 		return err
 	}
-	m, err := run.CheckConfig(cfg, o.config.path)
+	m, err := run.CheckConfig(cfg, o.config.path, a.pool.Threads())
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,12 @@
 //     so that a resumed run sees exactly the batches it would have seen:
 //     [Loader].
 //
+// The package keeps no thread setting of its own: the work that runs in
+// parallel (decoding an image folder, fitting and applying pca, pca_whiten
+// and zca) takes the caller's worker budget as an argument
+// ([LoadOptions].Workers, the workers of [Fit] and [Preprocessor]), and the
+// results never depend on it.
+//
 // Readers never panic on malformed input and never allocate much more than
 // the bytes actually present in the input, whatever the file header claims.
 package data

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -54,7 +53,10 @@ var splitNames = []string{"train", "test"}
 //	data.dir /x: no train folder (want /x/train/<class>/*.png)
 //	folder /x/train/cat/3.png: size 10x8, but /x/train/cat/1.png is 8x8 (all images must have the same size)
 //	folder /x/train/dog/2.jpg: png: invalid format: not a PNG file
-func LoadImageFolder(root, split string) (*Dataset, error) {
+//
+// Images are decoded on up to workers goroutines (≤ 1: one at a time);
+// the result does not depend on workers.
+func LoadImageFolder(root, split string, workers int) (*Dataset, error) {
 	if err := checkSplitRoot(root, split); err != nil {
 		return nil, err
 	}
@@ -148,7 +150,7 @@ func LoadImageFolder(root, split string) (*Dataset, error) {
 	var next sync.Mutex
 	idx := 0
 	var wg sync.WaitGroup
-	for range max(1, min(runtime.GOMAXPROCS(0), n)) {
+	for range max(1, min(workers, n)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -38,7 +38,7 @@ func TestImageFolderFixtures(t *testing.T) {
 		checkFixtureImage(t, train.Example(e), c, i)
 	}
 
-	test, err := LoadImageFolder(folderFixture, "test")
+	test, err := LoadImageFolder(folderFixture, "test", 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestImageFolderGrayscale(t *testing.T) {
 	writePNG(t, filepath.Join(root, "train", "b", "2.png"), pal)
 	writeJPEG(t, filepath.Join(root, "train", "c", "x.JPEG"), image.NewGray(image.Rect(0, 0, 3, 2)))
 
-	d, err := LoadImageFolder(root, "train")
+	d, err := LoadImageFolder(root, "train", 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestImageFolderGrayscale(t *testing.T) {
 	m := image.NewNRGBA(image.Rect(0, 0, 3, 2))
 	m.SetNRGBA(0, 0, color.NRGBA{255, 0, 51, 0}) // alpha 0 is dropped, not applied
 	writePNG(t, filepath.Join(root, "train", "c", "y.png"), m)
-	d, err = LoadImageFolder(root, "train")
+	d, err = LoadImageFolder(root, "train", 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestImageFolderColorModels(t *testing.T) {
 	pal := image.NewPaletted(image.Rect(0, 0, 2, 1), color.Palette{color.RGBA{255, 0, 0, 255}, color.RGBA{0, 0, 255, 255}})
 	pal.SetColorIndex(1, 0, 1)
 	writePNG(t, filepath.Join(root, "train", "x", "b.png"), pal)
-	d, err := LoadImageFolder(root, "train")
+	d, err := LoadImageFolder(root, "train", 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestImageFolderErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := base(t)
 			tt.setup(t, root)
-			d, err := LoadImageFolder(root, tt.split)
+			d, err := LoadImageFolder(root, tt.split, 4)
 			checkOneLine(t, err)
 			if d != nil {
 				t.Error("dataset returned with an error")
@@ -255,7 +255,7 @@ func TestImageFolderErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := LoadImageFolder(filepath.Join(t.TempDir(), "nope"), "train"); err == nil || !strings.HasSuffix(err.Error(), "nope: no such folder") {
+	if _, err := LoadImageFolder(filepath.Join(t.TempDir(), "nope"), "train", 1); err == nil || !strings.HasSuffix(err.Error(), "nope: no such folder") {
 		t.Errorf("missing root: %v", err)
 	}
 }
@@ -268,7 +268,7 @@ func TestImageFolderTestSplitKeepsTrainClasses(t *testing.T) {
 		writePNG(t, filepath.Join(root, "train", c, "1.png"), grayImage(2, 2, 0))
 	}
 	writePNG(t, filepath.Join(root, "test", "cat", "1.png"), grayImage(2, 2, 0))
-	d, err := LoadImageFolder(root, "test")
+	d, err := LoadImageFolder(root, "test", 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestImageFolderTestSplitKeepsTrainClasses(t *testing.T) {
 	}
 	// Without a train folder the test folder defines the classes.
 	os.RemoveAll(filepath.Join(root, "train"))
-	d, err = LoadImageFolder(root, "test")
+	d, err = LoadImageFolder(root, "test", 4)
 	if err != nil || d.Classes != 1 || d.Y[0] != 0 {
 		t.Errorf("no train folder: %v %+v", err, d)
 	}
@@ -296,7 +296,7 @@ func TestImageFolderEndToEnd(t *testing.T) {
 	}
 	p := mustFit(t, PreprocessConfig{Method: MethodChannel}, train)
 	for _, d := range []*Dataset{train, val} {
-		if err := p.Apply(d); err != nil {
+		if err := p.Apply(d, 2); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -304,7 +304,7 @@ func TestImageFolderEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Apply(test); err != nil {
+	if err := p.Apply(test, 2); err != nil {
 		t.Fatal(err)
 	}
 	l := NewLoader(train, 4, true, false, 3)

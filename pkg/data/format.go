@@ -38,6 +38,10 @@ type LoadOptions struct {
 	// LabelColumn names the label column of format "csv"; "" means
 	// [DefaultLabelColumn].
 	LabelColumn string
+	// Workers bounds the goroutines that decode the images of format
+	// "folder": the caller's worker budget; 0 or 1 decodes one image at a
+	// time. The result does not depend on it.
+	Workers int
 }
 
 // LoadWith is [Load] with format-specific options.
@@ -46,7 +50,7 @@ func LoadWith(format, dir, split string, o LoadOptions) (*Dataset, error) {
 	case FormatIDX, "":
 		return LoadIDXDir(dir, split)
 	case FormatFolder:
-		return LoadImageFolder(dir, split)
+		return LoadImageFolder(dir, split, o.Workers)
 	case FormatCSV:
 		return LoadCSVDirColumn(dir, split, o.LabelColumn)
 	}

@@ -3,7 +3,6 @@ package data
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 
@@ -66,7 +65,7 @@ func (p *projection) features() int { return p.in[0] * p.in[1] * p.in[2] }
 // at least Variance of the total, or F. λ+ε is floored at 1e-10. The cost is
 // O(N·F² + F³) time and a few F×F float64 matrices of memory; F is limited
 // to 4096.
-func (p *projection) Fit(train *Dataset) error {
+func (p *projection) Fit(train *Dataset, workers int) error {
 	if err := checkTrain(p.cfg.Method, train); err != nil {
 		return err
 	}
@@ -79,7 +78,7 @@ func (p *projection) Fit(train *Dataset) error {
 		return fmt.Errorf("preprocess.components: %d exceeds the %d features (C*H*W = %d*%d*%d) of the training data",
 			p.cfg.Components, f, train.C, train.H, train.W)
 	}
-	mean, cov := covariance(train)
+	mean, cov := covariance(train, workers)
 
 	var es mat.EigenSym
 	if !es.Factorize(cov, true) {
@@ -196,9 +195,9 @@ func (p *projection) keep(lambda []float64, total float64) int {
 // covariance returns the float64 mean (F,) and population covariance (F,F)
 // of the examples of d. The rows are split into a fixed number of groups
 // (depending on N and F only) whose partial sums of centred outer products
-// are accumulated in parallel with BLAS syrk and then added in group order,
-// so the result does not depend on the number of threads.
-func covariance(d *Dataset) ([]float64, *mat.SymDense) {
+// are accumulated with BLAS syrk, up to workers groups at once, and then
+// added in group order, so the result does not depend on workers.
+func covariance(d *Dataset, workers int) ([]float64, *mat.SymDense) {
 	n, f := d.N, d.FeatureLen()
 	mean := make([]float64, f)
 	for i := range n {
@@ -213,7 +212,7 @@ func covariance(d *Dataset) ([]float64, *mat.SymDense) {
 	groups := max(1, min(covMaxGroups, covGroupBytes/(8*f*f), (n+covChunkRows-1)/covChunkRows))
 	partial := make([][]float64, groups)
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	sem := make(chan struct{}, max(1, workers))
 	for g := range groups {
 		lo, hi := g*n/groups, (g+1)*n/groups
 		wg.Add(1)
@@ -252,9 +251,9 @@ func covariance(d *Dataset) ([]float64, *mat.SymDense) {
 
 // Apply implements [Preprocessor]. It writes a new d.X of shape (N,k,1,1)
 // for pca and pca_whiten (d.C, d.H, d.W = k, 1, 1) and (N,C,H,W) for zca.
-// Examples are transformed in parallel, each independently, so the result
-// does not depend on the number of threads.
-func (p *projection) Apply(d *Dataset) error {
+// Examples are transformed on up to workers goroutines, each example
+// independently, so the result does not depend on workers.
+func (p *projection) Apply(d *Dataset, workers int) error {
 	if !p.fitted {
 		return errNotFitted
 	}
@@ -263,7 +262,7 @@ func (p *projection) Apply(d *Dataset) error {
 	}
 	f, k := p.features(), p.k
 	out := make([]float32, d.N*k)
-	workers := max(1, min(runtime.GOMAXPROCS(0), d.N))
+	workers = max(1, min(workers, d.N))
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := w*d.N/workers, (w+1)*d.N/workers

@@ -138,18 +138,23 @@ func (s PreprocessState) Tensor(name string) (Tensor, bool) {
 // fitted by [Fit]) and restored from a checkpoint by [RestorePreprocessor].
 //
 // A fitted Preprocessor is safe for concurrent Apply/ApplyExample calls;
-// Fit must not run concurrently with anything else.
+// Fit must not run concurrently with anything else. Fit and Apply take the
+// caller's worker budget: the methods that split their work (pca,
+// pca_whiten and zca) use at most that many goroutines at once, ≤ 1
+// meaning one; the results do not depend on it.
 type Preprocessor interface {
 	// Name returns the method name, one of [PreprocessMethods].
 	Name() string
 	// Fit computes the statistics of train (shape (N,C,H,W), N >= 1),
-	// replacing any earlier fit. train is not modified.
-	Fit(train *Dataset) error
+	// replacing any earlier fit, on up to workers goroutines. train is not
+	// modified.
+	Fit(train *Dataset, workers int) error
 	// Apply transforms every example of d, whose (C,H,W) must be the
 	// fitted InShape (any shape for none and global). Shape-preserving
 	// methods work in place; pca and pca_whiten replace d.X with a new
-	// slice of shape (N,k,1,1) and set d.C, d.H, d.W = k, 1, 1.
-	Apply(d *Dataset) error
+	// slice of shape (N,k,1,1) and set d.C, d.H, d.W = k, 1, 1. It uses
+	// up to workers goroutines.
+	Apply(d *Dataset, workers int) error
 	// ApplyExample transforms one example x of shape InShape (len C*H*W)
 	// and returns the result, shape OutShape: x itself, modified in place,
 	// for none, global, channel and feature; a new slice for pca,
@@ -198,13 +203,13 @@ func NewPreprocessor(cfg PreprocessConfig) (Preprocessor, error) {
 }
 
 // Fit returns a Preprocessor for cfg fitted on train, the training split
-// only (never the validation or test split).
-func Fit(cfg PreprocessConfig, train *Dataset) (Preprocessor, error) {
+// only (never the validation or test split), on up to workers goroutines.
+func Fit(cfg PreprocessConfig, train *Dataset, workers int) (Preprocessor, error) {
 	p, err := NewPreprocessor(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Fit(train); err != nil {
+	if err := p.Fit(train, workers); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -343,10 +348,10 @@ type identity struct{}
 func (*identity) Name() string { return MethodNone }
 
 // Fit implements [Preprocessor]; there is nothing to fit.
-func (*identity) Fit(*Dataset) error { return nil }
+func (*identity) Fit(*Dataset, int) error { return nil }
 
 // Apply implements [Preprocessor]; d is left unchanged.
-func (*identity) Apply(*Dataset) error { return nil }
+func (*identity) Apply(*Dataset, int) error { return nil }
 
 // ApplyExample implements [Preprocessor]; it returns x unchanged.
 func (*identity) ApplyExample(x []float32) ([]float32, error) { return x, nil }
@@ -388,7 +393,7 @@ func (s *standardize) statLen() int {
 // or feature) becomes 1, so that such a value is only centred, as
 // scikit-learn's StandardScaler does, instead of blowing up values that
 // differ at test time.
-func (s *standardize) Fit(train *Dataset) error {
+func (s *standardize) Fit(train *Dataset, _ int) error {
 	if err := checkTrain(s.cfg.Method, train); err != nil {
 		return err
 	}
@@ -438,8 +443,8 @@ func (s *standardize) Fit(train *Dataset) error {
 	return nil
 }
 
-// Apply implements [Preprocessor], in place.
-func (s *standardize) Apply(d *Dataset) error {
+// Apply implements [Preprocessor], in place, on the calling goroutine.
+func (s *standardize) Apply(d *Dataset, _ int) error {
 	if !s.fitted {
 		return errNotFitted
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -96,7 +95,7 @@ func checkIdentityCov(t *testing.T, d *Dataset, tol float64) {
 
 func mustFit(t *testing.T, cfg PreprocessConfig, train *Dataset) Preprocessor {
 	t.Helper()
-	p, err := Fit(cfg, train)
+	p, err := Fit(cfg, train, 2)
 	if err != nil {
 		t.Fatalf("Fit(%+v): %v", cfg, err)
 	}
@@ -109,7 +108,7 @@ func mustFit(t *testing.T, cfg PreprocessConfig, train *Dataset) Preprocessor {
 func mustApply(t *testing.T, p Preprocessor, d *Dataset) *Dataset {
 	t.Helper()
 	c := cloneDataset(d)
-	if err := p.Apply(c); err != nil {
+	if err := p.Apply(c, 2); err != nil {
 		t.Fatalf("%s Apply: %v", p.Name(), err)
 	}
 	if len(c.X) != c.N*c.FeatureLen() {
@@ -343,7 +342,7 @@ func TestPerFeatureStandardization(t *testing.T) {
 	}
 	pf := mustFit(t, PreprocessConfig{Method: MethodFeature}, fm)
 	mustApply(t, pf, fm) // must not fail
-	if err := pf.Apply(fm); err != nil {
+	if err := pf.Apply(fm, 2); err != nil {
 		t.Fatal(err)
 	}
 	for j := range 784 {
@@ -575,24 +574,24 @@ func TestPreprocessConfigErrors(t *testing.T) {
 
 	// Fit-time errors: k > F, empty data, too many features.
 	train := correlatedDataset(50, 9)
-	_, err := Fit(PreprocessConfig{Method: MethodPCAWhiten, Components: 17}, train)
+	_, err := Fit(PreprocessConfig{Method: MethodPCAWhiten, Components: 17}, train, 2)
 	if want := "preprocess.components: 17 exceeds the 16 features (C*H*W = 1*4*4) of the training data"; err == nil || err.Error() != want {
 		t.Errorf("k > F: err = %v, want %q", err, want)
 	}
 	for _, m := range []string{MethodGlobal, MethodFeature, MethodZCA} {
-		if _, err := Fit(PreprocessConfig{Method: m}, &Dataset{C: 1, H: 2, W: 2}); err == nil || !strings.Contains(err.Error(), "empty training set") {
+		if _, err := Fit(PreprocessConfig{Method: m}, &Dataset{C: 1, H: 2, W: 2}, 2); err == nil || !strings.Contains(err.Error(), "empty training set") {
 			t.Errorf("%s on empty data: err = %v", m, err)
 		}
 	}
 	big := &Dataset{X: make([]float32, 2*4097), N: 2, C: 1, H: 1, W: 4097}
-	if _, err := Fit(PreprocessConfig{Method: MethodZCA}, big); err == nil || !strings.Contains(err.Error(), "more than the limit of 4096") {
+	if _, err := Fit(PreprocessConfig{Method: MethodZCA}, big, 2); err == nil || !strings.Contains(err.Error(), "more than the limit of 4096") {
 		t.Errorf("F too large: err = %v", err)
 	}
 
 	// Apply errors: not fitted, shape mismatch, bad example length.
 	for _, cfg := range allConfigs[1:] {
 		p, _ := NewPreprocessor(cfg)
-		if err := p.Apply(cloneDataset(train)); err == nil {
+		if err := p.Apply(cloneDataset(train), 2); err == nil {
 			t.Errorf("%s: Apply before Fit: no error", cfg.Method)
 		}
 		if _, err := p.ApplyExample(make([]float32, 16)); err == nil {
@@ -602,7 +601,7 @@ func TestPreprocessConfigErrors(t *testing.T) {
 	for _, m := range []string{MethodChannel, MethodFeature, MethodPCA, MethodZCA} {
 		p := mustFit(t, PreprocessConfig{Method: m}, train)
 		wrong := markedDataset(3, 1, 2, 8, 2)
-		err := p.Apply(wrong)
+		err := p.Apply(wrong, 2)
 		checkOneLine(t, err)
 		if !strings.Contains(err.Error(), "examples are (1,2,8) but the preprocessing was fitted on (1,4,4)") {
 			t.Errorf("%s: err = %v", m, err)
@@ -613,17 +612,24 @@ func TestPreprocessConfigErrors(t *testing.T) {
 	}
 }
 
-// TestPreprocessDeterministic fits with 1 and many threads: same state.
+// TestPreprocessDeterministic fits and applies with 1 and 4 workers: same
+// state, same outputs.
 func TestPreprocessDeterministic(t *testing.T) {
 	train := correlatedDataset(3000, 10) // several covariance groups
-	fit := func(threads int) ([]PreprocessState, []float32) {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+	fit := func(workers int) ([]PreprocessState, []float32) {
 		var out []PreprocessState
 		var xs []float32
 		for _, cfg := range allConfigs {
-			p := mustFit(t, cfg, train)
+			p, err := Fit(cfg, train, workers)
+			if err != nil {
+				t.Fatalf("Fit(%+v): %v", cfg, err)
+			}
 			out = append(out, p.State())
-			xs = append(xs, mustApply(t, p, train).X...)
+			c := cloneDataset(train)
+			if err := p.Apply(c, workers); err != nil {
+				t.Fatal(err)
+			}
+			xs = append(xs, c.X...)
 		}
 		return out, xs
 	}
@@ -632,12 +638,12 @@ func TestPreprocessDeterministic(t *testing.T) {
 	for i := range a {
 		for j := range a[i].Tensors {
 			if !slices.Equal(a[i].Tensors[j].Data, b[i].Tensors[j].Data) {
-				t.Errorf("%s: tensor %s depends on the thread count", a[i].Header.Method, a[i].Tensors[j].Name)
+				t.Errorf("%s: tensor %s depends on the number of workers", a[i].Header.Method, a[i].Tensors[j].Name)
 			}
 		}
 	}
 	if !slices.Equal(ax, bx) {
-		t.Error("Apply output depends on the thread count")
+		t.Error("Apply output depends on the number of workers")
 	}
 }
 

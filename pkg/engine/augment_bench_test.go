@@ -3,9 +3,11 @@ package engine
 import (
 	"errors"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/internal/testfix"
 )
 
 // errBenchDone ends a benchmark's epoch loop.
@@ -40,7 +42,7 @@ func BenchmarkTrainStepAugment(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s, err := LoadTrainSplits(cfg)
+			s, err := LoadTrainSplits(cfg, 2)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -48,7 +50,7 @@ func BenchmarkTrainStepAugment(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			tr, err := NewTrainer(mustPlan(b, cfg), m, s)
+			tr, err := NewTrainer(mustPlan(b, cfg), m, s, testfix.Pool(b, runtime.GOMAXPROCS(0)))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"runtime"
 	"sync"
 
 	"github.com/nettrain/nettrain/pkg/augment"
@@ -82,6 +81,9 @@ type batchPipeline struct {
 	tf     batchTransform
 	epochN int    // the current epoch
 	out    [3]int // per-example shape of the batches handed out (C,H,W)
+	// workers bounds the goroutines that augment and preprocess a batch
+	// (the run's thread budget; ≤ 1: one).
+	workers int
 }
 
 func newBatchPipeline(loader *data.Loader, d *data.Dataset, batchSize int) *batchPipeline {
@@ -132,7 +134,7 @@ func (p *batchPipeline) fill(buf *batchBuf, b int) {
 			p.mix(buf, raw, d.C, d.H, d.W, b)
 		}
 		bd := data.Dataset{X: raw, N: buf.n, C: d.C, H: d.H, W: d.W, Classes: d.Classes}
-		if err := tf.prep.Apply(&bd); err != nil {
+		if err := tf.prep.Apply(&bd, p.workers); err != nil {
 			// The preprocessing was fitted on this data set's shape.
 			panic("engine: preprocessing a batch: " + err.Error())
 		}
@@ -143,10 +145,11 @@ func (p *batchPipeline) fill(buf *batchBuf, b int) {
 }
 
 // augment augments the raw examples of a batch in place, in parallel over
-// the examples; example k is data set example idx[k].
+// the examples on up to p.workers goroutines; example k is data set example
+// idx[k].
 func (p *batchPipeline) augment(raw []float32, idx []int) {
 	d, tf := p.d, &p.tf
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(idx)))
+	workers := max(1, min(p.workers, len(idx)))
 	f := d.FeatureLen()
 	var wg sync.WaitGroup
 	for w := range workers {

@@ -13,16 +13,12 @@ import (
 // depends on its data set index, not its batch position.
 func TestBatchPipelineAugmentDeterministic(t *testing.T) {
 	cfg := testfix.Config(t, "augment=[{op: crop, pad: 2}, {op: hflip, p: 0.5}, {op: rotate, degrees: 10}]", "data.val_split=0")
-	s, err := LoadTrainSplits(cfg)
+	s, err := LoadTrainSplits(cfg, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	collect := func(threads, bs int) map[int][]float32 {
 		t.Helper()
-		defer SetThreads(0)
-		if err := SetThreads(threads); err != nil {
-			t.Fatal(err)
-		}
 		plan, err := NewPlan(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -30,6 +26,7 @@ func TestBatchPipelineAugmentDeterministic(t *testing.T) {
 		tf := newBatchTransform(plan, s, 10)
 		loader := data.NewLoader(s.Train, bs, true, false, 3)
 		p := newBatchPipelineWith(loader, s.Train, bs, tf)
+		p.workers = threads
 		out := map[int][]float32{}
 		f := s.Train.FeatureLen()
 		_ = p.epochBatches(1, 0, func(b int, buf *batchBuf) error {

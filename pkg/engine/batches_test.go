@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -51,22 +52,28 @@ func TestBatchPipelineMatchesLoader(t *testing.T) {
 
 // TestTrainStepDoesNotAllocate holds the memory discipline of the training
 // step: after the first step has sized every buffer, a step allocates
-// nothing (models small enough that the matrix multiplies stay serial).
+// nothing, on the caller alone (nil pool) and on a pool of 2 threads.
 func TestTrainStepDoesNotAllocate(t *testing.T) {
 	cases := map[string][]string{
 		"mlp": {"model.hidden=[32,16]", "regularization.l2=0.001"},
 		"cnn": {"model.arch=cnn", "model.widths=[4,8]", "model.convs_per_stage=1", "model.hidden=[]", "model.dropout=0.2"},
 	}
 	for name, overrides := range cases {
-		t.Run(name, func(t *testing.T) {
-			cfg := testfix.Config(t, append(overrides, "train.batch_size=8")...)
-			tr, _, s := newTestTrainer(t, cfg)
-			x := tensor.FromData(s.Train.X[:8*s.Train.FeatureLen()], 8, 1, 28, 28)
-			y := s.Train.Y[:8]
-			tr.TrainStep(x, y, 0.01)
-			if n := testing.AllocsPerRun(10, func() { tr.TrainStep(x, y, 0.01) }); n != 0 {
-				t.Fatalf("%v allocations per training step, want 0", n)
-			}
-		})
+		for _, threads := range []int{0, 2} {
+			t.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(t *testing.T) {
+				cfg := testfix.Config(t, append(overrides, "train.batch_size=8")...)
+				var pool *tensor.Pool
+				if threads > 0 {
+					pool = testfix.Pool(t, threads)
+				}
+				tr, _, s := newTestTrainerOn(t, cfg, pool)
+				x := tensor.FromData(s.Train.X[:8*s.Train.FeatureLen()], 8, 1, 28, 28)
+				y := s.Train.Y[:8]
+				tr.TrainStep(x, y, 0.01)
+				if n := testing.AllocsPerRun(10, func() { tr.TrainStep(x, y, 0.01) }); n != 0 {
+					t.Fatalf("%v allocations per training step, want 0", n)
+				}
+			})
+		}
 	}
 }

@@ -2,10 +2,12 @@ package engine
 
 import (
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 
 	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
@@ -43,7 +45,7 @@ func benchTrainer(b *testing.B, name string) (*Trainer, *tensor.Tensor, []int32)
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := LoadTrainSplits(cfg)
+	s, err := LoadTrainSplits(cfg, 2)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,7 +54,7 @@ func benchTrainer(b *testing.B, name string) (*Trainer, *tensor.Tensor, []int32)
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr, err := NewTrainer(mustPlan(b, cfg), m, s)
+	tr, err := NewTrainer(mustPlan(b, cfg), m, s, testfix.Pool(b, runtime.GOMAXPROCS(0)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -51,9 +51,9 @@ func rawBatches(cfg *config.Config) bool {
 }
 
 // loadData loads one split ("train" or "test") of the data set at dir in
-// cfg's data.format.
-func loadData(cfg *config.Config, dir, split string) (*data.Dataset, error) {
-	d, err := data.LoadWith(cfg.Data.Format, dir, split, data.LoadOptions{LabelColumn: cfg.Data.LabelColumn})
+// cfg's data.format, on up to workers goroutines.
+func loadData(cfg *config.Config, dir, split string, workers int) (*data.Dataset, error) {
+	d, err := data.LoadWith(cfg.Data.Format, dir, split, data.LoadOptions{LabelColumn: cfg.Data.LabelColumn, Workers: workers})
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
@@ -68,9 +68,10 @@ func preprocessConfig(p config.Preprocess) data.PreprocessConfig {
 // LoadTrainSplits loads the training set of cfg, keeps train_limit
 // examples, carves the validation split and fits preprocessing on the
 // training part only, applying it to the validation split and (unless the
-// batches are augmented, see Splits) to the training split.
-func LoadTrainSplits(cfg *config.Config) (*Splits, error) {
-	full, err := loadData(cfg, cfg.Data.Dir, "train")
+// batches are augmented, see Splits) to the training split. Loading and
+// preprocessing use up to workers goroutines.
+func LoadTrainSplits(cfg *config.Config, workers int) (*Splits, error) {
+	full, err := loadData(cfg, cfg.Data.Dir, "train", workers)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func LoadTrainSplits(cfg *config.Config) (*Splits, error) {
 	if err != nil {
 		return nil, InputErrorf("data.val_split: %w", err)
 	}
-	prep, err := data.Fit(preprocessConfig(cfg.Preprocess), train)
+	prep, err := data.Fit(preprocessConfig(cfg.Preprocess), train, workers)
 	if err != nil {
 		return nil, &InputError{Err: err} // names the key, e.g. preprocess.components
 	}
@@ -98,11 +99,11 @@ func LoadTrainSplits(cfg *config.Config) (*Splits, error) {
 		if s.Augmenter, err = newAugmenter(cfg, train.C, train.H, train.W); err != nil {
 			return nil, err
 		}
-	} else if err := prep.Apply(train); err != nil {
+	} else if err := prep.Apply(train, workers); err != nil {
 		return nil, &InputError{Err: err}
 	}
 	if val != nil {
-		if err := prep.Apply(val); err != nil {
+		if err := prep.Apply(val, workers); err != nil {
 			return nil, &InputError{Err: err}
 		}
 	}
@@ -144,13 +145,13 @@ func valCount(v float64, n int) int {
 
 // LoadSplit loads one named split ("train", "val" or "test") of the data set
 // at dir with the fitted preprocessing p, reproducing the run's split for
-// "train" and "val".
-func LoadSplit(cfg *config.Config, dir, split string, p data.Preprocessor) (*data.Dataset, error) {
+// "train" and "val", on up to workers goroutines.
+func LoadSplit(cfg *config.Config, dir, split string, p data.Preprocessor, workers int) (*data.Dataset, error) {
 	var d *data.Dataset
 	switch split {
 	case "test":
 		var err error
-		if d, err = loadData(cfg, dir, "test"); err != nil {
+		if d, err = loadData(cfg, dir, "test", workers); err != nil {
 			return nil, err
 		}
 	case "train", "val":
@@ -159,7 +160,7 @@ func LoadSplit(cfg *config.Config, dir, split string, p data.Preprocessor) (*dat
 		c.Preprocess = config.Preprocess{Method: data.MethodNone}
 		c.Augment = nil
 		c.Train.CutMix.Alpha = 0
-		s, err := LoadTrainSplits(&c)
+		s, err := LoadTrainSplits(&c, workers)
 		if err != nil {
 			return nil, err
 		}
@@ -173,7 +174,7 @@ func LoadSplit(cfg *config.Config, dir, split string, p data.Preprocessor) (*dat
 	default:
 		return nil, InputErrorf("--split: unknown split %q; allowed: train, val, test", split)
 	}
-	if err := p.Apply(d); err != nil {
+	if err := p.Apply(d, workers); err != nil {
 		return nil, InputErrorf("%s: %v", dir, err)
 	}
 	return d, nil

@@ -21,6 +21,17 @@
 // parameters and buffers by dotted name, "optimizer.<param>.<key>",
 // "ema.<name>"; the metadata keys are the Meta* constants.
 //
+// # Threads
+//
+// Compute resources are handed in, never process-wide: the caller's thread
+// budget, a *tensor.Pool (NewPool), is given to NewTrainer and Evaluate
+// (run.Options, run.EvalOptions and report.SanityOptions carry it) and runs
+// the training steps, the optimizer and every evaluation; the data loaders
+// and the batch augmentation use Pool.Threads() goroutines. A nil pool runs
+// on the calling goroutine. The engine changes no process-wide setting (the
+// command line caps GOMAXPROCS itself), so two trainers in one process each
+// run on their own pool, and results are bit-identical for every pool size.
+//
 // No random-number state is saved: shuffling is a function of (seed,
 // epoch) and dropout of (seed, step·accumulate + micro-batch, layer), so a
 // restored trainer re-creates the epoch's order and skips the batches

@@ -92,7 +92,7 @@ func (h *emaHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
 		return nil
 	}
 	start := time.Now()
-	v := Evaluate(h.ema.Model, t.Val, t.Plan.EvalBatchSize)
+	v := Evaluate(h.ema.Model, t.Val, t.Plan.EvalBatchSize, t.Pool)
 	m.HasEMA, m.EMAValLoss, m.EMAValAcc = true, v.Loss, v.Accuracy
 	m.EpochSeconds += time.Since(start).Seconds()
 	return nil
@@ -138,7 +138,7 @@ func (validationHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
 		return nil
 	}
 	start := time.Now()
-	v := Evaluate(t.Model, t.Val, t.Plan.EvalBatchSize)
+	v := Evaluate(t.Model, t.Val, t.Plan.EvalBatchSize, t.Pool)
 	m.HasVal, m.ValLoss, m.ValAcc = true, v.Loss, v.Accuracy
 	m.EpochSeconds += time.Since(start).Seconds()
 	return nil

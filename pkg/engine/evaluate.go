@@ -21,9 +21,11 @@ type EvalMetrics struct {
 }
 
 // Evaluate runs m in evaluation mode over every example of d, in order, in
-// batches of batchSize. The result depends only on the weights, the data and
-// batchSize, so a checkpoint scores the same wherever it is evaluated.
-func Evaluate(m *model.Model, d *data.Dataset, batchSize int) EvalMetrics {
+// batches of batchSize, computing on pool (nil: on the calling goroutine).
+// The result depends only on the weights, the data and batchSize, so a
+// checkpoint scores the same wherever, and on however many threads, it is
+// evaluated.
+func Evaluate(m *model.Model, d *data.Dataset, batchSize int, pool *tensor.Pool) EvalMetrics {
 	c := m.Classes
 	res := EvalMetrics{N: d.N, PerClass: make([]float64, c), Confusion: make([][]int, c)}
 	for i := range res.Confusion {
@@ -37,7 +39,7 @@ func Evaluate(m *model.Model, d *data.Dataset, batchSize int) EvalMetrics {
 	feat := d.FeatureLen()
 	xbuf := make([]float32, batchSize*feat)
 	ybuf := make([]int32, batchSize)
-	ctx := &nn.Context{Train: false}
+	ctx := &nn.Context{Train: false, Pool: pool}
 	var ce nn.SoftmaxCrossEntropy
 	var lossSum float64
 	for b := 0; b < loader.NumBatches(); b++ {

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/model"
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
 // mustPlan resolves cfg.
@@ -18,10 +20,16 @@ func mustPlan(t testing.TB, cfg *config.Config) *Plan {
 }
 
 // newTestTrainer builds the trainer of cfg on its data for 1×28×28 inputs
-// and 10 classes.
+// and 10 classes, on 2 threads.
 func newTestTrainer(t testing.TB, cfg *config.Config) (*Trainer, *model.Model, *Splits) {
 	t.Helper()
-	s, err := LoadTrainSplits(cfg)
+	return newTestTrainerOn(t, cfg, testfix.Pool(t, 2))
+}
+
+// newTestTrainerOn is newTestTrainer on pool.
+func newTestTrainerOn(t testing.TB, cfg *config.Config, pool *tensor.Pool) (*Trainer, *model.Model, *Splits) {
+	t.Helper()
+	s, err := LoadTrainSplits(cfg, pool.Threads())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +37,7 @@ func newTestTrainer(t testing.TB, cfg *config.Config) (*Trainer, *model.Model, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTrainer(mustPlan(t, cfg), m, s)
+	tr, err := NewTrainer(mustPlan(t, cfg), m, s, pool)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
 	"github.com/nettrain/nettrain/pkg/optim"
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
 // Plan is a run resolved from its config once: every value the training
@@ -140,9 +141,10 @@ func (p *Plan) WarmupSteps(perEpoch int) int {
 	return int(math.Round(p.warmupEpochs * float64(perEpoch)))
 }
 
-// newOptimizer builds the plan's optimizer over m's parameters.
-func (p *Plan) newOptimizer(params []*nn.Param) (optim.Optimizer, error) {
-	o, err := optim.New(p.Optimizer, params)
+// newOptimizer builds the plan's optimizer over params, updating them on
+// pool.
+func (p *Plan) newOptimizer(params []*nn.Param, pool *tensor.Pool) (optim.Optimizer, error) {
+	o, err := optim.New(p.Optimizer, params, pool)
 	if err != nil {
 		return nil, InputErrorf("optimizer: %w", err)
 	}

@@ -7,17 +7,18 @@ import (
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
-// SetThreads limits the compute of this process to n threads (n = 0: all
-// cores): the Go scheduler (runtime.GOMAXPROCS), the matrix multiply's
-// worker pool and the layers' batch splitting. Results do not depend on it.
-func SetThreads(n int) error {
+// NewPool returns the thread budget of one invocation: a pool of n compute
+// threads (n = 0: one per core, runtime.NumCPU()) to hand to Options,
+// EvalOptions or SanityOptions; the data loaders size themselves by its
+// Threads(). It changes no process-wide setting, so pools of different
+// sizes can train side by side; results do not depend on the size. A
+// negative n is an *InputError naming --threads. Close the pool when done.
+func NewPool(n int) (*tensor.Pool, error) {
 	if n < 0 {
-		return &InputError{Err: fmt.Errorf("--threads: must be >= 0 (0 = all %d cores), got %d", runtime.NumCPU(), n)}
+		return nil, &InputError{Err: fmt.Errorf("--threads: must be >= 0 (0 = all %d cores), got %d", runtime.NumCPU(), n)}
 	}
 	if n == 0 {
 		n = runtime.NumCPU()
 	}
-	runtime.GOMAXPROCS(n)
-	tensor.SetThreads(n)
-	return nil
+	return tensor.NewPool(n), nil
 }

@@ -75,6 +75,9 @@ type Trainer struct {
 	// epoch whether to end this invocation (an interrupt, --stop-after-epochs);
 	// Run then returns ErrPaused with the position kept in the trainer.
 	Pause func() bool
+	// Pool is the run's thread budget: every step, the optimizer and the
+	// evaluations of the hooks compute on it (nil: on the calling goroutine).
+	Pool *tensor.Pool
 
 	loader  *data.Loader
 	batches *batchPipeline
@@ -110,9 +113,11 @@ var ErrPaused = errors.New("engine: paused")
 // says: optimizer, schedule, batch pipeline, and the plan's training
 // features as hooks — validation and the EMA (PhaseMeasure),
 // reduce-on-plateau, early stopping (PhaseControl) and the divergence
-// factor (PhaseRecord). A caller adds its own hooks with AddHook.
-func NewTrainer(p *Plan, m *model.Model, s *Splits) (*Trainer, error) {
-	opt, err := p.newOptimizer(m.Params())
+// factor (PhaseRecord). A caller adds its own hooks with AddHook. It
+// computes on pool (nil: one thread, the caller's); two trainers on two
+// pools run side by side in one process, each as it would alone.
+func NewTrainer(p *Plan, m *model.Model, s *Splits, pool *tensor.Pool) (*Trainer, error) {
+	opt, err := p.newOptimizer(m.Params(), pool)
 	if err != nil {
 		return nil, err
 	}
@@ -128,10 +133,11 @@ func NewTrainer(p *Plan, m *model.Model, s *Splits) (*Trainer, error) {
 	tf := newBatchTransform(p, s, m.Classes)
 	t := &Trainer{
 		Plan: p, Model: m, Train: s.Train, Val: s.Val, Prep: s.Prep, Opt: opt, LR: lr, Plateau: plateau,
-		Penalty: p.Penalty,
+		Penalty: p.Penalty, Pool: pool,
 		loader:  loader,
 		batches: newBatchPipelineWith(loader, s.Train, p.BatchSize, tf),
 	}
+	t.batches.workers = pool.Threads()
 	t.ce.Smoothing = p.LabelSmoothing
 	if p.EMA.Enabled {
 		if t.EMA, err = newEMA(p, m); err != nil {
@@ -198,7 +204,7 @@ func (t *Trainer) addPenalty(params []*nn.Param) float64 {
 // dominant target for soft targets). Label smoothing applies to both.
 func (t *Trainer) forwardBackward(x *tensor.Tensor, y []int32, soft *tensor.Tensor, scale float64, micro int) (loss float64, correct int) {
 	k := t.Plan.Accumulate
-	t.ctx = nn.Context{Train: true, Seed: t.Plan.Seed, Step: t.Step*int64(k) + int64(micro)}
+	t.ctx = nn.Context{Train: true, Seed: t.Plan.Seed, Step: t.Step*int64(k) + int64(micro), Pool: t.Pool}
 	ctx := &t.ctx
 	logits := t.Model.Net.Forward(ctx, x)
 	if soft != nil {

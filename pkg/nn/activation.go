@@ -220,12 +220,12 @@ func (a *Activation) preluLayout(shape []int) (channels, inner int) {
 
 // Forward applies f elementwise; x has any shape ((N, C, ...) for a
 // per-channel prelu).
-func (a *Activation) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
+func (a *Activation) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	a.x = x
 	a.y = tensor.Ensure(a.y, x.Shape...)
 	y, xs := a.y.Data, x.Data
 	if a.kind == actReLU && len(xs) >= 2*elemChunk {
-		ParallelFor(Threads(), elemChunks(len(xs)), (*reluForward)(a))
+		c.Pool.ParallelFor(elemChunks(len(xs)), (*reluForward)(a))
 		return a.y
 	}
 	switch a.kind {
@@ -308,12 +308,12 @@ const invSqrt2Pi = 0.3989422804014327
 
 // Backward returns dx = dy ⊙ f'(x); prelu also accumulates the gradient of
 // its slopes, Σ dy·x over the elements with x ≤ 0.
-func (a *Activation) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
+func (a *Activation) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	a.dx = tensor.Ensure(a.dx, dy.Shape...)
 	dx, x, y, g := a.dx.Data, a.x.Data, a.y.Data, dy.Data
 	if a.kind == actReLU && len(x) >= 2*elemChunk {
 		a.dy = g
-		ParallelFor(Threads(), elemChunks(len(x)), (*reluBackward)(a))
+		c.Pool.ParallelFor(elemChunks(len(x)), (*reluBackward)(a))
 		return a.dx
 	}
 	switch a.kind {

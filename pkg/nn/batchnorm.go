@@ -138,7 +138,7 @@ func (b *BatchNorm) forward(c *Context, x *tensor.Tensor, relu bool) *tensor.Ten
 	b.y = tensor.Ensure(b.y, x.Shape...)
 	b.x = x
 	b.task = bnTask{b: b, x: x.Data, n: n, inner: inner, relu: relu}
-	ParallelFor(Threads(), b.Channels, (*bnForward)(b))
+	c.Pool.ParallelFor(b.Channels, (*bnForward)(b))
 	return b.y
 }
 
@@ -208,18 +208,18 @@ func (f *bnForward) Run(_, ch int) {
 //	dx = γ/(m·√(σ²+eps)) · (m·dy − Σdy − x̂·Σ(dy·x̂))
 //
 // In evaluation dx = γ·dy/√(running_var+eps).
-func (b *BatchNorm) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
-	return b.backward(dy, false)
+func (b *BatchNorm) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
+	return b.backward(c, dy, false)
 }
 
 // backward is Backward, and with relu (after a forward with relu, in
 // training) takes dy as the gradient of the relu's output and first masks
 // it to where y > 0.
-func (b *BatchNorm) backward(dy *tensor.Tensor, relu bool) *tensor.Tensor {
+func (b *BatchNorm) backward(c *Context, dy *tensor.Tensor, relu bool) *tensor.Tensor {
 	n, inner := b.layout(b.shape)
 	b.dx = tensor.Ensure(b.dx, b.shape...)
 	b.task = bnTask{b: b, dy: dy.Data, n: n, inner: inner, relu: relu}
-	ParallelFor(Threads(), b.Channels, (*bnBackward)(b))
+	c.Pool.ParallelFor(b.Channels, (*bnBackward)(b))
 	return b.dx
 }
 

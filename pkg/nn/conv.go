@@ -11,10 +11,10 @@ import (
 //
 //	y[n,o,i,j] = b[o] + Σ_{c,u,v} W[o,c,u,v] · x[n, c, i·sH−pH+u, j·sW−pW+v]
 //
-// It is computed with im2col and tensor.Gemm, one example at a time or, on
-// small output planes, a fixed group of examples side by side (see
-// groupSize), the batch split across up to Threads() goroutines, each with
-// its own column buffer kept between calls. Results are bit-identical for
+// It is computed with im2col and (*tensor.Pool).Gemm, one example at a time
+// or, on small output planes, a fixed group of examples side by side (see
+// groupSize), the batch split across the threads of the Context's Pool,
+// each with its own column buffer kept between calls. Results are bit-identical for
 // every thread count: groups depend on the batch size alone, the output and
 // input gradient are per group, and the parameter gradients are summed over
 // gradChunks fixed batch chunks in chunk order (see Backward). The output
@@ -86,6 +86,7 @@ const gradChunks = 8
 // by the workers. convForward, convBackward and convReduce are its tasks.
 type convRun struct {
 	c                                    *Conv2d
+	pool                                 *tensor.Pool // the pass's Context.Pool
 	n, h, w, oh, ow, p, k, inLen, outLen int
 	direct                               bool           // 1x1 pointwise: the column matrix is the example
 	viaDy                                bool           // Backward: dx as a convolution of dy (see dxGeom)
@@ -102,9 +103,10 @@ type (
 	convReduce   convRun
 )
 
-// setup fills r for an input of n×(inC, h, w) with output (oh, ow).
-func (r *convRun) setup(c *Conv2d, n, h, w, oh, ow int) {
-	*r = convRun{c: c, n: n, h: h, w: w, oh: oh, ow: ow, p: oh * ow,
+// setup fills r for an input of n×(inC, h, w) with output (oh, ow), run on
+// pool.
+func (r *convRun) setup(c *Conv2d, pool *tensor.Pool, n, h, w, oh, ow int) {
+	*r = convRun{c: c, pool: pool, n: n, h: h, w: w, oh: oh, ow: ow, p: oh * ow,
 		k: c.InC * c.KH * c.KW, inLen: c.InC * h * w, outLen: c.OutC * oh * ow,
 		direct: c.isPointwise()}
 	r.group = 1
@@ -142,11 +144,12 @@ func groupSize(p int) int {
 	return min(g, maxGroup)
 }
 
-// workers returns how many workers to use for tasks over tasks items and
-// makes sure each has a column buffer of at least size values and, when
-// examples are grouped, a scratch buffer of scratch values.
-func (c *Conv2d) workers(tasks, size, scratch int) int {
-	nw := min(Threads(), tasks)
+// prepareWorkers makes sure each worker pool runs tasks over tasks items
+// on, min(pool.Threads(), tasks) of them, has a column buffer of at least
+// size values and, when examples are grouped, a scratch buffer of scratch
+// values.
+func (c *Conv2d) prepareWorkers(pool *tensor.Pool, tasks, size, scratch int) {
+	nw := min(pool.Threads(), tasks)
 	for len(c.cols) < nw {
 		c.cols = append(c.cols, nil)
 		c.scratch = append(c.scratch, nil)
@@ -159,7 +162,6 @@ func (c *Conv2d) workers(tasks, size, scratch int) int {
 			c.scratch[i] = reuseFloats(c.scratch[i], scratch)
 		}
 	}
-	return nw
 }
 
 // setMasks computes the im2col padding masks the workers of r need: of x,
@@ -254,7 +256,7 @@ func (c *Conv2d) Forward(ctx *Context, x *tensor.Tensor) *tensor.Tensor {
 	c.x = x
 	c.y = reuse4(c.y, n, c.OutC, oh, ow)
 	r := &c.run
-	r.setup(c, n, h, w, oh, ow)
+	r.setup(c, ctx.Pool, n, h, w, oh, ow)
 	r.wt = c.dc.weights(ctx, c.DropConnect, c.DropConnectSalt, c.Weight.Value.Data)
 	colSize, scratch := 0, 0
 	if !r.direct {
@@ -265,8 +267,9 @@ func (c *Conv2d) Forward(ctx *Context, x *tensor.Tensor) *tensor.Tensor {
 	}
 	c.setMasks(r, false)
 	groups := (n + r.group - 1) / r.group
-	ParallelFor(c.workers(groups, colSize, scratch), groups, (*convForward)(r))
-	r.wt = nil
+	c.prepareWorkers(ctx.Pool, groups, colSize, scratch)
+	ctx.Pool.ParallelFor(groups, (*convForward)(r))
+	r.wt, r.pool = nil, nil
 	return c.y
 }
 
@@ -284,7 +287,7 @@ func (c *Conv2d) Forward(ctx *Context, x *tensor.Tensor) *tensor.Tensor {
 // dx is, for unit stride, the convolution of dyₙ with the flipped kernel
 // (im2col of dy, then one matrix multiply: no scatter-add); otherwise
 // col2im(Wᵀ·dyₙ). A 1x1 pointwise convolution needs neither: dxₙ = Wᵀ·dyₙ.
-func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
+func (c *Conv2d) Backward(ctx *Context, dy *tensor.Tensor) *tensor.Tensor {
 	x := c.x
 	n, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
 	oh, ow := c.outSize(h, w)
@@ -295,7 +298,7 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 		c.dx = tensor.Ensure(c.dx, x.Shape...)
 	}
 	r := &c.run
-	r.setup(c, n, h, w, oh, ow)
+	r.setup(c, ctx.Pool, n, h, w, oh, ow)
 	r.dy = dy
 	r.chunks = min(n, gradChunks)
 	r.wt, r.dw = c.Weight.Value.Data, c.Weight.Grad.Data
@@ -319,9 +322,9 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 		scratch = c.OutC*r.group*r.p + c.InC*r.group*h*w
 	}
 	c.setMasks(r, r.viaDy)
-	nw := c.workers(r.chunks, colSize, scratch)
-	ParallelFor(nw, r.chunks, (*convBackward)(r))
-	ParallelFor(nw, (r.k+reduceRows-1)/reduceRows, (*convReduce)(r))
+	c.prepareWorkers(ctx.Pool, r.chunks, colSize, scratch)
+	ctx.Pool.ParallelFor(r.chunks, (*convBackward)(r))
+	ctx.Pool.ParallelFor((r.k+reduceRows-1)/reduceRows, (*convReduce)(r))
 	if c.Bias != nil {
 		db := c.Bias.Grad.Data
 		for ch := range r.chunks - 1 {
@@ -333,7 +336,7 @@ func (c *Conv2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	if c.dc.active {
 		c.dc.accumulate(c.Weight.Grad.Data)
 	}
-	r.dy, r.wt, r.dw = nil, nil, nil
+	r.dy, r.wt, r.dw, r.pool = nil, nil, nil, nil
 	if c.NoInputGrad {
 		return nil
 	}
@@ -357,7 +360,7 @@ func (r *convForward) Run(worker, grp int) {
 		out = c.scratch[worker][:c.OutC*ld]
 	}
 	// out (outC, cnt·P) = W (outC,K) · col (K, cnt·P); y_e[o] = out[o, e] + b[o]
-	tensor.Gemm(false, false, c.OutC, ld, k, 1, r.wt, k, col, ld, 0, out, ld)
+	r.pool.Gemm(false, false, c.OutC, ld, k, 1, r.wt, k, col, ld, 0, out, ld)
 	var bias []float32
 	if c.Bias != nil {
 		bias = c.Bias.Value.Data
@@ -462,7 +465,7 @@ func (r *convBackward) backwardGroup(worker, lo, hi int, dwt, db []float32, firs
 	}
 	col := (*convRun)(r).columns(worker, lo, hi)
 	// dWᵀ (K,outC) += col (K, cnt·P) · dygᵀ (cnt·P, outC)
-	tensor.Gemm(false, true, k, c.OutC, ld, 1, col, ld, dyg, ld, beta, dwt, c.OutC)
+	r.pool.Gemm(false, true, k, c.OutC, ld, 1, col, ld, dyg, ld, beta, dwt, c.OutC)
 	if c.NoInputGrad {
 		return
 	}
@@ -470,7 +473,7 @@ func (r *convBackward) backwardGroup(worker, lo, hi int, dwt, db []float32, firs
 	switch {
 	case r.direct:
 		// dx_n (K,P) = Wᵀ (K,outC) · dy_n (outC,P): pointwise layers are not grouped
-		tensor.Gemm(true, false, k, p, c.OutC, 1, r.wt, k, dyg, p, 0, dx, p)
+		r.pool.Gemm(true, false, k, p, c.OutC, 1, r.wt, k, dyg, p, 0, dx, p)
 	case r.viaDy:
 		// dxg (inC, cnt·H·W) = wFlip (inC, outC·kH·kW) · im2col(dy_e)…, scattered to dx
 		g, _ := c.dxGeom(r.h, r.w, r.oh, r.ow)
@@ -485,11 +488,11 @@ func (r *convBackward) backwardGroup(worker, lo, hi int, dwt, db []float32, firs
 			out = c.scratch[worker][c.OutC*ld:][:c.InC*ldx]
 		}
 		kt := c.OutC * c.KH * c.KW
-		tensor.Gemm(false, false, c.InC, ldx, kt, 1, c.wFlip, kt, col, ldx, 0, out, ldx)
+		r.pool.Gemm(false, false, c.InC, ldx, kt, 1, c.wFlip, kt, col, ldx, 0, out, ldx)
 		scatterPlanes(dx, out, c.InC, hw, cnt, nil)
 	default:
 		// dcol (K, cnt·P) = Wᵀ (K,outC) · dyg (outC, cnt·P), then col2im per example
-		tensor.Gemm(true, false, k, ld, c.OutC, 1, r.wt, k, dyg, ld, 0, col, ld)
+		r.pool.Gemm(true, false, k, ld, c.OutC, 1, r.wt, k, dyg, ld, 0, col, ld)
 		geom := c.geom(r.h, r.w, r.oh, r.ow)
 		for e := range cnt {
 			dxn := dx[e*r.inLen : (e+1)*r.inLen]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -317,17 +318,13 @@ func TestConvPoolDescribeAndFans(t *testing.T) {
 }
 
 // TestConvPoolSteadyStateAllocs checks that repeated steps with the same
-// batch shape allocate nothing in the layers. The shapes are small enough
-// that tensor.Gemm stays serial (gonum's parallel Sgemm starts goroutines,
-// which allocate, for products of four or more 64x64 blocks).
-// testing.AllocsPerRun sets GOMAXPROCS to 1, so the default thread count is
-// 1; the _threads3 cases go through the worker pool.
+// batch shape allocate nothing in the layers. The cases with threads 0 run
+// on the nil pool (everything on the caller); the _threads3 cases go
+// through a 3-thread pool.
 func TestConvPoolSteadyStateAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under -race")
 	}
-	ctx := &nn.Context{Train: true}
-	t.Cleanup(func() { tensor.SetThreads(0) })
 	cases := []struct {
 		name    string
 		layer   nn.Layer
@@ -345,7 +342,7 @@ func TestConvPoolSteadyStateAllocs(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tensor.SetThreads(tc.threads)
+			ctx := &nn.Context{Train: true, Pool: testPool(t, tc.threads)}
 			x := nntest.RandomInput(1, tc.in...)
 			y := tc.layer.Forward(ctx, x)
 			dy := nntest.RandomInput(2, y.Shape...)
@@ -366,7 +363,6 @@ func TestConvPoolSteadyStateAllocs(t *testing.T) {
 // workers and gradient chunks, with gradients accumulating onto non-zero
 // values over two steps.
 func TestConv2dThreadsBitIdentical(t *testing.T) {
-	t.Cleanup(func() { tensor.SetThreads(0) })
 	rect := func(seed uint64) *nn.Conv2d {
 		c := randomConv(3, 5, 3, 2, 1, 0, true, seed)
 		c.StrideW, c.PadH = 2, 1
@@ -388,10 +384,9 @@ func TestConv2dThreadsBitIdentical(t *testing.T) {
 	type result struct{ y, dx, dw, db []float32 }
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := &nn.Context{Train: true}
 			var ref result
 			for _, threads := range []int{1, 2, 3, 8} {
-				tensor.SetThreads(threads)
+				ctx := &nn.Context{Train: true, Pool: testPool(t, threads)}
 				c := tc.conv()
 				for _, p := range c.Params() {
 					for i := range p.Grad.Data {
@@ -446,7 +441,7 @@ func BenchmarkConv2dForwardBackward(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			c := randomConv(bc.inC, bc.out, 3, 3, bc.stride, 1, true, 1)
 			x := nntest.RandomInput(1, bc.n, bc.inC, bc.hw, bc.hw)
-			ctx := &nn.Context{Train: true}
+			ctx := &nn.Context{Train: true, Pool: testPool(b, runtime.GOMAXPROCS(0))}
 			y := c.Forward(ctx, x)
 			dy := nntest.RandomInput(2, y.Shape...)
 			b.ReportAllocs()

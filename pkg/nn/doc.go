@@ -7,6 +7,15 @@
 // and gradient buffers between calls and reuse them while the batch shape is
 // unchanged, so a steady-state training step does not allocate.
 //
+// The Context passed to every Forward and Backward carries the pass's
+// thread budget, a *tensor.Pool: layers split their batch (convolution
+// groups and gradient chunks, batch-norm channels, pooling planes, relu
+// and residual-add chunks) and their matrix multiplies over it, in splits
+// fixed by the shapes alone, so the results are the same bits for every
+// pool size. A nil Pool runs everything on the calling goroutine; models
+// with their own pools run side by side without sharing threads or
+// scratch (a model itself must not run two passes at once).
+//
 // Parameters carry names; containers (Container: Sequential, BasicBlock)
 // prefix the names of their children, recursively, so every tensor of a
 // model has one dotted name ("fc1.weight", "stage1.block1.bn1.running_mean")

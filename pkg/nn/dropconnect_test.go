@@ -35,7 +35,6 @@ func dcConv(p float64, salt uint64) *nn.Conv2d {
 func TestDropConnectGradients(t *testing.T) {
 	train := &nn.Context{Train: true, Seed: 3, Step: 5}
 	eval := &nn.Context{Seed: 3, Step: 5}
-	t.Cleanup(func() { tensor.SetThreads(0) })
 	for _, tc := range []struct {
 		name    string
 		layer   dropConnectLayer
@@ -55,8 +54,9 @@ func TestDropConnectGradients(t *testing.T) {
 		{"conv_eval", dcConv(0.5, 2), []int{3, 2, 5, 5}, eval, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tensor.SetThreads(tc.threads)
-			nntest.CheckLayer(t, tc.layer, nntest.RandomInput(9, tc.in...), nntest.Options{Seed: 4, Context: tc.ctx})
+			ctx := *tc.ctx
+			ctx.Pool = testPool(t, tc.threads)
+			nntest.CheckLayer(t, tc.layer, nntest.RandomInput(9, tc.in...), nntest.Options{Seed: 4, Context: &ctx})
 			m := tc.layer.DropConnectMask()
 			if !tc.ctx.Train {
 				if m != nil {
@@ -194,7 +194,6 @@ func TestDropConnectSteadyStateAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under -race")
 	}
-	t.Cleanup(func() { tensor.SetThreads(0) })
 	for _, tc := range []struct {
 		layer   nn.Layer
 		in      []int
@@ -205,8 +204,7 @@ func TestDropConnectSteadyStateAllocs(t *testing.T) {
 		{dcConv(0.5, 2), []int{11, 2, 8, 8}, 3},
 	} {
 		t.Run(fmt.Sprintf("%s_threads%d", tc.layer.Describe(), tc.threads), func(t *testing.T) {
-			tensor.SetThreads(tc.threads)
-			ctx := &nn.Context{Train: true, Seed: 1}
+			ctx := &nn.Context{Train: true, Seed: 1, Pool: testPool(t, tc.threads)}
 			x := nntest.RandomInput(1, tc.in...)
 			y := tc.layer.Forward(ctx, x)
 			dy := nntest.RandomInput(2, y.Shape...)

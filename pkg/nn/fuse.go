@@ -121,7 +121,7 @@ func (f *BatchNormReLU) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 // accumulates the batch norm's parameter gradients.
 func (f *BatchNormReLU) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	if f.fused {
-		return f.BN.backward(dy, true)
+		return f.BN.backward(c, dy, true)
 	}
 	return f.BN.Backward(c, f.ReLU.Backward(c, dy))
 }

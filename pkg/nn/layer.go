@@ -7,7 +7,8 @@ import (
 )
 
 // Context carries what a pass needs besides its input: whether the model is
-// training (dropout and batch statistics on) or evaluating.
+// training (dropout and batch statistics on) or evaluating, and the threads
+// it may use.
 type Context struct {
 	// Train is true during a training step and false for evaluation.
 	Train bool
@@ -15,6 +16,10 @@ type Context struct {
 	// (dropout masks), so each step's draws are reproducible.
 	Seed uint64
 	Step int64
+	// Pool is the pass's thread budget: layers split their batch and
+	// their matrix multiplies over it. Nil runs everything on the calling
+	// goroutine. The results are the same bits for every pool size.
+	Pool *tensor.Pool
 }
 
 // Param is one trainable tensor with its gradient.

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/nettrain/nettrain/pkg/nn"
@@ -10,10 +11,11 @@ import (
 
 // benchForwardBackward times one training-mode forward and backward pass of
 // l on x (gradients zeroed first, as a training step does) and reports
-// images/s over the batch dimension. `make bench` runs these.
+// images/s over the batch dimension, on a pool of GOMAXPROCS threads.
+// `make bench` runs these.
 func benchForwardBackward(b *testing.B, l nn.Layer, x *tensor.Tensor) {
 	b.Helper()
-	ctx := &nn.Context{Train: true, Seed: 1}
+	ctx := &nn.Context{Train: true, Seed: 1, Pool: testPool(b, runtime.GOMAXPROCS(0))}
 	params := l.Params()
 	y := l.Forward(ctx, x)
 	dy := nntest.RandomInput(2, y.Shape...)

@@ -70,14 +70,14 @@ func (l *Linear) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 		beta = 1
 	}
 	// y (N,out) = x (N,in) · Wᵀ (in,out) [+ y]
-	tensor.Gemm(false, true, n, l.Out, l.In, 1, x.Data, l.In, w, l.In, beta, y, l.Out)
+	c.Pool.Gemm(false, true, n, l.Out, l.In, 1, x.Data, l.In, w, l.In, beta, y, l.Out)
 	return l.y
 }
 
 // Backward: dy is (N, out); accumulates dW += dyᵀ·x, db += Σₙ dy and returns
 // dx = dy·W (N, in). Under DropConnect W is the masked W⊙M of the last
 // Forward and dW += (dyᵀ·x)⊙M.
-func (l *Linear) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
+func (l *Linear) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	n := dy.Shape[0]
 	w, dw, beta := l.Weight.Value.Data, l.Weight.Grad.Data, float32(1)
 	if l.dc.active {
@@ -85,7 +85,7 @@ func (l *Linear) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 		l.dc.dw = dw
 	}
 	// dW (out,in) += dyᵀ (out,N) · x (N,in)
-	tensor.Gemm(true, false, l.Out, l.In, n, 1, dy.Data, l.Out, l.x.Data, l.In, beta, dw, l.In)
+	c.Pool.Gemm(true, false, l.Out, l.In, n, 1, dy.Data, l.Out, l.x.Data, l.In, beta, dw, l.In)
 	if l.dc.active {
 		l.dc.accumulate(l.Weight.Grad.Data)
 	}
@@ -103,7 +103,7 @@ func (l *Linear) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
 	}
 	l.dx = reuse2(l.dx, n, l.In)
 	// dx (N,in) = dy (N,out) · W (out,in)
-	tensor.Gemm(false, false, n, l.In, l.Out, 1, dy.Data, l.Out, w, l.In, 0, l.dx.Data, l.In)
+	c.Pool.Gemm(false, false, n, l.In, l.Out, 1, dy.Data, l.Out, w, l.In, 0, l.dx.Data, l.In)
 	return l.dx
 }
 

@@ -10,6 +10,17 @@ import (
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
+// testPool returns a pool of threads threads that t closes when it ends,
+// or nil (one thread, on the caller) for threads 0.
+func testPool(t testing.TB, threads int) *tensor.Pool {
+	if threads == 0 {
+		return nil
+	}
+	p := tensor.NewPool(threads)
+	t.Cleanup(p.Close)
+	return p
+}
+
 func randomLinear(in, out int, bias bool, seed uint64) *nn.Linear {
 	l := nn.NewLinear(in, out, bias)
 	r := rand.New(rand.NewPCG(seed, 3))
@@ -235,14 +246,13 @@ func TestNoInputGrad(t *testing.T) {
 // TestLargeReLUParallel covers the chunked relu path: outputs and
 // gradients equal the formula, on 1 and 3 threads.
 func TestLargeReLUParallel(t *testing.T) {
-	t.Cleanup(func() { tensor.SetThreads(0) })
 	x := nntest.RandomInput(5, 3, 7, 64, 64) // 86,016 elements: three chunks
 	dy := nntest.RandomInput(6, 3, 7, 64, 64)
 	for _, threads := range []int{1, 3} {
-		tensor.SetThreads(threads)
+		ctx := &nn.Context{Train: true, Pool: testPool(t, threads)}
 		a, _ := nn.NewActivation("relu", nn.ActivationOptions{})
-		y := a.Forward(&nn.Context{Train: true}, x)
-		dx := a.Backward(&nn.Context{Train: true}, dy)
+		y := a.Forward(ctx, x)
+		dx := a.Backward(ctx, dy)
 		for i, v := range x.Data {
 			wantY, wantDx := float32(0), float32(0)
 			if v > 0 {

@@ -2,24 +2,10 @@ package nn
 
 import "github.com/nettrain/nettrain/pkg/tensor"
 
-// Threads returns the number of goroutines a layer may use at once to split
-// a batch: the compute thread count set with tensor.SetThreads (the same
-// setting governs the matrix multiply). Results are bit-identical for every
-// thread count.
-func Threads() int { return tensor.Threads() }
-
-// Task is a body for ParallelFor (tensor.Task).
-type Task = tensor.Task
-
-// TaskFunc adapts a function to Task (tensor.TaskFunc).
-type TaskFunc = tensor.TaskFunc
-
-// ParallelFor calls t.Run(worker, i) once for every i in [0, n) on up to
-// `workers` goroutines that stay awake between calls: tensor.ParallelFor,
-// the pool the matrix multiply also uses. A worker's calls run one after
-// another, so per-worker scratch is safe; the results must not depend on
-// which worker runs which i. A call from inside a task runs on its caller.
-func ParallelFor(workers, n int, t Task) { tensor.ParallelFor(workers, n, t) }
+// Layers split their work over the Context's Pool: a pass calls
+// c.Pool.ParallelFor with tasks whose results do not depend on which worker
+// runs them or how many there are, and c.Pool.Gemm for its matrix
+// multiplies. A nil Pool runs everything on the calling goroutine.
 
 // elemChunk is how many elements one task of a parallel elementwise pass
 // covers; shorter passes run on the calling goroutine. Elementwise work
@@ -30,8 +16,8 @@ const elemChunk = 1 << 15
 func elemChunks(n int) int { return (n + elemChunk - 1) / elemChunk }
 
 // addTask sets dst = a + b, or max(a + b, 0) with relu, one chunk per
-// task; a layer keeps one so that passing it to ParallelFor does not
-// allocate.
+// task; a layer keeps one so that passing it to (*tensor.Pool).ParallelFor
+// does not allocate.
 type addTask struct {
 	dst, a, b []float32
 	relu      bool
@@ -47,15 +33,16 @@ func (t *addTask) Run(_, i int) {
 	}
 }
 
-// add sets dst = a + b (all of one length) in parallel chunks, using t.
-func (t *addTask) add(dst, a, b []float32) { t.run(dst, a, b, false) }
+// add sets dst = a + b (all of one length) in parallel chunks on pool,
+// using t.
+func (t *addTask) add(pool *tensor.Pool, dst, a, b []float32) { t.run(pool, dst, a, b, false) }
 
 // addReLU sets dst = max(a + b, 0), as ReLU rectifies (a NaN stays NaN).
-func (t *addTask) addReLU(dst, a, b []float32) { t.run(dst, a, b, true) }
+func (t *addTask) addReLU(pool *tensor.Pool, dst, a, b []float32) { t.run(pool, dst, a, b, true) }
 
-func (t *addTask) run(dst, a, b []float32, relu bool) {
+func (t *addTask) run(pool *tensor.Pool, dst, a, b []float32, relu bool) {
 	*t = addTask{dst, a[:len(dst)], b[:len(dst)], relu}
-	ParallelFor(Threads(), elemChunks(len(dst)), t)
+	pool.ParallelFor(elemChunks(len(dst)), t)
 	*t = addTask{}
 }
 
@@ -73,9 +60,9 @@ func (t *reluGradTask) Run(_, i int) {
 }
 
 // reluGrad sets dst = dy where x > 0, else 0 (all of one length), in
-// parallel chunks, using t. x may be the relu's output.
-func (t *reluGradTask) reluGrad(dst, dy, x []float32) {
+// parallel chunks on pool, using t. x may be the relu's output.
+func (t *reluGradTask) reluGrad(pool *tensor.Pool, dst, dy, x []float32) {
 	*t = reluGradTask{dst, dy[:len(dst)], x[:len(dst)]}
-	ParallelFor(Threads(), elemChunks(len(dst)), t)
+	pool.ParallelFor(elemChunks(len(dst)), t)
 	*t = reluGradTask{}
 }

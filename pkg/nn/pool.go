@@ -81,7 +81,7 @@ func NewMaxPool2d(kernel, stride, padding int) *MaxPool2d {
 }
 
 // Forward: x is (N, C, H, W), returns y (N, C, OH, OW).
-func (m *MaxPool2d) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
+func (m *MaxPool2d) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	oh, ow := forwardCheck(m.poolWindow, "MaxPool2d", x)
 	n, ch, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	m.xShape = x.Shape
@@ -92,7 +92,7 @@ func (m *MaxPool2d) Forward(_ *Context, x *tensor.Tensor) *tensor.Tensor {
 	}
 	m.argmax = m.argmax[:planes*p]
 	m.x = x
-	ParallelFor(Threads(), planeBlocks(planes, h*w), (*maxPoolForward)(m))
+	c.Pool.ParallelFor(planeBlocks(planes, h*w), (*maxPoolForward)(m))
 	m.x = nil
 	return m.y
 }
@@ -189,13 +189,13 @@ func (f *maxPoolBackward) Run(_, b int) {
 
 // Backward: dy is (N, C, OH, OW); routes each gradient to its window's
 // maximum and returns dx (N, C, H, W).
-func (m *MaxPool2d) Backward(_ *Context, dy *tensor.Tensor) *tensor.Tensor {
+func (m *MaxPool2d) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	if !dy.SameShape(m.y.Shape) {
 		panic(fmt.Sprintf("nn: %s backward got dy %v, want %v", m.Describe(), dy.Shape, m.y.Shape))
 	}
 	m.dx = tensor.Ensure(m.dx, m.xShape...)
 	m.dy = dy.Data
-	ParallelFor(Threads(), planeBlocks(m.xShape[0]*m.xShape[1], m.xShape[2]*m.xShape[3]), (*maxPoolBackward)(m))
+	c.Pool.ParallelFor(planeBlocks(m.xShape[0]*m.xShape[1], m.xShape[2]*m.xShape[3]), (*maxPoolBackward)(m))
 	m.dy = nil
 	return m.dx
 }

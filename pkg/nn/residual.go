@@ -202,10 +202,10 @@ func (b *BasicBlock) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	if !b.dropping {
 		if b.addAct2 != nil {
 			// The add and act2's relu in one pass.
-			b.adder.addReLU(s, hs, ss)
+			b.adder.addReLU(c.Pool, s, hs, ss)
 			return b.sum
 		}
-		b.adder.add(s, hs, ss)
+		b.adder.add(c.Pool, s, hs, ss)
 		return b.Act2.Forward(c, b.sum)
 	}
 	// Stochastic depth: example n's branch is scaled by keep[n].
@@ -234,7 +234,7 @@ func (b *BasicBlock) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	if b.addAct2 != nil && !b.dropping {
 		// act2's gradient, masked where the rectified sum is positive.
 		b.ds = reuse4(b.ds, dy.Shape[0], dy.Shape[1], dy.Shape[2], dy.Shape[3])
-		b.mask.reluGrad(b.ds.Data, dy.Data, b.sum.Data)
+		b.mask.reluGrad(c.Pool, b.ds.Data, dy.Data, b.sum.Data)
 		ds = b.ds
 	} else {
 		ds = b.Act2.Backward(c, dy)
@@ -265,7 +265,7 @@ func (b *BasicBlock) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 		dshort = b.Shortcut.Backward(c, ds)
 	}
 	b.dx = reuse4(b.dx, g.Shape[0], g.Shape[1], g.Shape[2], g.Shape[3])
-	b.adder.add(b.dx.Data, g.Data, dshort.Data)
+	b.adder.add(c.Pool, b.dx.Data, g.Data, dshort.Data)
 	return b.dx
 }
 

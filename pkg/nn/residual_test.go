@@ -329,8 +329,8 @@ func TestBasicBlockZeroInitLastBN(t *testing.T) {
 }
 
 // TestBasicBlockSteadyStateAllocs checks that repeated training steps with
-// the same batch shape allocate nothing (shapes small enough for a serial
-// tensor.Gemm).
+// the same batch shape allocate nothing, on the nil pool and on a pool of
+// 2 threads.
 func TestBasicBlockSteadyStateAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under -race")
@@ -339,11 +339,14 @@ func TestBasicBlockSteadyStateAllocs(t *testing.T) {
 		name              string
 		inC, outC, stride int
 		act               string
+		threads           int
 	}{
-		{"identity_relu", 4, 4, 1, "relu"},
-		{"identity_prelu", 4, 4, 1, "prelu"},
-		{"projection_relu", 4, 8, 2, "relu"},
-		{"projection_prelu", 4, 8, 2, "prelu"},
+		{"identity_relu", 4, 4, 1, "relu", 0},
+		{"identity_prelu", 4, 4, 1, "prelu", 0},
+		{"projection_relu", 4, 8, 2, "relu", 0},
+		{"projection_prelu", 4, 8, 2, "prelu", 0},
+		{"projection_relu_threads2", 4, 8, 2, "relu", 2},
+		{"identity_relu_threads2", 4, 4, 1, "relu", 2},
 	} {
 		for _, plan := range []string{"", "/fused"} {
 			t.Run(tc.name+plan, func(t *testing.T) {
@@ -351,7 +354,7 @@ func TestBasicBlockSteadyStateAllocs(t *testing.T) {
 				if plan != "" {
 					nn.Fuse(b)
 				}
-				ctx := &nn.Context{Train: true}
+				ctx := &nn.Context{Train: true, Pool: testPool(t, tc.threads)}
 				x := nntest.RandomInput(1, 4, tc.inC, 8, 8)
 				y := b.Forward(ctx, x)
 				dy := nntest.RandomInput(2, y.Shape...)

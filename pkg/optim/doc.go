@@ -10,7 +10,10 @@
 // biases).
 //
 // An optimizer takes the learning rate as an argument of Step, so the
-// schedule (package lrsched) stays a pure function of the step. Optimizer
+// schedule (package lrsched) stays a pure function of the step. New takes
+// the caller's thread budget, a *tensor.Pool (nil: one thread), for the
+// parts of Step that run in parallel (SGD's momentum update, in chunks fixed
+// by the parameter size, so the bits do not depend on it). Optimizer
 // state is exposed as named tensors ("<param>.exp_avg", "<param>.step") so
 // that checkpoints can carry it, and LoadState restores it exactly.
 //

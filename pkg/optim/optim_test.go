@@ -45,7 +45,7 @@ func TestSGDMatchesTorchRule(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := param("w", true, 1)
-			opt, err := NewSGD([]*nn.Param{p}, SGDConfig{Momentum: tc.mu, Nesterov: tc.nesterov})
+			opt, err := NewSGD([]*nn.Param{p}, SGDConfig{Momentum: tc.mu, Nesterov: tc.nesterov}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,9 +61,39 @@ func TestSGDMatchesTorchRule(t *testing.T) {
 	}
 }
 
+// TestSGDPoolBitIdentical checks that the parallel momentum update gives
+// the same bits on a pool of 3 threads as on the caller, for a parameter of
+// several chunks.
+func TestSGDPoolBitIdentical(t *testing.T) {
+	pool := tensor.NewPool(3)
+	defer pool.Close()
+	n := 3*sgdChunk + 77
+	for _, cfg := range []SGDConfig{{Momentum: 0.9, WeightDecay: 0.01}, {Momentum: 0.9, Nesterov: true}, {Momentum: 0.5, Dampening: 0.3}} {
+		var got [2][]float32
+		for i, p := range []*tensor.Pool{nil, pool} {
+			w := nntest.RandomInput(1, n)
+			prm := &nn.Param{Name: "w", Value: w, Grad: tensor.New(n), Decay: true}
+			opt, err := NewSGD([]*nn.Param{prm}, cfg, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for step := range 3 {
+				copy(prm.Grad.Data, nntest.RandomInput(uint64(10+step), n).Data)
+				opt.Step(0.1)
+			}
+			got[i] = w.Data
+		}
+		for j := range got[0] {
+			if math.Float32bits(got[0][j]) != math.Float32bits(got[1][j]) {
+				t.Fatalf("%+v: w[%d] = %v on 3 threads, %v on the caller", cfg, j, got[1][j], got[0][j])
+			}
+		}
+	}
+}
+
 func TestSGDRejectsBadSettings(t *testing.T) {
 	for _, cfg := range []SGDConfig{{Momentum: 1}, {Momentum: -0.1}, {Nesterov: true}, {Momentum: 0.9, Dampening: 0.1, Nesterov: true}} {
-		if _, err := NewSGD(nil, cfg); err == nil {
+		if _, err := NewSGD(nil, cfg, nil); err == nil {
 			t.Errorf("%+v: want error", cfg)
 		}
 	}

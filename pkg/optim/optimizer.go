@@ -106,9 +106,11 @@ type field struct {
 	types []string
 }
 
-// New returns the optimizer cfg describes over params. An error names the
-// first bad field.
-func New(cfg Config, params []*nn.Param) (Optimizer, error) {
+// New returns the optimizer cfg describes over params. Its Step runs its
+// parallel parts (SGD's momentum update) on pool, the caller's thread
+// budget; nil runs them on the caller. The pool changes speed only, never
+// a bit of the update. An error names the first bad field.
+func New(cfg Config, params []*nn.Param, pool *tensor.Pool) (Optimizer, error) {
 	known := false
 	for _, t := range Types {
 		known = known || cfg.Type == t
@@ -150,6 +152,7 @@ func New(cfg Config, params []*nn.Param) (Optimizer, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.pool = pool
 	switch cfg.Type {
 	case "sgd":
 		return newSGD(b, SGDConfig{Momentum: cfg.Momentum, Dampening: cfg.Dampening, Nesterov: cfg.Nesterov, WeightDecay: cfg.WeightDecay})

@@ -58,7 +58,7 @@ func TestNewRejectsBadConfigs(t *testing.T) {
 		{Config{Type: "sgd", Groups: []Group{{Pattern: "*"}, {Pattern: "fc.bias"}}}, "groups[1].pattern"},
 	}
 	for _, tc := range cases {
-		_, err := New(tc.cfg, ps)
+		_, err := New(tc.cfg, ps, nil)
 		if err == nil {
 			t.Errorf("%+v: want an error naming %s", tc.cfg, tc.want)
 			continue
@@ -67,11 +67,11 @@ func TestNewRejectsBadConfigs(t *testing.T) {
 			t.Errorf("%+v: error %q does not name %s", tc.cfg, err, tc.want)
 		}
 	}
-	if _, err := New(Config{Type: "sgd"}, []*nn.Param{w, param("fc.weight", true, 1)}); err == nil || !strings.Contains(err.Error(), "fc.weight") {
+	if _, err := New(Config{Type: "sgd"}, []*nn.Param{w, param("fc.weight", true, 1)}, nil); err == nil || !strings.Contains(err.Error(), "fc.weight") {
 		t.Errorf("repeated parameter name: error %v", err)
 	}
 	for _, typ := range Types {
-		if _, err := New(Config{Type: typ}, ps); err != nil {
+		if _, err := New(Config{Type: typ}, ps, nil); err != nil {
 			t.Errorf("%s with defaults: %v", typ, err)
 		}
 	}
@@ -105,7 +105,7 @@ func TestGroupsAndDefaultDecay(t *testing.T) {
 	}
 	for _, tc := range cases {
 		ps := mk()
-		opt, err := New(Config{Type: "sgd", WeightDecay: 0.2, Groups: tc.groups}, ps)
+		opt, err := New(Config{Type: "sgd", WeightDecay: 0.2, Groups: tc.groups}, ps, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -136,7 +136,7 @@ func TestStateNamesAndShapes(t *testing.T) {
 		"rmsprop": {Type: "rmsprop", Momentum: 0.9, Centered: true}, "adagrad": {Type: "adagrad", InitialAccumulator: 0.25},
 	}
 	for typ, keys := range want {
-		opt, err := New(cfgs[typ], []*nn.Param{w, b})
+		opt, err := New(cfgs[typ], []*nn.Param{w, b}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,12 +170,12 @@ func TestStateNamesAndShapes(t *testing.T) {
 		}
 	}
 	// SGD with momentum keeps its buffer and a step count.
-	s, _ := NewSGD([]*nn.Param{w}, SGDConfig{Momentum: 0.9})
+	s, _ := NewSGD([]*nn.Param{w}, SGDConfig{Momentum: 0.9}, nil)
 	if st := s.State(); len(st) != 2 || st["fc1.weight.momentum_buffer"] == nil || st["fc1.weight.step"] == nil {
 		t.Errorf("sgd momentum state %v", st)
 	}
 	// Adagrad's accumulator starts at the initial value.
-	a, _ := New(Config{Type: "adagrad", InitialAccumulator: 0.25}, []*nn.Param{w})
+	a, _ := New(Config{Type: "adagrad", InitialAccumulator: 0.25}, []*nn.Param{w}, nil)
 	if v := a.State()["fc1.weight.sum"].Data; v[0] != 0.25 || v[5] != 0.25 {
 		t.Errorf("adagrad initial sum %v", v)
 	}
@@ -184,7 +184,7 @@ func TestStateNamesAndShapes(t *testing.T) {
 func TestLoadStateErrors(t *testing.T) {
 	mk := func() (Optimizer, *nn.Param) {
 		w := &nn.Param{Name: "fc.weight", Value: tensor.New(2, 2), Grad: tensor.New(2, 2), Decay: true}
-		opt, err := New(Config{Type: "adam"}, []*nn.Param{w})
+		opt, err := New(Config{Type: "adam"}, []*nn.Param{w}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +241,7 @@ func TestLoadStateErrors(t *testing.T) {
 		t.Errorf("loaded state %v (must be copied in)", got)
 	}
 	// SGD without momentum has no state, and refuses foreign state.
-	sgd, _ := NewSGD([]*nn.Param{param("w", true, 1)}, SGDConfig{})
+	sgd, _ := NewSGD([]*nn.Param{param("w", true, 1)}, SGDConfig{}, nil)
 	if err := sgd.LoadState(map[string]*tensor.Tensor{}); err != nil {
 		t.Errorf("empty sgd state: %v", err)
 	}
@@ -321,7 +321,7 @@ func TestClipGradValue(t *testing.T) {
 // step takes the gradient undamped, as PyTorch.
 func TestSGDDampening(t *testing.T) {
 	p := param("w", true, 1)
-	opt, err := New(Config{Type: "sgd", Momentum: 0.5, Dampening: 0.5}, []*nn.Param{p})
+	opt, err := New(Config{Type: "sgd", Momentum: 0.5, Dampening: 0.5}, []*nn.Param{p}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

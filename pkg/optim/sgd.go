@@ -70,9 +70,10 @@ func (u *sgdUpdate) Run(_, i int) {
 }
 
 // NewSGD returns an SGD optimizer over params, in a single default group
-// (weight decay for the parameters with Decay set). It returns an error for
-// settings PyTorch also rejects.
-func NewSGD(params []*nn.Param, cfg SGDConfig) (*SGD, error) {
+// (weight decay for the parameters with Decay set), whose Step splits the
+// momentum update over pool (nil: on the caller; the bits are the same). It
+// returns an error for settings PyTorch also rejects.
+func NewSGD(params []*nn.Param, cfg SGDConfig, pool *tensor.Pool) (*SGD, error) {
 	if math.IsNaN(cfg.WeightDecay) || math.IsInf(cfg.WeightDecay, 0) || cfg.WeightDecay < 0 {
 		return nil, fmt.Errorf("optim: sgd: weight_decay must be finite and >= 0, got %g", cfg.WeightDecay)
 	}
@@ -80,6 +81,7 @@ func NewSGD(params []*nn.Param, cfg SGDConfig) (*SGD, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.pool = pool
 	return newSGD(b, cfg)
 }
 
@@ -126,7 +128,7 @@ func (s *SGD) Step(lr float64) {
 		}
 		u := &s.update
 		g := u.g
-		nn.ParallelFor(nn.Threads(), (len(g)+sgdChunk-1)/sgdChunk, u)
+		s.pool.ParallelFor((len(g)+sgdChunk-1)/sgdChunk, u)
 		s.steps[i]++
 	}
 }

@@ -20,6 +20,7 @@ type base struct {
 	steps   []int64   // steps taken, per parameter (as PyTorch's state["step"])
 	hasStep bool      // whether the state includes "<param>.step"
 	slots   []slot
+	pool    *tensor.Pool // runs the parallel parts of Step; nil: the caller
 }
 
 // slot is one kind of per-parameter state ("exp_avg"), one buffer per

@@ -108,7 +108,7 @@ func TestTorchOptimGolden(t *testing.T) {
 				t.Fatalf("%d lrs, %d steps, %d gradient sets", len(c.LRs), len(c.Steps), len(f.Grads))
 			}
 			ps := f.params(t)
-			opt, err := New(c.Config, ps)
+			opt, err := New(c.Config, ps, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,7 +179,7 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			n := len(c.LRs)
 			ref := f.params(t)
-			refOpt, err := New(c.Config, ref)
+			refOpt, err := New(c.Config, ref, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,7 +189,7 @@ func TestStateRoundTrip(t *testing.T) {
 			}
 			for _, cut := range []int{0, 1, n / 2} {
 				a := f.params(t)
-				optA, _ := New(c.Config, a)
+				optA, _ := New(c.Config, a, nil)
 				for s := range cut {
 					f.setGrads(t, a, s)
 					optA.Step(c.LRs[s])
@@ -203,7 +203,7 @@ func TestStateRoundTrip(t *testing.T) {
 				f.setGrads(t, a, cut)
 				optA.Step(c.LRs[cut])
 
-				optB, err := New(c.Config, fresh)
+				optB, err := New(c.Config, fresh, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

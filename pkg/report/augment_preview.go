@@ -13,9 +13,10 @@ import (
 // row per training example (the first n of the training split, after
 // train_limit and the validation split), the original first, then its
 // augmented versions in epochs 0 … k−1 — exactly what training feeds the
-// model in those epochs before mixing and preprocessing. A config without
-// an augment list is an *InputError.
-func AugmentPreview(cfg *config.Config, n, k int, w io.Writer) error {
+// model in those epochs before mixing and preprocessing. The data loads on
+// up to workers goroutines. A config without an augment list is an
+// *InputError.
+func AugmentPreview(cfg *config.Config, n, k, workers int, w io.Writer) error {
 	if len(cfg.Augment) == 0 {
 		return engine.InputErrorf("augment: the config has no augment list, so there is nothing to preview (add one, e.g. augment: [{op: hflip, p: 0.5}])")
 	}
@@ -24,7 +25,7 @@ func AugmentPreview(cfg *config.Config, n, k int, w io.Writer) error {
 	}
 	c := *cfg
 	c.Preprocess = config.Preprocess{Method: data.MethodNone}
-	s, err := engine.LoadTrainSplits(&c)
+	s, err := engine.LoadTrainSplits(&c, workers)
 	if err != nil {
 		return err
 	}

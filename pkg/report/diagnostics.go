@@ -132,10 +132,11 @@ func diagReference(stats []LayerStats) (std float64, name string) {
 }
 
 // LayerDiagnostics runs m's top-level layers one by one in evaluation mode
-// on the batch x, (N, C, H, W), and returns the statistics of each layer's
-// output, flagged against the thresholds above. It changes no state of m.
-func LayerDiagnostics(m *model.Model, x *tensor.Tensor) []LayerStats {
-	ctx := &nn.Context{Train: false}
+// on the batch x, (N, C, H, W), on pool (nil: the calling goroutine), and
+// returns the statistics of each layer's output, flagged against the
+// thresholds above. It changes no state of m.
+func LayerDiagnostics(m *model.Model, x *tensor.Tensor, pool *tensor.Pool) []LayerStats {
+	ctx := &nn.Context{Train: false, Pool: pool}
 	layers := m.Net.Layers
 	stats := make([]LayerStats, len(layers))
 	for i, l := range layers {

@@ -212,7 +212,7 @@ func TestInitDiagnostics(t *testing.T) {
 // DiagnosticExamples examples of the initial-loss sample.
 func diagSample(t *testing.T, cfg *config.Config) *tensor.Tensor {
 	t.Helper()
-	s, err := engine.LoadTrainSplits(cfg)
+	s, err := engine.LoadTrainSplits(cfg, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestDeadReLU(t *testing.T) {
 			for j := range b {
 				b[j] = tc.bias(j, len(b))
 			}
-			stats := LayerDiagnostics(m, x)
+			stats := LayerDiagnostics(m, x, nil)
 			_, _, dead, _ := refStats(m, 2, x)
 			s := stats[2]
 			t.Logf("relu1: dead fraction %.3f", s.DeadFrac)

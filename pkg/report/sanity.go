@@ -30,6 +30,9 @@ type SanityOptions struct {
 	// InitExamples is how many training examples the initial loss is
 	// averaged over (default 1024).
 	InitExamples int
+	// Pool is the thread budget of the checks and of loading their data
+	// (nil: the calling goroutine). Results do not depend on it.
+	Pool *tensor.Pool
 }
 
 func (o *SanityOptions) defaults() {
@@ -108,7 +111,7 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	splits, err := engine.LoadTrainSplits(cfg)
+	splits, err := engine.LoadTrainSplits(cfg, o.Pool.Threads())
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +128,7 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	initSet := tr.Subset(perm[:min(o.InitExamples, tr.N)])
 	ic := &rep.InitialLoss
 	ic.Examples = initSet.N
-	ic.Loss = engine.Evaluate(m, initSet, plan.EvalBatchSize).Loss
+	ic.Loss = engine.Evaluate(m, initSet, plan.EvalBatchSize, o.Pool).Loss
 	ic.Expected = math.Log(float64(classes))
 	ic.Tolerance = o.Tolerance
 	pen := plan.Penalty
@@ -150,7 +153,7 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	// Init diagnostics on the first examples of the same sample.
 	if nd := min(DiagnosticExamples, initSet.N); nd > 0 {
 		x := tensor.FromData(initSet.X[:nd*initSet.FeatureLen()], nd, initSet.C, initSet.H, initSet.W)
-		rep.Activations = LayerDiagnostics(m, x)
+		rep.Activations = LayerDiagnostics(m, x, o.Pool)
 	}
 	rep.Warnings = DiagnosticWarnings(rep.Activations)
 
@@ -183,8 +186,8 @@ var errStopEpoch = errors.New("stop")
 
 // stillSymmetric returns the layers flagged symmetric at init whose units
 // are still identical in the trained model m, measured on the diagnostic
-// examples of diag.
-func stillSymmetric(m *model.Model, atInit []LayerStats, diag *data.Dataset) []string {
+// examples of diag on pool.
+func stillSymmetric(m *model.Model, atInit []LayerStats, diag *data.Dataset, pool *tensor.Pool) []string {
 	nd := min(DiagnosticExamples, diag.N)
 	if nd == 0 {
 		return nil
@@ -195,7 +198,7 @@ func stillSymmetric(m *model.Model, atInit []LayerStats, diag *data.Dataset) []s
 	}
 	x := tensor.FromData(diag.X[:nd*diag.FeatureLen()], nd, diag.C, diag.H, diag.W)
 	var names []string
-	for _, s := range LayerDiagnostics(m, x) {
+	for _, s := range LayerDiagnostics(m, x, pool) {
 		if was[s.Name] && s.IdenticalUnits {
 			names = append(names, s.Name)
 		}
@@ -214,12 +217,12 @@ func overfit(plan *engine.Plan, o SanityOptions, sample *data.Dataset, in []int,
 	if err != nil {
 		return oc, err
 	}
-	t, err := engine.NewTrainer(plan, m, &engine.Splits{Train: sample})
+	t, err := engine.NewTrainer(plan, m, &engine.Splits{Train: sample}, o.Pool)
 	if err != nil {
 		return oc, err
 	}
 	t.Penalty = optim.Penalty{}
-	oc.InitialLoss = engine.Evaluate(m, sample, plan.EvalBatchSize).Loss
+	oc.InitialLoss = engine.Evaluate(m, sample, plan.EvalBatchSize, o.Pool).Loss
 	oc.MaxLoss = oc.InitialLoss
 	eb := plan.EvalBatchSize
 	diverged := false
@@ -239,14 +242,14 @@ func overfit(plan *engine.Plan, o SanityOptions, sample *data.Dataset, in []int,
 		if diverged {
 			break
 		}
-		r := engine.Evaluate(m, sample, eb)
+		r := engine.Evaluate(m, sample, eb, o.Pool)
 		oc.FinalLoss, oc.TrainAcc = r.Loss, r.Accuracy
 		if r.Accuracy == 1 {
 			oc.Passed = true
 			return oc, nil
 		}
 	}
-	oc.StillSymmetric = stillSymmetric(m, atInit, diag)
+	oc.StillSymmetric = stillSymmetric(m, atInit, diag, o.Pool)
 	switch {
 	case len(oc.StillSymmetric) > 0:
 		oc.Diagnosis = fmt.Sprintf("after %d steps the units of %s are still all identical (loss %.4f → %.4f): a zero or constant init never breaks the symmetry; use a random init", oc.Steps, strings.Join(oc.StillSymmetric, ", "), oc.InitialLoss, oc.FinalLoss)

@@ -73,10 +73,10 @@ func OptimizerStepsPerEpoch(cfg *config.Config, trainExamples int) (int, error) 
 }
 
 // TrainExamples loads cfg's training data as training does (train_limit,
-// then the validation split carved out) and returns the number of training
-// examples left.
-func TrainExamples(cfg *config.Config) (int, error) {
-	s, err := engine.LoadTrainSplits(cfg)
+// then the validation split carved out), on up to workers goroutines, and
+// returns the number of training examples left.
+func TrainExamples(cfg *config.Config, workers int) (int, error) {
+	s, err := engine.LoadTrainSplits(cfg, workers)
 	if err != nil {
 		return 0, err
 	}

@@ -3,6 +3,7 @@ package run
 import (
 	"github.com/nettrain/nettrain/pkg/data"
 	"github.com/nettrain/nettrain/pkg/engine"
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
 // EvalOptions select what EvaluateCheckpoint scores.
@@ -18,6 +19,9 @@ type EvalOptions struct {
 	// EMA scores the checkpoint's EMA weights (ema.enabled) instead of the
 	// raw ones; a checkpoint without them is an *InputError.
 	EMA bool
+	// Pool is the thread budget of the evaluation and of loading its data
+	// (nil: the calling goroutine). Results do not depend on it.
+	Pool *tensor.Pool
 }
 
 // EvalReport is the result of scoring one checkpoint.
@@ -49,7 +53,7 @@ func EvaluateCheckpoint(path string, o EvalOptions) (*EvalReport, error) {
 	if o.DataDir != "" {
 		dir = o.DataDir
 	}
-	d, err := engine.LoadSplit(l.Config, dir, o.Split, l.Prep)
+	d, err := engine.LoadSplit(l.Config, dir, o.Split, l.Prep, o.Pool.Threads())
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +64,7 @@ func EvaluateCheckpoint(path string, o EvalOptions) (*EvalReport, error) {
 	if o.BatchSize > 0 {
 		bs = o.BatchSize
 	}
-	r := &EvalReport{Checkpoint: path, Split: o.Split, DataDir: dir, Epoch: l.Epoch, EMA: o.EMA, EvalMetrics: engine.Evaluate(l.Model, d, bs)}
+	r := &EvalReport{Checkpoint: path, Split: o.Split, DataDir: dir, Epoch: l.Epoch, EMA: o.EMA, EvalMetrics: engine.Evaluate(l.Model, d, bs, o.Pool)}
 	r.ClassNames = classNames(d, l.Model.Classes)
 	return r, nil
 }

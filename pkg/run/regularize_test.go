@@ -167,16 +167,16 @@ func TestPreprocessMethodsEndToEnd(t *testing.T) {
 // shape is known.
 func TestPCAComponentsTooMany(t *testing.T) {
 	cfg := testConfig(t, "preprocess.method=pca", "preprocess.components=900")
-	_, err := CheckConfig(cfg, "x.yaml")
+	_, err := CheckConfig(cfg, "x.yaml", 2)
 	if err == nil || !engine.IsInputError(err) || !strings.Contains(err.Error(), "preprocess.components: 900 exceeds the 784 features") {
 		t.Fatalf("error %v, want an input error naming preprocess.components", err)
 	}
 	cfg = testConfig(t, "augment=[{op: crop, size: 20}]")
-	if _, err := CheckConfig(cfg, "x.yaml"); err == nil || !strings.Contains(err.Error(), "augment") {
+	if _, err := CheckConfig(cfg, "x.yaml", 2); err == nil || !strings.Contains(err.Error(), "augment") {
 		t.Fatalf("a size-changing crop: error %v", err)
 	}
 	cfg = testConfig(t, "augment=[{op: color_jitter, saturation: 0.4}]")
-	if _, err := CheckConfig(cfg, "x.yaml"); err == nil || !strings.Contains(err.Error(), "augment[0].saturation") {
+	if _, err := CheckConfig(cfg, "x.yaml", 2); err == nil || !strings.Contains(err.Error(), "augment[0].saturation") {
 		t.Fatalf("saturation on gray images: error %v", err)
 	}
 }
@@ -227,7 +227,7 @@ func TestLegacyPreprocessCheckpoint(t *testing.T) {
 func TestAugmentPreview(t *testing.T) {
 	cfg := testConfig(t, "augment=[{op: crop, pad: 2}, {op: hflip}]")
 	var buf bytes.Buffer
-	if err := report.AugmentPreview(cfg, 3, 4, &buf); err != nil {
+	if err := report.AugmentPreview(cfg, 3, 4, 2, &buf); err != nil {
 		t.Fatal(err)
 	}
 	img, err := png.Decode(&buf)
@@ -238,7 +238,7 @@ func TestAugmentPreview(t *testing.T) {
 	if b := img.Bounds(); b.Dx() != 5*30+2 || b.Dy() != 3*30+2 {
 		t.Fatalf("grid is %dx%d, want %dx%d", b.Dx(), b.Dy(), 5*30+2, 3*30+2)
 	}
-	err = report.AugmentPreview(testConfig(t), 3, 4, &buf)
+	err = report.AugmentPreview(testConfig(t), 3, 4, 2, &buf)
 	if err == nil || !engine.IsInputError(err) || !strings.Contains(err.Error(), "no augment list") {
 		t.Fatalf("config without augment: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
 // Options are the settings of one invocation that are not part of the
@@ -51,6 +52,11 @@ type Options struct {
 	Stdout io.Writer
 	// Progress receives the live progress bar; nil shows none.
 	Progress io.Writer
+	// Pool is the invocation's thread budget (see engine.NewPool): training,
+	// validation and the test evaluation compute on it and the data loaders
+	// use Pool.Threads() workers. Nil runs on the calling goroutine alone.
+	// The caller owns it (and closes it); results do not depend on it.
+	Pool *tensor.Pool
 	// Hooks are the caller's own hooks (a search's reporter, a test's
 	// probe), added after the run's, each in its phase.
 	Hooks []engine.Attached
@@ -110,11 +116,11 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	splits, err := engine.LoadTrainSplits(cfg)
+	splits, err := engine.LoadTrainSplits(cfg, opt.Pool.Threads())
 	if err != nil {
 		return nil, err
 	}
-	test, err := engine.LoadSplit(cfg, cfg.Data.Dir, "test", splits.Prep)
+	test, err := engine.LoadSplit(cfg, cfg.Data.Dir, "test", splits.Prep, opt.Pool.Threads())
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +157,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err := m.Summary(out); err != nil {
 		return nil, err
 	}
-	t, err := engine.NewTrainer(plan, m, splits)
+	t, err := engine.NewTrainer(plan, m, splits, opt.Pool)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +235,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reloading the best checkpoint: %w", err)
 	}
-	res.Test = engine.Evaluate(loaded.Model, test, plan.EvalBatchSize)
+	res.Test = engine.Evaluate(loaded.Model, test, plan.EvalBatchSize, opt.Pool)
 	res.TotalSeconds = time.Since(begin).Seconds()
 	res.PeakMemoryBytes = peakMemory()
 	summary, err := json.MarshalIndent(res, "", "  ")
@@ -469,9 +475,10 @@ func (h *consoleHook) EpochEnd(_ *engine.Trainer, m *engine.EpochMetrics) error 
 }
 
 // CheckConfig validates what config loading cannot: the data folder loads
-// and the model builds for its shapes. It returns the built model.
-func CheckConfig(cfg *config.Config, source string) (*model.Model, error) {
-	s, err := engine.LoadTrainSplits(cfg)
+// (on up to workers goroutines) and the model builds for its shapes. It
+// returns the built model.
+func CheckConfig(cfg *config.Config, source string, workers int) (*model.Model, error) {
+	s, err := engine.LoadTrainSplits(cfg, workers)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ const trainLimit = testfix.TrainLimit
 func trainRun(t *testing.T, cfg *config.Config) (*Result, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
-	res, err := Train(cfg, Options{OutDir: dir})
+	res, err := Train(cfg, Options{OutDir: dir, Pool: testfix.Pool(t, 2)})
 	if err != nil {
 		t.Fatalf("Train: %v", err)
 	}
@@ -766,12 +766,16 @@ func TestEvaluate(t *testing.T) {
 		{"missing classes", m, test.Subset(lowClasses)},
 		{"zero init: all logits tie", zero, test},
 	}
+	pool := testfix.Pool(t, 2)
 	for _, tc := range cases {
 		correct, loss, conf := reference(tc.m.Net, tc.d, 10)
 		counts := labelCounts(tc.d, 10)
 		for _, bs := range []int{1, 7, 128, 1000} {
 			t.Run(fmt.Sprintf("%s/batch=%d", tc.name, bs), func(t *testing.T) {
-				r := engine.Evaluate(tc.m, tc.d, bs)
+				r := engine.Evaluate(tc.m, tc.d, bs, nil)
+				if r2 := engine.Evaluate(tc.m, tc.d, bs, pool); !reflect.DeepEqual(r2, r) {
+					t.Errorf("on 2 threads %+v, on the caller %+v", r2, r)
+				}
 				if r.N != tc.d.N || r.Correct != correct || r.Accuracy != float64(r.Correct)/float64(r.N) {
 					t.Errorf("n %d correct %d accuracy %v; want n %d correct %d", r.N, r.Correct, r.Accuracy, tc.d.N, correct)
 				}
@@ -806,10 +810,10 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 	// Ties go to the first class, in both the count and the matrix.
-	if r := engine.Evaluate(zero, test, 128); r.Correct != labelCounts(test, 10)[0] || math.Abs(r.Loss-math.Log(10)) > 1e-9 {
+	if r := engine.Evaluate(zero, test, 128, nil); r.Correct != labelCounts(test, 10)[0] || math.Abs(r.Loss-math.Log(10)) > 1e-9 {
 		t.Errorf("zero model: %d correct (class 0 has %d), loss %v want ln 10", r.Correct, labelCounts(test, 10)[0], r.Loss)
 	}
-	empty := engine.Evaluate(m, test.Subset(nil), 16)
+	empty := engine.Evaluate(m, test.Subset(nil), 16, pool)
 	if empty.N != 0 || empty.Correct != 0 || empty.Accuracy != 0 || empty.Loss != 0 || len(empty.PerClass) != 10 || len(empty.Confusion) != 10 {
 		t.Errorf("empty data set: %+v", empty)
 	}
@@ -903,7 +907,13 @@ func mustPlan(t testing.TB, cfg *config.Config) *engine.Plan {
 
 func newTestTrainer(t testing.TB, cfg *config.Config) (*engine.Trainer, *model.Model, *engine.Splits) {
 	t.Helper()
-	s, err := engine.LoadTrainSplits(cfg)
+	return newTestTrainerOn(t, cfg, testfix.Pool(t, 2))
+}
+
+// newTestTrainerOn is newTestTrainer on pool.
+func newTestTrainerOn(t testing.TB, cfg *config.Config, pool *tensor.Pool) (*engine.Trainer, *model.Model, *engine.Splits) {
+	t.Helper()
+	s, err := engine.LoadTrainSplits(cfg, pool.Threads())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -911,7 +921,7 @@ func newTestTrainer(t testing.TB, cfg *config.Config) (*engine.Trainer, *model.M
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := engine.NewTrainer(mustPlan(t, cfg), m, s)
+	tr, err := engine.NewTrainer(mustPlan(t, cfg), m, s, pool)
 	if err != nil {
 		t.Fatal(err)
 	}

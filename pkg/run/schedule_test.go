@@ -20,7 +20,7 @@ func TestSchedulePreviewMatchesRun(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t, append([]string{"train.epochs=3", "schedule.type=cosine", "schedule.warmup_epochs=1.5", "schedule.min_lr=0.001"}, tc.extra...)...)
-			n, err := report.TrainExamples(cfg)
+			n, err := report.TrainExamples(cfg, 2)
 			if err != nil || n != trainLimit-100 {
 				t.Fatalf("TrainExamples: %d, %v; want %d", n, err, trainLimit-100)
 			}

@@ -9,11 +9,21 @@ import "fmt"
 //
 // It is the single matrix-multiply entry point of nettrain: a cache-blocked
 // kernel with assembly micro-kernels (AVX-512 or AVX2+FMA, chosen from the
-// CPU) and a pure-Go fallback (other architectures, -tags purego). A call
-// uses up to Threads() threads, split over the rows or columns of C, never
-// over k, so the result bits do not depend on the thread count. Gemm is
-// safe for concurrent use and does not allocate in steady state.
+// CPU) and a pure-Go fallback (other architectures, -tags purego). The
+// package-level Gemm runs on the calling goroutine alone; (*Pool).Gemm
+// splits a large product over the pool's threads. Gemm is safe for
+// concurrent use and does not allocate in steady state.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	(*Pool)(nil).Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Gemm is the package-level Gemm on up to p.Threads() threads: the caller
+// and the pool's helpers each compute a part of C, split over its rows or
+// its columns, never over k, so the result bits do not depend on the
+// thread count. A call that finds p busy (from inside a ParallelFor task,
+// or from another goroutine) or nil computes every part on its caller.
+// It does not allocate in steady state.
+func (p *Pool) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -41,8 +51,8 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
 		im: activeImpl, packB: packOverride,
 	}
-	g.plan(Threads())
-	g.run()
+	g.plan(p.Threads())
+	g.run(p)
 }
 
 func checkGemm(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {

@@ -79,14 +79,14 @@ func (tc gemmCase) operands(r *rand.Rand) (a []float32, lda int, b []float32, ld
 	return a, lda, b, ldb, c, ldc
 }
 
-// check runs Gemm on tc and compares with the reference, including that
-// the padding of C is untouched.
-func (tc gemmCase) check(t *testing.T, r *rand.Rand) {
+// check runs Gemm on tc on pool p and compares with the reference,
+// including that the padding of C is untouched.
+func (tc gemmCase) check(t *testing.T, r *rand.Rand, p *Pool) {
 	t.Helper()
 	a, lda, b, ldb, c, ldc := tc.operands(r)
 	c0 := append([]float32(nil), c...)
 	want, scale := refGemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
-	Gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+	p.Gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
 	tol := 1e-5 * math.Sqrt(float64(max(tc.k, 1)))
 	for i := 0; i < tc.m; i++ {
 		for j := 0; j < ldc && i*ldc+j < len(c); j++ {
@@ -120,7 +120,15 @@ func forEachImpl(t *testing.T, f func(t *testing.T)) {
 
 var edgeDims = []int{1, 3, 7, 17, 63, 65, 129}
 
+// testPool returns a pool of threads threads that t closes when it ends.
+func testPool(t testing.TB, threads int) *Pool {
+	p := NewPool(threads)
+	t.Cleanup(p.Close)
+	return p
+}
+
 func TestGemmShapes(t *testing.T) {
+	pool := testPool(t, 2)
 	forEachImpl(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(7, 11))
 		n := 0
@@ -135,7 +143,7 @@ func TestGemmShapes(t *testing.T) {
 						alpha: []float32{1, -1.5, 0.25}[n%3],
 						beta:  []float32{0, 1, 0.5, -2}[n/3%4],
 					}
-					tc.check(t, r)
+					tc.check(t, r, pool)
 				}
 			}
 		}
@@ -146,12 +154,13 @@ func TestGemmVariantsAndBlocks(t *testing.T) {
 	// Every variant on shapes that cross the K block (512), the panel
 	// (64/16/32 columns) and the tile (6/4 rows) boundaries.
 	shapes := [][3]int{{1, 1, 1}, {6, 64, 512}, {7, 65, 513}, {13, 200, 1100}, {65, 129, 600}, {128, 33, 784}, {32, 288, 100}, {50, 10, 70}}
+	pool := testPool(t, 2)
 	forEachImpl(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(3, 5))
 		for si, s := range shapes {
 			for v := 0; v < 4; v++ {
 				tc := gemmCase{transA: v&1 == 1, transB: v&2 == 2, m: s[0], n: s[1], k: s[2], padA: si % 2, padB: v % 3, alpha: 1, beta: float32(si % 3)}
-				tc.check(t, r)
+				tc.check(t, r, pool)
 			}
 		}
 	})
@@ -181,43 +190,42 @@ func TestGemmRandomShapes(t *testing.T) {
 	r := rand.New(rand.NewPCG(42, 43))
 	saved, savedPack := activeImpl, packOverride
 	defer func() { activeImpl, packOverride = saved, savedPack }()
-	defer SetThreads(0)
+	pools := []*Pool{nil, testPool(t, 2), testPool(t, 3)}
 	impls := gemmImpls()
 	for it := 0; it < 150; it++ {
 		activeImpl, packOverride = impls[r.IntN(len(impls))], r.IntN(3)-1
-		SetThreads(1 + r.IntN(3))
+		pool := pools[r.IntN(len(pools))]
 		tc := gemmCase{
 			transA: r.IntN(2) == 1, transB: r.IntN(2) == 1,
 			m: 1 + r.IntN(90), n: 1 + r.IntN(150), k: r.IntN(700),
 			padA: r.IntN(4), padB: r.IntN(4),
 			alpha: float32(r.NormFloat64()), beta: []float32{0, 1, float32(r.NormFloat64())}[r.IntN(3)],
 		}
-		tc.check(t, r)
+		tc.check(t, r, pool)
 	}
 }
 
-// gemmBits runs tc with threads threads and returns C.
-func gemmBits(tc gemmCase, threads int) []float32 {
+// gemmBits runs tc on pool p and returns C.
+func gemmBits(tc gemmCase, p *Pool) []float32 {
 	r := rand.New(rand.NewPCG(9, 9))
 	a, lda, b, ldb, c, ldc := tc.operands(r)
-	SetThreads(threads)
-	Gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+	p.Gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
 	return c
 }
 
 func TestGemmDeterministicAcrossThreads(t *testing.T) {
-	defer SetThreads(0)
+	pools := []*Pool{testPool(t, 2), testPool(t, 3), testPool(t, 4)}
 	shapes := [][3]int{{128, 784, 300}, {300, 64, 700}, {32, 288, 784}, {288, 784, 32}, {9, 100, 1030}, {5, 37, 200}}
 	forEachImpl(t, func(t *testing.T) {
 		for _, s := range shapes {
 			for v := 0; v < 4; v++ {
 				tc := gemmCase{transA: v&1 == 1, transB: v&2 == 2, m: s[0], n: s[1], k: s[2], padA: 1, alpha: 0.5, beta: 1}
-				ref := gemmBits(tc, 1)
-				for _, th := range []int{2, 3, 4} {
-					got := gemmBits(tc, th)
+				ref := gemmBits(tc, nil)
+				for _, p := range pools {
+					got := gemmBits(tc, p)
 					for i := range ref {
 						if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
-							t.Fatalf("%v: %d threads: c[%d] = %v, 1 thread: %v", tc, th, i, got[i], ref[i])
+							t.Fatalf("%v: %d threads: c[%d] = %v, 1 thread: %v", tc, p.Threads(), i, got[i], ref[i])
 						}
 					}
 				}
@@ -227,10 +235,12 @@ func TestGemmDeterministicAcrossThreads(t *testing.T) {
 }
 
 func TestGemmConcurrentCalls(t *testing.T) {
-	// Calls from several goroutines at once (as pkg/nn's batch workers make
-	// them) give the same bits as one at a time.
+	// Calls from several goroutines at once on one pool (as pkg/nn's batch
+	// workers make them: all but one find it busy and run on their caller)
+	// give the same bits as one at a time.
 	tc := gemmCase{m: 70, n: 300, k: 257, alpha: 1, beta: 0}
-	want := gemmBits(tc, 2)
+	pool := testPool(t, 2)
+	want := gemmBits(tc, pool)
 	var wg sync.WaitGroup
 	errs := make(chan string, 8)
 	for g := 0; g < 8; g++ {
@@ -240,7 +250,7 @@ func TestGemmConcurrentCalls(t *testing.T) {
 			r := rand.New(rand.NewPCG(9, 9))
 			a, lda, b, ldb, c, ldc := tc.operands(r)
 			for it := 0; it < 5; it++ {
-				Gemm(false, false, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, c, ldc)
+				pool.Gemm(false, false, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, c, ldc)
 				for i := range want {
 					if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
 						errs <- fmt.Sprintf("c[%d] = %v, want %v", i, c[i], want[i])
@@ -255,18 +265,15 @@ func TestGemmConcurrentCalls(t *testing.T) {
 	for e := range errs {
 		t.Fatal(e)
 	}
-	SetThreads(0)
 }
 
 func TestGemmNoAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under -race")
 	}
-	defer SetThreads(0)
 	m, n, k := 96, 200, 300
 	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
-	for _, th := range []int{1, 2} {
-		SetThreads(th)
+	for _, p := range []*Pool{nil, testPool(t, 1), testPool(t, 2)} {
 		for v := 0; v < 4; v++ {
 			tA, tB := v&1 == 1, v&2 == 2
 			lda, ldb := k, n
@@ -277,10 +284,10 @@ func TestGemmNoAllocs(t *testing.T) {
 				ldb = k
 			}
 			allocs := testing.AllocsPerRun(20, func() {
-				Gemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, c, n)
+				p.Gemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, c, n)
 			})
 			if allocs != 0 {
-				t.Errorf("threads=%d tA=%v tB=%v: %v allocations per call", th, tA, tB, allocs)
+				t.Errorf("threads=%d tA=%v tB=%v: %v allocations per call", p.Threads(), tA, tB, allocs)
 			}
 		}
 	}
@@ -304,7 +311,9 @@ var benchShapes = []struct {
 }
 
 func BenchmarkGemm(b *testing.B) {
-	defer SetThreads(0)
+	// One pool per thread count for every shape, as a trainer keeps one
+	// for its whole run: its helpers start once, not per shape.
+	pools := map[int]*Pool{1: testPool(b, 1), 2: testPool(b, 2)}
 	for _, s := range benchShapes {
 		for _, th := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/threads=%d", s.name, th), func(b *testing.B) {
@@ -323,9 +332,9 @@ func BenchmarkGemm(b *testing.B) {
 				if s.transB {
 					ldb = s.k
 				}
-				SetThreads(th)
+				p := pools[th]
 				for b.Loop() {
-					Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+					p.Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 				}
 				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

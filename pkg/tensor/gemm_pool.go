@@ -1,31 +1,6 @@
 package tensor
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
-
-// threadSetting is the value last given to SetThreads; 0 means
-// runtime.GOMAXPROCS(0) read at each call.
-var threadSetting atomic.Int64
-
-// SetThreads sets how many threads nettrain's compute may use: one Gemm
-// call, and the layers that split a batch (pkg/nn reads Threads). n ≤ 0
-// restores the default, runtime.GOMAXPROCS(0). It changes speed only:
-// results are the same bits for every thread count.
-func SetThreads(n int) {
-	threadSetting.Store(int64(max(n, 0)))
-}
-
-// Threads returns the number of threads one Gemm call may use: the value
-// set by SetThreads, or runtime.GOMAXPROCS(0) by default.
-func Threads() int {
-	if n := threadSetting.Load(); n > 0 {
-		return int(n)
-	}
-	return runtime.GOMAXPROCS(0)
-}
+import "sync"
 
 // activeImpl is the kernel set Gemm uses: the fastest this CPU runs.
 // packOverride forces (1) or avoids (-1) packing B; 0 lets Gemm decide.
@@ -35,38 +10,37 @@ var (
 	packOverride = 0
 )
 
-// gemmWorkspaces holds the scratch of each pool worker for the Gemm call
-// that holds the pool (pool.mu).
-var gemmWorkspaces []*workspace
-
-// wsPool holds scratch for calls that run on their caller only.
+// wsPool holds scratch for calls that run on their caller only (a nil or
+// busy pool). It is a cache of buffers, not a budget: it starts no
+// goroutines.
 var wsPool = sync.Pool{New: func() any { return new(workspace) }}
 
-// gemmTask runs the parts of the Gemm call that holds the pool, copied
-// into gemmCurrent (so the caller's arguments stay on its stack).
-type gemmTask struct{}
+// gemmJob is the Task of the Gemm call that holds pool p: it runs the parts
+// of p.gemm, each worker with its own scratch p.ws[worker].
+type gemmJob Pool
 
-var gemmCurrent gemmArgs
+// Run computes part i as the given worker.
+func (j *gemmJob) Run(worker, i int) { j.gemm.runPart(i, j.ws[worker]) }
 
-// Run computes part p as the given worker.
-func (gemmTask) Run(worker, p int) { gemmCurrent.runPart(p, gemmWorkspaces[worker]) }
-
-// run executes g, on the pool when it has more than one part and the pool
-// is free, else on the calling goroutine.
-func (g *gemmArgs) run() {
-	if g.parts > 1 && pool.mu.TryLock() {
-		for len(gemmWorkspaces) < g.parts {
-			gemmWorkspaces = append(gemmWorkspaces, new(workspace))
+// run executes g on p when g has more than one part and p is free, else
+// on the calling goroutine.
+func (g *gemmArgs) run(p *Pool) {
+	if g.parts > 1 && p.mu.TryLock() {
+		if !p.closed.Load() {
+			for len(p.ws) < g.parts {
+				p.ws = append(p.ws, new(workspace))
+			}
+			p.gemm = *g
+			p.runLocked(g.parts, g.parts, (*gemmJob)(p))
+			p.gemm = gemmArgs{} // drop references to the caller's slices
+			p.mu.Unlock()
+			return
 		}
-		gemmCurrent = *g
-		runLocked(g.parts, g.parts, gemmTask{})
-		gemmCurrent = gemmArgs{} // drop references to the caller's slices
-		pool.mu.Unlock()
-		return
+		p.mu.Unlock()
 	}
 	ws := wsPool.Get().(*workspace)
-	for p := 0; p < g.parts; p++ {
-		g.runPart(p, ws)
+	for i := 0; i < g.parts; i++ {
+		g.runPart(i, ws)
 	}
 	wsPool.Put(ws)
 }

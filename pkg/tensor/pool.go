@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -26,78 +27,139 @@ func (f TaskFunc) Run(worker, i int) { f(worker, i) }
 // a step; while polling they yield to any other goroutine that can run.
 const spinTime = 200 * time.Microsecond
 
-// pool is the persistent set of helper goroutines ParallelFor and Gemm
-// share. One job runs at a time (mu); a call that finds the pool busy — a
-// nested call from a task, or a second goroutine — runs on its caller.
-var pool struct {
-	mu      sync.Mutex
+// Pool is a compute budget of a fixed number of threads: the goroutine
+// that calls ParallelFor or Gemm (worker 0) and up to Threads()−1
+// persistent helper goroutines, with the matrix multiply's per-worker
+// scratch. Each trainer (or evaluation) gets its own Pool, so two of them
+// in one process never share helpers and each runs on its own budget.
+//
+// One job runs at a time on a pool: a call that finds it busy — a nested
+// call from inside a task, or a second goroutine sharing the pool — runs
+// on its caller alone. Either way the results are the same bits: nothing
+// computed with a Pool depends on its size.
+//
+// A nil *Pool is valid and means one thread: every call runs on its
+// caller. Helpers start on first use and stop with Close.
+type Pool struct {
+	threads int
+
+	mu      sync.Mutex // held by the job in progress
+	closed  atomic.Bool
 	t       Task
 	n       int
 	next    atomic.Int64 // next index to hand out
 	running atomic.Int64 // helpers still working on the current job
+	seq     uint64       // sequence number of the last job, under mu
 	helpers []*helper
+	exited  sync.WaitGroup // helpers that have not returned
+
+	// ws holds each worker's scratch for the Gemm call that holds the
+	// pool, gemm that call's arguments (so the caller's stay on its stack).
+	ws   []*workspace
+	gemm gemmArgs
 }
 
 // helper is one pool goroutine and its mailbox.
 type helper struct {
+	pool   *Pool
 	worker int
 	posted atomic.Uint64 // job sequence number posted to this helper
 	parked atomic.Bool   // the helper sleeps on wake
 	wake   chan struct{} // token that ends a park
 }
 
-var jobSeq uint64 // sequence number of the last job, under pool.mu
+// NewPool returns a pool of threads threads (threads ≥ 1; use
+// runtime.NumCPU() for one per core). Close it to stop its helpers.
+func NewPool(threads int) *Pool {
+	if threads < 1 {
+		panic(fmt.Sprintf("tensor: NewPool(%d): a pool needs at least 1 thread", threads))
+	}
+	return &Pool{threads: threads}
+}
+
+// Threads returns the pool's thread count: at most this many tasks of one
+// ParallelFor run at once, and one Gemm call splits into at most this many
+// parts. A nil pool has 1.
+func (p *Pool) Threads() int {
+	if p == nil {
+		return 1
+	}
+	return p.threads
+}
+
+// Close waits for the job in progress, if any, stops the pool's helpers
+// and waits for them to return. Calls made after Close run on their
+// caller. Close must not be called from inside a task; closing twice, or
+// a nil pool, is a no-op.
+func (p *Pool) Close() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	if !p.closed.Swap(true) {
+		p.seq++
+		for _, h := range p.helpers {
+			h.post(p.seq)
+		}
+	}
+	p.mu.Unlock()
+	p.exited.Wait()
+}
 
 // ParallelFor calls t.Run(worker, i) once for every i in [0, n) and returns
-// when all calls are done. At most `workers` calls run at once, on the
-// calling goroutine (worker 0) and on persistent helper goroutines (workers
-// 1 … workers−1); calls made by one worker run one after another, so a
+// when all calls are done. At most min(Threads(), n) calls run at once, on
+// the calling goroutine (worker 0) and on the pool's helpers (workers 1 …
+// Threads()−1); calls made by one worker run one after another, so a
 // worker may use per-worker scratch space. Which worker runs which i, and in
 // what order, is unspecified: the results must not depend on it. If the
-// helpers are busy (a call from inside a task, or from another goroutine)
-// every call runs on the caller as worker 0.
+// pool is busy (a call from inside a task, or from another goroutine) or
+// nil, every call runs on the caller as worker 0.
 //
 // Steady-state calls allocate nothing when t is pointer-shaped.
-func ParallelFor(workers, n int, t Task) {
-	workers = min(workers, n)
-	if workers <= 1 || !pool.mu.TryLock() {
+func (p *Pool) ParallelFor(n int, t Task) {
+	workers := min(p.Threads(), n)
+	if workers <= 1 || !p.mu.TryLock() {
 		for i := 0; i < n; i++ {
 			t.Run(0, i)
 		}
 		return
 	}
-	runLocked(workers, n, t)
-	pool.mu.Unlock()
+	if p.closed.Load() {
+		p.mu.Unlock()
+		for i := 0; i < n; i++ {
+			t.Run(0, i)
+		}
+		return
+	}
+	p.runLocked(workers, n, t)
+	p.mu.Unlock()
 }
 
 // runLocked runs t over [0, n) on the caller and workers−1 helpers; the
-// caller holds pool.mu.
-func runLocked(workers, n int, t Task) {
-	ensureHelpers(workers - 1)
-	pool.t, pool.n = t, n
-	pool.next.Store(0)
-	pool.running.Store(int64(workers - 1))
-	jobSeq++
-	for _, h := range pool.helpers[:workers-1] {
-		h.posted.Store(jobSeq)
-		if h.parked.CompareAndSwap(true, false) {
-			h.wake <- struct{}{}
-		}
+// caller holds p.mu and the pool is open.
+func (p *Pool) runLocked(workers, n int, t Task) {
+	p.ensureHelpers(workers - 1)
+	p.t, p.n = t, n
+	p.next.Store(0)
+	p.running.Store(int64(workers - 1))
+	p.seq++
+	for _, h := range p.helpers[:workers-1] {
+		h.post(p.seq)
 	}
-	work(0)
-	for spins := 0; pool.running.Load() != 0; spins++ {
+	p.work(0)
+	for spins := 0; p.running.Load() != 0; spins++ {
 		if spins > 64 {
 			runtime.Gosched()
 		}
 	}
-	pool.t = nil
+	p.t = nil
 }
 
 // work runs the current job's remaining indices one at a time as worker.
-func work(worker int) {
-	t, n := pool.t, int64(pool.n)
+func (p *Pool) work(worker int) {
+	t, n := p.t, int64(p.n)
 	for {
-		i := pool.next.Add(1) - 1
+		i := p.next.Add(1) - 1
 		if i >= n {
 			return
 		}
@@ -106,18 +168,29 @@ func work(worker int) {
 }
 
 // ensureHelpers makes sure at least n helpers exist; it is called with
-// pool.mu held.
-func ensureHelpers(n int) {
-	for len(pool.helpers) < n {
-		h := &helper{worker: len(pool.helpers) + 1, wake: make(chan struct{}, 1)}
-		pool.helpers = append(pool.helpers, h)
+// p.mu held.
+func (p *Pool) ensureHelpers(n int) {
+	for len(p.helpers) < n {
+		h := &helper{pool: p, worker: len(p.helpers) + 1, wake: make(chan struct{}, 1)}
+		p.helpers = append(p.helpers, h)
+		p.exited.Add(1)
 		go h.loop()
 	}
 }
 
+// post hands job seq to the helper, waking it if it is parked.
+func (h *helper) post(seq uint64) {
+	h.posted.Store(seq)
+	if h.parked.CompareAndSwap(true, false) {
+		h.wake <- struct{}{}
+	}
+}
+
 // loop serves jobs: it polls for the next one for spinTime after each job,
-// then parks until ParallelFor wakes it.
+// then parks until post wakes it. It returns when the pool is closed.
 func (h *helper) loop() {
+	p := h.pool
+	defer p.exited.Done()
 	var seen uint64
 	for {
 		deadline := time.Time{}
@@ -137,11 +210,14 @@ func (h *helper) loop() {
 			if h.posted.Load() != seen && h.parked.CompareAndSwap(true, false) {
 				break // a job came in before we parked
 			}
-			<-h.wake // ParallelFor cleared parked and sends the token
+			<-h.wake // post cleared parked and sends the token
 			deadline = time.Time{}
 		}
 		seen = h.posted.Load()
-		work(h.worker)
-		pool.running.Add(-1)
+		if p.closed.Load() {
+			return
+		}
+		p.work(h.worker)
+		p.running.Add(-1)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
 // BaseYAML is a small, fast experiment on the first 600 images of the
@@ -69,4 +70,12 @@ func FirstN(t testing.TB, n int) *data.Dataset {
 		idx[i] = i
 	}
 	return full.Subset(idx)
+}
+
+// Pool returns a pool of threads compute threads that is closed when the
+// test ends.
+func Pool(t testing.TB, threads int) *tensor.Pool {
+	p := tensor.NewPool(threads)
+	t.Cleanup(p.Close)
+	return p
 }
