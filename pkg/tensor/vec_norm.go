@@ -36,7 +36,7 @@ func normGrad(dy, x, s, t, g, b float32, relu bool) (xh, grad float32) {
 
 // SumDotNorm returns Σdy' and Σdy'·x̂ accumulated in float64 (summed as
 // SumDot sums), where x̂ = s·x + t as NormAffine computes it and dy' is dy,
-// or with relu dy where g·x̂ + b > 0 (the fused relu passed the gradient)
+// or with relu dy where g·x̂ + b > 0 (dy is then the gradient of the fused relu's output)
 // and 0 elsewhere. x must be at least as long as dy.
 func SumDotNorm(dy, x []float32, s, t, g, b float32, relu bool) (sum, dot float64) {
 	x = x[:len(dy)]
