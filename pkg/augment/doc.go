@@ -23,8 +23,8 @@
 //	augment[2].degrees: rotate: must be in [0, 180], got 200
 //	augment[0].op: unknown op "rotat"; did you mean "rotate"? known: color_jitter, crop, …
 //
-// Spec parameters by op (the struct that does the work in brackets; a zero
-// range means the default shown):
+// Spec parameters by op (the struct that does the work in brackets; an
+// empty range means the default shown):
 //
 //	crop          pad, size (0: input size), fill, fill_value        [Crop]  torchvision RandomCrop(size, padding)
 //	hflip, vflip  —                                                  [HFlip], [VFlip]
