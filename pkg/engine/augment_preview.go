@@ -22,7 +22,7 @@ func AugmentPreview(cfg *config.Config, n, k int, w io.Writer) error {
 		return inputErrorf("--n and --k must be >= 1, got %d and %d", n, k)
 	}
 	c := *cfg
-	c.Preprocess = config.Preprocess{Method: data.MethodNone}
+	c.Preprocess = data.PreprocessConfig{Method: data.MethodNone}
 	s, err := loadTrainSplits(&c)
 	if err != nil {
 		return err

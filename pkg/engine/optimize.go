@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/lrsched"
@@ -11,24 +10,8 @@ import (
 )
 
 // newOptimizer builds the optimizer of cfg over m's parameters.
-func newOptimizer(c config.Optimizer, m *model.Model) (optim.Optimizer, error) {
-	// The config holds every key with its default; pass each optimizer
-	// only the settings it takes (the config rejects explicit misuse).
-	oc := optim.Config{Type: c.Type, WeightDecay: c.WeightDecay}
-	switch c.Type {
-	case "sgd":
-		oc.Momentum, oc.Dampening, oc.Nesterov = c.Momentum, c.Dampening, c.Nesterov
-	case "adam", "adamw":
-		oc.Beta1, oc.Beta2, oc.Eps, oc.AMSGrad = c.Betas[0], c.Betas[1], c.Eps, c.AMSGrad
-	case "rmsprop":
-		oc.Momentum, oc.Alpha, oc.Eps, oc.Centered = c.Momentum, c.Alpha, c.Eps, c.Centered
-	case "adagrad":
-		oc.Eps, oc.LRDecay, oc.InitialAccumulator = c.Eps, c.LRDecay, c.InitialAccumulator
-	}
-	for _, g := range c.Groups {
-		oc.Groups = append(oc.Groups, optim.Group{Pattern: g.Pattern, LRScale: g.LRScale, WeightDecay: g.WeightDecay})
-	}
-	o, err := optim.New(oc, m.Params())
+func newOptimizer(c optim.Spec, m *model.Model) (optim.Optimizer, error) {
+	o, err := optim.New(c.Config(), m.Params())
 	if err != nil {
 		return nil, inputErrorf("optimizer: %w", err)
 	}
@@ -51,16 +34,7 @@ func newSchedule(cfg *config.Config, perEpoch int) (lrsched.Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := cfg.Schedule
-	s, err := lrsched.New(lrsched.Config{
-		Type: sc.Type, BaseLR: base, StepsPerEpoch: perEpoch, TotalSteps: perEpoch * cfg.Train.Epochs,
-		StepSize: sc.StepSize, Gamma: sc.Gamma, MinLR: sc.MinLR,
-		WarmupSteps: int(math.Round(sc.WarmupEpochs * float64(perEpoch))), WarmupStartFactor: sc.WarmupStartFactor,
-		Interval: sc.Interval, Milestones: sc.Milestones, T0: sc.T0, TMult: sc.TMult,
-		StartFactor: sc.StartFactor, EndFactor: sc.EndFactor, TotalIters: sc.TotalIters, Power: sc.Power,
-		InvSqrtSteps: sc.InvSqrtSteps, MaxLR: sc.MaxLR, PctStart: sc.PctStart, DivFactor: sc.DivFactor,
-		FinalDivFactor: sc.FinalDivFactor, AnnealStrategy: sc.AnnealStrategy, ThreePhase: sc.ThreePhase,
-	})
+	s, err := lrsched.New(lrsched.Config{Spec: cfg.Schedule, BaseLR: base, StepsPerEpoch: perEpoch, TotalSteps: perEpoch * cfg.Train.Epochs})
 	if err != nil {
 		return nil, inputErrorf("schedule: %w", err)
 	}
@@ -78,8 +52,7 @@ func newPlateau(cfg *config.Config) (*lrsched.Plateau, error) {
 		return nil, err
 	}
 	c := lrsched.DefaultPlateauConfig(base)
-	c.Mode, c.Factor, c.Patience, c.Threshold, c.ThresholdMode, c.Cooldown, c.MinLR =
-		pc.Mode, pc.Factor, pc.Patience, pc.Threshold, pc.ThresholdMode, pc.Cooldown, pc.MinLR
+	c.PlateauSpec = pc
 	p, err := lrsched.NewPlateau(c)
 	if err != nil {
 		return nil, inputErrorf("schedule.plateau: %w", err)
