@@ -124,9 +124,8 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	ic.Expected = math.Log(float64(classes))
 	ic.Tolerance = o.Tolerance
 	r := cfg.Regularization
-	pen := optim.Penalty{L1: r.L1, L2: r.L2, Include: r.Include, Exclude: r.Exclude}
 	ic.L2, ic.L1 = r.L2, r.L1
-	ic.LossWithReg = ic.Loss + optim.PenaltyValue(m.Params(), pen)
+	ic.LossWithReg = ic.Loss + optim.PenaltyValue(m.Params(), r)
 	ic.Passed = math.Abs(ic.Loss-ic.Expected) <= o.Tolerance*ic.Expected
 	switch {
 	case math.IsNaN(ic.Loss) || math.IsInf(ic.Loss, 0):

@@ -148,10 +148,9 @@ func NewTrainer(cfg *config.Config, m *model.Model, s *Splits) (*Trainer, error)
 	if err != nil {
 		return nil, err
 	}
-	r := cfg.Regularization
 	t := &Trainer{
 		Cfg: cfg, Model: m, Train: s.Train, Val: s.Val, Prep: s.Prep, Opt: opt, LR: lr, Plateau: plateau, lrScale: 1,
-		Penalty: optim.Penalty{L1: r.L1, L2: r.L2, Include: r.Include, Exclude: r.Exclude},
+		Penalty: cfg.Regularization,
 		loader:  loader,
 		batches: newBatchPipelineWith(loader, s.Train, bs, tf),
 	}
