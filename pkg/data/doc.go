@@ -24,6 +24,11 @@
 //     so that a resumed run sees exactly the batches it would have seen:
 //     [Loader].
 //
+// Spec and PreprocessConfig are also the config's "data" and "preprocess"
+// sections, defined here once: keys (yaml tags), defaults (DefaultSpec,
+// DefaultPreprocess, ApplyDefaults), ranges (range tags), allowed names
+// (Formats, PreprocessMethods) and Validate.
+//
 // Readers never panic on malformed input and never allocate much more than
 // the bytes actually present in the input, whatever the file header claims.
 package data
