@@ -103,17 +103,24 @@ func pair(v []float64) [2]float64 {
 // pRange is the range of Spec.P, from its range tag.
 var pRange = spec.Ranges(reflect.TypeFor[Spec]())["p"]
 
+// eraseFills are the values of Spec.Fill for erase and cutout: zero (the
+// default) and noise.
+var eraseFills = []string{"zero", "noise"}
+
 // FillNames returns the values of Spec.Fill op accepts ("" too, the
 // default), or nil when op takes no fill.
 func FillNames(op string) []string {
 	switch {
 	case op == "erase" || op == "cutout":
-		return []string{"zero", "noise"}
+		return slices.Clone(eraseFills)
 	case slices.Contains(ops[op].params, "fill"):
-		return slices.Sorted(maps.Keys(fillModeNames))
+		return geomFills()
 	}
 	return nil
 }
+
+// geomFills are the values of Spec.Fill for geometric ops, sorted.
+func geomFills() []string { return slices.Sorted(maps.Keys(fillModeNames)) }
 
 // specParam is one parameter field of Spec: its key and whether it is set.
 type specParam struct {
@@ -236,7 +243,7 @@ func geomFill(s *Spec) (Fill, error) {
 	if s.Fill != "" {
 		m, ok := fillModeNames[s.Fill]
 		if !ok {
-			return f, perr("fill", "unknown fill %q; known: constant, edge, reflect", s.Fill)
+			return f, perr("fill", "unknown fill %q; known: %s", s.Fill, joinNames(geomFills()))
 		}
 		f.Mode = m
 	}
@@ -252,12 +259,12 @@ func geomFill(s *Spec) (Fill, error) {
 // eraseFill decodes the fill of erase and cutout: whether it is noise.
 func eraseFill(s *Spec) (bool, error) {
 	switch s.Fill {
-	case "", "zero":
+	case "", eraseFills[0]:
 		return false, nil
-	case "noise":
+	case eraseFills[1]:
 		return true, nil
 	}
-	return false, perr("fill", "unknown fill %q; known: zero, noise", s.Fill)
+	return false, perr("fill", "unknown fill %q; known: %s", s.Fill, joinNames(eraseFills))
 }
 
 // validator is implemented by every op with parameters.

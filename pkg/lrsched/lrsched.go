@@ -129,7 +129,7 @@ func newBuilder(c Config) (*builder, error) {
 		if iv == "step" || iv == "epoch" {
 			return nil, errorf("interval", "schedule %q supports only %q, got %q", b.typ, strings.Join(allowed, ", "), c.Interval)
 		}
-		return nil, errorf("interval", "unknown interval %q; known: step, epoch (or empty for the schedule's default)", c.Interval)
+		return nil, errorf("interval", "unknown interval %q; known: %s (or empty for the schedule's default)", c.Interval, strings.Join(Intervals, ", "))
 	}
 	b.epochly = iv == "epoch"
 	return b, nil
@@ -364,7 +364,7 @@ func (b *builder) oneCycle() (Schedule, error) {
 	case "linear":
 		anneal = func(start, end, pct float64) float64 { return (end-start)*pct + start }
 	default:
-		return nil, errorf("anneal_strategy", "unknown strategy %q; known: cos, linear", c.AnnealStrategy)
+		return nil, errorf("anneal_strategy", "unknown strategy %q; known: %s", c.AnnealStrategy, strings.Join(AnnealStrategies, ", "))
 	}
 	initial := maxLR / div
 	final := initial / fdiv

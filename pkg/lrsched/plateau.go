@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 )
 
 // PlateauConfig configures a Plateau: the config's schedule.plateau
@@ -60,16 +62,16 @@ func NewPlateau(c PlateauConfig) (*Plateau, error) {
 	switch {
 	case !finite(c.BaseLR) || c.BaseLR <= 0:
 		return nil, errorf("base_lr", "must be > 0 and finite, got %g", c.BaseLR)
-	case c.Mode != "min" && c.Mode != "max":
-		return nil, errorf("mode", "unknown mode %q; known: min, max", c.Mode)
+	case !slices.Contains(PlateauModes, c.Mode):
+		return nil, errorf("mode", "unknown mode %q; known: %s", c.Mode, strings.Join(PlateauModes, ", "))
 	case !finite(c.Factor) || c.Factor <= 0 || c.Factor >= 1:
 		return nil, errorf("factor", "must be > 0 and < 1, got %g", c.Factor)
 	case c.Patience < 0:
 		return nil, errorf("patience", "must be >= 0, got %d", c.Patience)
 	case !finite(c.Threshold) || c.Threshold < 0:
 		return nil, errorf("threshold", "must be >= 0 and finite, got %g", c.Threshold)
-	case c.ThresholdMode != "rel" && c.ThresholdMode != "abs":
-		return nil, errorf("threshold_mode", "unknown mode %q; known: rel, abs", c.ThresholdMode)
+	case !slices.Contains(ThresholdModes, c.ThresholdMode):
+		return nil, errorf("threshold_mode", "unknown mode %q; known: %s", c.ThresholdMode, strings.Join(ThresholdModes, ", "))
 	case c.Cooldown < 0:
 		return nil, errorf("cooldown", "must be >= 0, got %d", c.Cooldown)
 	case !finite(c.MinLR) || c.MinLR < 0:
