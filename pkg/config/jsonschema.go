@@ -28,16 +28,17 @@ const SchemaID = "urn:nettrain:config:1"
 // fields and yaml tags; additionalProperties false), the types, the
 // defaults (from [Default]), the allowed names (each package's KeyNames,
 // as enums), the ranges (the range tags) and the descriptions (the fields'
-// doc comments, in descriptions_gen.go). An entry of model.layers is one
-// of a oneOf per layer type with the keys that type takes, an entry of
-// augment one per op.
+// doc comments, in descriptions_gen.go). An entry of model.layers allows,
+// for its type, only the keys model.LayerKeys gives that type (an if/then
+// per type), an entry of augment only the keys augment.Params gives its op.
 //
 // The schema checks what can be checked key by key; the rules between keys
 // (a key only one architecture reads, min_lr below optimizer.lr) are
 // [Config.Validate]'s. It is stricter than the loader in two ways: a key
 // written as null (which the loader reads as "the default") and a number
 // given for a string key (which the loader accepts as text) are rejected,
-// so leave the key out, or quote the string.
+// so leave the key out, or quote the string; and data.dir is required, as
+// in a file (the loader also takes it from --set).
 func JSONSchema() ([]byte, error) {
 	g := schemaGen{defaults: Default()}
 	root := g.object(reflect.TypeFor[Config](), reflect.ValueOf(g.defaults).Elem(), "")
@@ -118,7 +119,7 @@ var required = map[string][]string{
 	"optimizer.groups[]": {"pattern"},
 }
 
-// describe returns the description of struct type t, or of its field.
+// describeType returns the description of struct type t, or of its field.
 func describeType(t reflect.Type, field string) string {
 	key := path.Base(t.PkgPath()) + "." + t.Name()
 	if field != "" {
