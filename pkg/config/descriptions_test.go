@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 var updateDescriptions = flag.Bool("update-descriptions", false, "rewrite descriptions_gen.go from the doc comments")
@@ -145,13 +146,47 @@ func generateDescriptions() ([]byte, error) {
 	return format.Source(b.Bytes())
 }
 
-// plainText renders a doc comment as one-paragraph-per-line plain text.
+// plainText renders a doc comment as one-paragraph-per-line plain text,
+// doc links ([Parse]) as their text.
 func plainText(g *ast.CommentGroup) string {
 	if g == nil {
 		return ""
 	}
-	var p comment.Parser
+	p := comment.Parser{
+		LookupSym: func(recv, name string) bool { return name != "" && unicode.IsUpper(rune(name[0])) },
+		LookupPackage: func(name string) (string, bool) {
+			return modulePath + "pkg/" + name, slices.Contains([]string{"augment", "data", "lrsched", "model", "nn", "optim", "spec"}, name)
+		},
+	}
+	d := p.Parse(g.Text())
+	for _, b := range d.Content {
+		switch b := b.(type) {
+		case *comment.Paragraph:
+			b.Text = unlink(b.Text)
+		case *comment.List:
+			for _, it := range b.Items {
+				for _, c := range it.Content {
+					if para, ok := c.(*comment.Paragraph); ok {
+						para.Text = unlink(para.Text)
+					}
+				}
+			}
+		}
+	}
 	pr := comment.Printer{TextWidth: -1}
-	text := string(pr.Text(p.Parse(g.Text())))
+	text := string(pr.Text(d))
 	return strings.TrimSpace(strings.ReplaceAll(text, "\n\n", "\n"))
+}
+
+// unlink replaces the doc links of t by their text.
+func unlink(t []comment.Text) []comment.Text {
+	out := make([]comment.Text, 0, len(t))
+	for _, x := range t {
+		if l, ok := x.(*comment.DocLink); ok {
+			out = append(out, l.Text...)
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
 }
