@@ -120,6 +120,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.trainCommand(), a.evalCommand(), a.sanityCommand(), a.validateCommand(), a.versionCommand())
 	root.AddCommand(a.scheduleCommand())
 	root.AddCommand(a.augmentCommand())
+	root.AddCommand(a.schemaCommand())
 	return root
 }
 

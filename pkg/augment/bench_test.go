@@ -49,8 +49,8 @@ func BenchmarkGeometric28x28(b *testing.B) {
 	specs := []Spec{
 		{Op: "rotate", P: 1, Degrees: 10},
 		{Op: "shear", P: 1, Degrees: 10},
-		{Op: "stretch", P: 1, Stretch: [2]float64{0.9, 1.1}},
-		{Op: "lens", P: 1, K: [2]float64{-0.1, 0.1}},
+		{Op: "stretch", P: 1, Stretch: []float64{0.9, 1.1}},
+		{Op: "lens", P: 1, K: []float64{-0.1, 0.1}},
 	}
 	b.Run("sequential", func(b *testing.B) { benchPipeline(b, specs, 1, 28, 28, false) })
 	b.Run("fused", func(b *testing.B) { benchPipeline(b, specs, 1, 28, 28, true) })

@@ -17,14 +17,16 @@
 //
 // A [Pipeline] is an ordered list of [Step]s, each an [Op] applied with
 // probability P. [New] builds one from [Spec]s, plain data a configuration
-// decodes into, validating all of them at once; errors are [*SpecError]s
-// naming the step index and the parameter key, e.g.
+// decodes into (a Spec is one entry of the config's augment list: its yaml
+// tags are the keys, and [Params] says which ones each op reads), validating
+// all of them at once; errors are [*SpecError]s naming the step index and
+// the parameter key, e.g.
 //
 //	augment[2].degrees: rotate: must be in [0, 180], got 200
 //	augment[0].op: unknown op "rotat"; did you mean "rotate"? known: color_jitter, crop, …
 //
-// Spec parameters by op (the struct that does the work in brackets; a zero
-// range means the default shown):
+// Spec parameters by op (the struct that does the work in brackets; an
+// empty range means the default shown):
 //
 //	crop          pad, size (0: input size), fill, fill_value        [Crop]  torchvision RandomCrop(size, padding)
 //	hflip, vflip  —                                                  [HFlip], [VFlip]

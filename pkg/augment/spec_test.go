@@ -41,7 +41,7 @@ func TestNewValid(t *testing.T) {
 
 // mustBuild builds op name with parameters valid for every op.
 func mustBuild(t *testing.T, name string) Op {
-	s := Spec{Op: name, Stretch: [2]float64{1, 1}, Size: 1}
+	s := Spec{Op: name, Stretch: []float64{1, 1}, Size: 1}
 	op, err := ops[name].build(&s)
 	if err != nil {
 		t.Fatal(err)
@@ -66,18 +66,18 @@ func TestNewErrors(t *testing.T) {
 		{"degrees", []Spec{{Op: "rotate", P: 1, Degrees: 200}}, []string{"augment[0].degrees: rotate: must be in [0, 180], got 200"}},
 		{"shear degrees", []Spec{{Op: "shear", P: 1, Degrees: -1}}, []string{"augment[0].degrees: shear: must be in [0, 80], got -1"}},
 		{"pad", []Spec{{Op: "crop", P: 1, Pad: -1}}, []string{"augment[0].pad: crop: must be >= 0, got -1"}},
-		{"scale order", []Spec{{Op: "resized_crop", P: 1, Scale: [2]float64{0.5, 0.2}}},
+		{"scale order", []Spec{{Op: "resized_crop", P: 1, Scale: []float64{0.5, 0.2}}},
 			[]string{"augment[0].scale: resized_crop: must be [min, max] with min <= max, got [0.5, 0.2]"}},
-		{"scale range", []Spec{{Op: "resized_crop", P: 1, Scale: [2]float64{0, 0.2}}},
+		{"scale range", []Spec{{Op: "resized_crop", P: 1, Scale: []float64{0, 0.2}}},
 			[]string{"augment[0].scale: resized_crop: must lie in (0, 1], got [0, 0.2]"}},
-		{"erase scale 1", []Spec{{Op: "erase", P: 1, Scale: [2]float64{0.5, 1}}},
+		{"erase scale 1", []Spec{{Op: "erase", P: 1, Scale: []float64{0.5, 1}}},
 			[]string{"augment[0].scale: erase: must lie in (0, 1), got [0.5, 1]"}},
 		{"hue", []Spec{{Op: "color_jitter", P: 1, Hue: 0.6}}, []string{"augment[0].hue: color_jitter: must be in [0, 0.5], got 0.6"}},
-		{"translate", []Spec{{Op: "translate", P: 1, Translate: [2]float64{0.1, 2}}},
+		{"translate", []Spec{{Op: "translate", P: 1, Translate: []float64{0.1, 2}}},
 			[]string{"augment[0].translate: translate: each fraction must be in [0, 1], got [0.1, 2]"}},
 		{"stretch required", []Spec{{Op: "stretch", P: 1}},
 			[]string{"augment[0].stretch: stretch: required: the scale factor range [min, max], e.g. [0.9, 1.1]"}},
-		{"lens", []Spec{{Op: "lens", P: 1, K: [2]float64{-2, 0}}}, []string{"augment[0].k: lens: must lie in [-0.9, 1], got [-2, 0]"}},
+		{"lens", []Spec{{Op: "lens", P: 1, K: []float64{-2, 0}}}, []string{"augment[0].k: lens: must lie in [-0.9, 1], got [-2, 0]"}},
 		{"fill", []Spec{{Op: "rotate", P: 1, Fill: "wrap"}},
 			[]string{`augment[0].fill: rotate: unknown fill "wrap"; known: constant, edge, reflect`}},
 		{"fill value with edge", []Spec{{Op: "rotate", P: 1, Fill: "edge", FillValue: 1}},

@@ -5,6 +5,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/pkg/model"
+	"github.com/nettrain/nettrain/pkg/optim"
 )
 
 // TestZeroValueIsNotAbsent checks that a key written with its zero value
@@ -32,12 +35,12 @@ func TestZeroValueIsNotAbsent(t *testing.T) {
 		{"seed absent", "", func(c *Config) any { return c.Seed }, uint64(1)},
 		{"seed max", "seed: 18446744073709551615", func(c *Config) any { return c.Seed }, uint64(math.MaxUint64)},
 		{"train_limit: 0", "data: {train_limit: 0}", func(c *Config) any { return c.Data.TrainLimit }, 0},
-		{"section null keeps defaults", "optimizer:\n", func(c *Config) any { return c.Optimizer }, Optimizer{Type: "sgd", LR: 0.01, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99}},
-		{"section empty mapping keeps defaults", "optimizer: {}", func(c *Config) any { return c.Optimizer }, Optimizer{Type: "sgd", LR: 0.01, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99}},
+		{"section null keeps defaults", "optimizer:\n", func(c *Config) any { return c.Optimizer }, optim.Spec{Type: "sgd", LR: 0.01, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99}},
+		{"section empty mapping keeps defaults", "optimizer: {}", func(c *Config) any { return c.Optimizer }, optim.Spec{Type: "sgd", LR: 0.01, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99}},
 		{"name null means file name", "name: ~", func(c *Config) any { return c.Name }, "x"},
 		{"bias defaults to true on linear only", "model: {arch: layers, layers: [{type: flatten}, {type: linear, out: 3}, {type: linear, out: 3, bias: ~}]}",
 			func(c *Config) any { return c.Model.Layers },
-			[]Layer{{Type: "flatten"}, {Type: "linear", Out: 3, Bias: ptr(true)}, {Type: "linear", Out: 3, Bias: ptr(true)}}},
+			[]model.LayerSpec{{Type: "flatten"}, {Type: "linear", Out: 3, Bias: ptr(true)}, {Type: "linear", Out: 3, Bias: ptr(true)}}},
 		{"bias: false kept", "model: {arch: layers, layers: [{type: linear, out: 3, bias: false}]}",
 			func(c *Config) any { return *c.Model.Layers[0].Bias }, false},
 	}

@@ -2,10 +2,15 @@ package config
 
 import (
 	"fmt"
-	"math"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
+
+	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/lrsched"
+	"github.com/nettrain/nettrain/pkg/model"
+	"github.com/nettrain/nettrain/pkg/optim"
 )
 
 // defaultName is the run name when there is no config file name to take it
@@ -13,65 +18,24 @@ import (
 const defaultName = "run"
 
 // Default returns a Config with every default filled in (Data.Dir empty, so
-// it does not validate as is). It is the one place defaults live: [Parse]
-// decodes the file onto it, then fills in the defaults that depend on other
-// keys with applyDerivedDefaults, below.
+// it does not validate as is). [Parse] decodes the file onto it, then fills
+// in the defaults that depend on other keys with applyDerivedDefaults,
+// below. Each section's defaults are its owning package's (model.DefaultSpec,
+// optim.DefaultSpec, ...); the ones here are those of the keys only the
+// config and the training loop know.
 //
 // Name is "run" and Output.Dir "runs/run"; [Parse] derives both from the file
 // name instead when they are not set.
 func Default() *Config {
 	return &Config{
-		Version: 1,
-		Name:    defaultName,
-		Seed:    1,
-		Data: Data{
-			Format:   "idx",
-			ValSplit: 0.1,
-		},
-		Preprocess: Preprocess{Method: "global"},
-		Model: Model{
-			Arch:            "mlp",
-			Hidden:          []int{256},
-			Activation:      "relu",
-			Init:            "kaiming_normal",
-			InitStd:         0.01,
-			InitMode:        "fan_in",
-			InitBound:       0.05,
-			HeadInitScale:   1,
-			ActivationSlope: 0.01,
-			ActivationAlpha: 1,
-			GELUApproximate: "none",
-		},
-		Optimizer: Optimizer{
-			Type:  "sgd",
-			LR:    0.01,
-			Betas: []float64{0.9, 0.999},
-			Eps:   1e-8,
-			Alpha: 0.99,
-		},
-		Schedule: Schedule{
-			Type:           "constant",
-			StepSize:       10,
-			Gamma:          0.1,
-			T0:             10,
-			TMult:          1,
-			StartFactor:    1,
-			Power:          1,
-			PctStart:       0.3,
-			DivFactor:      25,
-			FinalDivFactor: 1e4,
-			AnnealStrategy: "cos",
-			ScaleRule:      "none",
-			BaseBatchSize:  256,
-			Plateau: Plateau{
-				Metric:        "val_loss",
-				Mode:          "min",
-				Factor:        0.1,
-				Patience:      10,
-				Threshold:     1e-4,
-				ThresholdMode: "rel",
-			},
-		},
+		Version:    1,
+		Name:       defaultName,
+		Seed:       1,
+		Data:       data.DefaultSpec(),
+		Preprocess: data.DefaultPreprocess(),
+		Model:      model.DefaultSpec(),
+		Optimizer:  optim.DefaultSpec(),
+		Schedule:   lrsched.DefaultSpec(),
 		Train: Train{
 			Epochs:        10,
 			BatchSize:     128,
@@ -93,91 +57,26 @@ func defaultOutputDir(name string) string {
 }
 
 // applyDerivedDefaults fills in the defaults that depend on other keys or on
-// the file name; isSet reports whether a key path was given a value.
+// the file name; isSet reports whether a key path was given a value. Each
+// section's own are its package's ApplyDefaults, given isSet relative to
+// the section.
 func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename string) {
+	under := func(section string) func(string) bool {
+		return func(key string) bool { return isSet(section + "." + key) }
+	}
 	if !isSet("name") {
 		c.Name = nameFromFile(filename)
 	}
 	if !isSet("output.dir") {
 		c.Output.Dir = defaultOutputDir(c.Name)
 	}
-	c.applyDataPrepDefaults(isSet)
-	m := &c.Model
-	if m.Arch != "mlp" && !isSet("model.hidden") {
-		m.Hidden = nil // [256] is the default of arch mlp only
+	c.Data.ApplyDefaults(under("data"))
+	c.Preprocess.ApplyDefaults(under("preprocess"))
+	for i := range c.Augment {
+		c.Augment[i].ApplyDefaults(under(fmt.Sprintf("augment[%d]", i)))
 	}
-	// Keys of one architecture get their defaults only for it, so the
-	// resolved config shows what is used; set explicitly for another arch
-	// they are kept and Validate reports them.
-	if m.Arch == "cnn" {
-		if !isSet("model.widths") {
-			m.Widths = []int{32, 64}
-		}
-		if !isSet("model.convs_per_stage") {
-			m.ConvsPerStage = 2
-		}
-		if !isSet("model.batch_norm") {
-			m.BatchNorm = true
-		}
-		if !isSet("model.pool") {
-			m.Pool = "max"
-		}
-		if m.Pool == "fractional" && !isSet("model.pool_ratio") {
-			m.PoolRatio = math.Sqrt2
-		}
-	}
-	if m.StochasticDepth != 0 && !isSet("model.stochastic_depth_mode") {
-		m.StochasticDepthMode = "linear"
-	}
-	if m.Arch == "resnet" {
-		if !isSet("model.depth") {
-			m.Depth = 20
-		}
-		if !isSet("model.width") {
-			m.Width = 16
-		}
-	}
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		switch l.Type {
-		case "linear", "conv2d":
-			if l.Bias == nil {
-				t := true
-				l.Bias = &t
-			}
-		case "dropout":
-			if !isSet(fmt.Sprintf("model.layers[%d].p", i)) {
-				l.P = 0.5
-			}
-		case "fractional_maxpool2d":
-			if !isSet(fmt.Sprintf("model.layers[%d].ratio", i)) {
-				l.Ratio = math.Sqrt2
-			}
-			if !isSet(fmt.Sprintf("model.layers[%d].test_draws", i)) {
-				l.TestDraws = 1
-			}
-		}
-		switch l.Type {
-		case "conv2d", "basic_block":
-			if l.Stride == 0 {
-				l.Stride = 1
-			}
-		case "maxpool2d", "avgpool2d":
-			if l.Stride == 0 {
-				l.Stride = l.Kernel
-			}
-		}
-	}
-	// One spelling for "no elements", so that configs compare equal.
-	if len(c.Model.Hidden) == 0 {
-		c.Model.Hidden = nil
-	}
-	if pl := &c.Schedule.Plateau; !isSet("schedule.plateau.mode") {
-		pl.Mode = "min"
-		if pl.Metric == "val_acc" {
-			pl.Mode = "max"
-		}
-	}
+	c.Model.ApplyDefaults(under("model"))
+	c.Schedule.ApplyDefaults(under("schedule"))
 	// Without a validation split the best checkpoint and early stopping
 	// watch the training metrics instead.
 	noVal := c.Data.ValSplit == 0
@@ -193,64 +92,26 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 	if ck := &c.Checkpoint; !isSet("checkpoint.mode") {
 		ck.Mode = metricMode(ck.Monitor)
 	}
-	if c.Optimizer.Type == "adagrad" && !isSet("optimizer.eps") {
-		c.Optimizer.Eps = 1e-10 // torch's Adagrad default
-	}
-	for i := range c.Optimizer.Groups {
-		if g := &c.Optimizer.Groups[i]; !isSet(fmt.Sprintf("optimizer.groups[%d].lr_scale", i)) {
-			g.LRScale = 1
-		}
-	}
-	if len(c.Regularization.Include) == 0 {
-		c.Regularization.Include = nil
-	}
-	if len(c.Regularization.Exclude) == 0 {
-		c.Regularization.Exclude = nil
-	}
-	if len(c.Optimizer.Groups) == 0 {
-		c.Optimizer.Groups = nil
-	}
-	if len(c.Schedule.Milestones) == 0 {
-		c.Schedule.Milestones = nil
-	}
-	if len(c.Model.Widths) == 0 {
-		c.Model.Widths = nil
-	}
-	if len(c.Model.Layers) == 0 {
-		c.Model.Layers = nil
-	}
+	c.Optimizer.ApplyDefaults(under("optimizer"))
+	emptyListsToNil(reflect.ValueOf(c).Elem())
 }
 
-// applyDataPrepDefaults fills in the defaults of data, preprocess and
-// augment that depend on other keys, and moves the deprecated
-// preprocess.normalize into preprocess.method.
-func (c *Config) applyDataPrepDefaults(isSet func(path string) bool) {
-	if c.Data.Format == "csv" && !isSet("data.label_column") {
-		c.Data.LabelColumn = "label"
-	}
-	p := &c.Preprocess
-	if p.Normalize != "" && !isSet("preprocess.method") && (p.Normalize == "global" || p.Normalize == "none") {
-		p.Method, p.Normalize = p.Normalize, "" // the deprecated spelling
-	}
-	if (p.Method == "pca_whiten" || p.Method == "zca") && !isSet("preprocess.epsilon") {
-		p.Epsilon = 0.01
-	}
-	for i := range c.Augment {
-		a := &c.Augment[i]
-		if !isSet(fmt.Sprintf("augment[%d].p", i)) {
-			a.P = 1
+// emptyListsToNil gives every list of v that holds no elements one
+// spelling, nil, so that configs compare equal however the file wrote "no
+// elements" (absent, null or []); Marshal writes [] either way.
+func emptyListsToNil(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for _, f := range structFields(v.Type()) {
+			emptyListsToNil(v.Field(f.index))
 		}
-		for _, r := range []*[]float64{&a.Scale, &a.Ratio, &a.Translate, &a.Stretch, &a.K} {
-			if len(*r) == 0 {
-				*r = nil
-			}
+	case reflect.Slice:
+		if v.Len() == 0 {
+			v.Set(reflect.Zero(v.Type()))
 		}
-		if len(a.Ops) == 0 {
-			a.Ops = nil
+		for i := range v.Len() {
+			emptyListsToNil(v.Index(i))
 		}
-	}
-	if len(c.Augment) == 0 {
-		c.Augment = nil
 	}
 }
 

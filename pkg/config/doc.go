@@ -1,60 +1,49 @@
 // Package config reads nettrain experiment configs: one YAML file per
-// experiment, checked strictly, with every default in one place.
+// experiment, checked strictly, each key defined once in the package that
+// uses it.
 //
 // # Schema (version 1)
 //
-// Every key is optional except data.dir. The full schema, with its defaults:
-//
-//	version: 1                   # schema version; only 1
-//	name: <file name>            # run name, [A-Za-z0-9._-]+; default: config file name without extension
-//	seed: 1                      # seeds init, shuffling and the validation split
-//	data:
-//	  dir: ../data/fashion-mnist # REQUIRED; relative to the config file's folder
-//	  format: idx                # idx | folder | csv (csv: label_column, default "label")
-//	  val_split: 0.1             # 0<v<1 a fraction, v>=1 a whole count, 0 none
-//	  train_limit: 0             # keep the first N training examples; 0 = all
-//	preprocess:
-//	  method: global             # none|global|channel|feature|pca|pca_whiten|zca, fitted on the training split
-//	                             # (normalize: global|none is the deprecated spelling)
-//	augment:                     # training batches only, in order; p defaults to 1
-//	  - {op: crop, pad: 2}
-//	  - {op: hflip, p: 0.5}
-//	model:
-//	  arch: mlp                  # mlp | layers (names checked by the model registry)
-//	  hidden: [256]              # mlp hidden sizes; [] = a linear classifier
-//	  activation: relu
-//	  init: kaiming_normal       # weight init; biases start at 0
-//	  init_std: 0.01             # std of init "normal"
-//	  head_init_scale: 1         # multiplies the last linear layer's initial weights
-//	  layers: []                 # arch "layers" only, e.g.
-//	                             # - {type: flatten}
-//	                             # - {type: linear, name: fc1, out: 256}  # bias: true by default
-//	                             # - {type: relu}
-//	                             # - {type: linear, out: 10, init: normal}
-//	optimizer:
-//	  type: sgd                  # only "sgd" for now (torch.optim.SGD)
-//	  lr: 0.01                   # > 0
-//	  momentum: 0                # 0 <= m < 1
-//	  nesterov: false            # requires momentum > 0
-//	regularization:
-//	  l2: 0                      # loss += l2·Σw² over weights, not biases (torch weight_decay = 2·l2)
-//	schedule:
-//	  type: constant             # constant | step | cosine
-//	  step_size: 10              # step: lr *= gamma every step_size epochs
-//	  gamma: 0.1                 # step: 0 < gamma <= 1
-//	  min_lr: 0                  # cosine: final lr, 0 <= min_lr < optimizer.lr
-//	  warmup_epochs: 0           # linear warmup from 0, fractions allowed; < train.epochs
-//	train:
-//	  epochs: 10
-//	  batch_size: 128
-//	  eval_batch_size: 1000
-//	output:
-//	  dir: runs/<name>           # relative to the WORKING directory, kept as written
-//
-// The field comments of [Config] and its section types are the reference for
-// each key. The smallest valid config is
+// Every key is optional except data.dir; the smallest valid config is
 //
 //	data: {dir: .}
+//
+// A config has the sections of [Config]. Each section is the spec type of
+// the package that uses it, and that package defines the section once:
+// its keys (yaml tags), their meaning and defaults (the field comments),
+// the defaults in code (DefaultSpec, and ApplyDefaults for those that
+// depend on other keys), the ranges and allowed names (range tags and
+// KeyNames, see package spec) and the rules between its keys (Validate):
+//
+//	data            data.Spec              dir, format (idx|folder|csv), label_column, val_split, train_limit
+//	preprocess      data.PreprocessConfig  method (none|global|channel|feature|pca|pca_whiten|zca), ...
+//	augment         []augment.Spec         training-time augmentation steps {op, p, ...}
+//	model           model.Spec             arch (mlp|lenet5|cnn|resnet|layers), its keys, activation, init, layers
+//	optimizer       optim.Spec             type (sgd|adam|adamw|rmsprop|adagrad), lr, ..., groups, clipping
+//	regularization  optim.Penalty          l2, l1, include, exclude
+//	schedule        lrsched.Spec           type (constant|step|multistep|exponential|cosine|cosine_restarts|
+//	                                       linear|poly|invsqrt|onecycle), warmup, scale_rule, plateau
+//	train, ema, checkpoint, output          this package's own: only the training loop reads them
+//
+// This package composes them and keeps what only it knows: YAML decoding
+// with line numbers and did-you-mean, --set overrides, file paths, the
+// rules between sections (schedule.min_lr < optimizer.lr,
+// schedule.warmup_epochs < train.epochs, a validation metric needs a
+// validation split), and the key paths (a section's problems are prefixed
+// with the section's name). The README's "Config reference" lists every key;
+// [JSONSchema] (`nettrain schema`) generates a JSON Schema from the same
+// definitions, for editors.
+//
+// Why: a key used to be defined in the struct tree here, in a mirror
+// struct of the package that used it (copied field by field by the
+// engine), checked here and again in the package, with lists of allowed
+// names copied. Now adding a key is one field with its tags and comment in
+// the owning package, its check when it is more than a range or a name, and
+// its README row; the decoder, --set, did-you-mean, Marshal and the JSON
+// Schema follow from the struct tree by reflection. The descriptions of the
+// schema are generated from the doc comments (descriptions_gen.go, `go
+// generate`; a test fails when it is stale), so they are not a second
+// hand-written copy.
 //
 // # Strict decoding
 //
@@ -77,17 +66,21 @@
 //
 // # Defaults
 //
-// [Default] is the one place defaults live: the file is decoded onto it, so
-// an absent key keeps its default. A key that is null (`lr:` or `lr: ~`)
-// also keeps its default. A key written with its zero value is not absent:
-// `val_split: 0` means no validation set, `hidden: []` means a linear
-// classifier, `momentum: 0` is momentum 0. The decoder records which key
-// paths were set, for the few defaults that depend on other keys:
+// [Default] composes the sections' defaults (model.DefaultSpec, ...): the
+// file is decoded onto it, so an absent key keeps its default. A key that is
+// null (`lr:` or `lr: ~`) also keeps its default. A key written with its
+// zero value is not absent: `val_split: 0` means no validation set,
+// `hidden: []` means a linear classifier, `momentum: 0` is momentum 0. The decoder records which key
+// paths were set, for the defaults that depend on other keys (each
+// section's ApplyDefaults, given the paths relative to it), e.g.:
 //
 //   - name defaults to the config file name without extension;
 //   - output.dir defaults to runs/<name>;
-//   - model.hidden defaults to [256] only when arch is "mlp";
-//   - bias of a linear layer defaults to true.
+//   - model.hidden defaults to [256] only when arch is "mlp", and the keys of
+//     arch cnn and resnet get their defaults only for that arch;
+//   - bias of a linear or conv2d layer defaults to true;
+//   - checkpoint.monitor and train.early_stopping.metric watch the training
+//     metrics when there is no validation split.
 //
 // [Config.Marshal] writes the resolved config with every key, which [Parse]
 // reads back to an equal Config: a run folder can keep the exact config it
@@ -120,7 +113,9 @@
 //
 // Problems are [*Error] values: file, line, key path and message. Parse
 // returns all decoding errors (or, if decoding succeeded, all validation
-// errors) joined with errors.Join, one per line. Range errors give the bad
+// errors) joined with errors.Join, one per line. The sections' Validate
+// return spec.Problems with paths relative to the section; this package
+// prefixes them and finds the line of each key. Range errors give the bad
 // value and what is allowed:
 //
 //	configs/x.yaml:12: optimizer.lr: must be > 0, got -1

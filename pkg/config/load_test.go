@@ -8,6 +8,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/lrsched"
+	"github.com/nettrain/nettrain/pkg/model"
+	"github.com/nettrain/nettrain/pkg/optim"
 )
 
 const fixtures = "../../testdata/config/"
@@ -60,15 +65,23 @@ func TestLoadValidFixtures(t *testing.T) {
 		}},
 		{"full.yaml", func() *Config {
 			return &Config{
-				Version:        1,
-				Name:           "full-example_1.0",
-				Seed:           42,
-				Data:           Data{Dir: dataDir, Format: "idx", ValSplit: 200, TrainLimit: 1800},
-				Preprocess:     Preprocess{Method: "none"},
-				Model:          Model{Arch: "mlp", Hidden: []int{512, 128}, Activation: "tanh", Init: "normal", InitStd: 0.05, HeadInitScale: 0.5, ActivationSlope: 0.01, ActivationAlpha: 1, GELUApproximate: "none", InitMode: "fan_in", InitBound: 0.05},
-				Optimizer:      Optimizer{Type: "sgd", LR: 0.1, Momentum: 0.9, Nesterov: true, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99},
-				Regularization: Regularization{L2: 0.0005},
-				Schedule: func() Schedule {
+				Version:    1,
+				Name:       "full-example_1.0",
+				Seed:       42,
+				Data:       data.Spec{Dir: dataDir, Format: "idx", ValSplit: 200, TrainLimit: 1800},
+				Preprocess: data.PreprocessConfig{Method: "none"},
+				Model: func() model.Spec {
+					m := Default().Model
+					m.Hidden, m.Activation, m.Init, m.InitStd, m.HeadInitScale = []int{512, 128}, "tanh", "normal", 0.05, 0.5
+					return m
+				}(),
+				Optimizer: func() optim.Spec {
+					o := Default().Optimizer
+					o.LR, o.Momentum, o.Nesterov = 0.1, 0.9, true
+					return o
+				}(),
+				Regularization: optim.Penalty{L2: 0.0005},
+				Schedule: func() lrsched.Spec {
 					s := Default().Schedule
 					s.Type, s.StepSize, s.Gamma, s.MinLR, s.WarmupEpochs = "cosine", 5, 0.5, 0.001, 0.5
 					return s
@@ -89,7 +102,7 @@ func TestLoadValidFixtures(t *testing.T) {
 			c.Data.Dir = dataDir
 			c.Model.Arch = "layers"
 			c.Model.Hidden = nil
-			c.Model.Layers = []Layer{
+			c.Model.Layers = []model.LayerSpec{
 				{Type: "flatten"},
 				{Type: "linear", Name: "fc1", Out: 256, Bias: ptr(true)},
 				{Type: "relu"},

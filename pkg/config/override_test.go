@@ -3,6 +3,9 @@ package config
 import (
 	"reflect"
 	"testing"
+
+	"github.com/nettrain/nettrain/pkg/model"
+	"github.com/nettrain/nettrain/pkg/optim"
 )
 
 func TestOverrides(t *testing.T) {
@@ -26,14 +29,14 @@ func TestOverrides(t *testing.T) {
 		{"value with =", "", []string{"output.dir=runs/a=b"}, func(c *Config) any { return c.Output.Dir }, "runs/a=b"},
 		{"creates the section", "seed: 1", []string{"schedule.gamma=0.5"}, func(c *Config) any { return c.Schedule.Gamma }, 0.5},
 		{"fills a null section", "schedule:\n", []string{"schedule.gamma=0.5"}, func(c *Config) any { return c.Schedule.Gamma }, 0.5},
-		{"whole section", "optimizer: {lr: 0.5, momentum: 0.5}", []string{"optimizer={lr: 0.2}"}, func(c *Config) any { return c.Optimizer }, Optimizer{Type: "sgd", LR: 0.2, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99}},
+		{"whole section", "optimizer: {lr: 0.5, momentum: 0.5}", []string{"optimizer={lr: 0.2}"}, func(c *Config) any { return c.Optimizer }, optim.Spec{Type: "sgd", LR: 0.2, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99}},
 		{"top-level key", "", []string{"seed=7"}, func(c *Config) any { return c.Seed }, uint64(7)},
 		{"layers replaced whole", "model: {arch: layers, layers: [{type: flatten}]}",
 			[]string{"model.layers=[{type: flatten}, {type: linear, out: 10, bias: false}]"},
 			func(c *Config) any { return c.Model.Layers },
-			[]Layer{{Type: "flatten"}, {Type: "linear", Out: 10, Bias: ptr(false)}}},
+			[]model.LayerSpec{{Type: "flatten"}, {Type: "linear", Out: 10, Bias: ptr(false)}}},
 		{"aliased section is copied", "optimizer: &o {lr: 0.5}\nregularization: {l2: 0}", []string{"optimizer.momentum=0.5"},
-			func(c *Config) any { return c.Optimizer }, Optimizer{Type: "sgd", LR: 0.5, Momentum: 0.5, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99}},
+			func(c *Config) any { return c.Optimizer }, optim.Spec{Type: "sgd", LR: 0.5, Momentum: 0.5, Betas: []float64{0.9, 0.999}, Eps: 1e-8, Alpha: 0.99}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,7 +14,7 @@ func TestValidateErrors(t *testing.T) {
 		name, yml, want string
 	}{
 		{"accumulate", "train: {accumulate: 0}", `x.yaml:2: train.accumulate: must be >= 1, got 0`},
-		{"divergence_factor", "train: {divergence_factor: 0.5}", `x.yaml:2: train.divergence_factor: must be 0 (off) or > 1, got 0.5`},
+		{"divergence_factor", "train: {divergence_factor: 0.5}", `x.yaml:2: train.divergence_factor: must be > 1 (0 = off), got 0.5`},
 		{"early stopping metric", "train: {early_stopping: {enabled: true, metric: val_f1}}", `x.yaml:2: train.early_stopping.metric: must be one of "val_loss", "val_acc", "train_loss", "train_acc", got "val_f1"`},
 		{"early stopping without val", "data: {val_split: 0}\ntrain: {early_stopping: {enabled: true, metric: val_acc}}", `x.yaml:3: train.early_stopping.metric: val_acc needs a validation split (data.val_split is 0); use train_loss or train_acc`},
 		{"early stopping patience", "train: {early_stopping: {patience: 0}}", `x.yaml:2: train.early_stopping.patience: must be >= 1, got 0`},

@@ -30,6 +30,11 @@
 // ([LoadOptions].Workers, the workers of [Fit] and [Preprocessor]), and the
 // results never depend on it.
 //
+// Spec and PreprocessConfig are also the config's "data" and "preprocess"
+// sections, defined here once: keys (yaml tags), defaults (DefaultSpec,
+// DefaultPreprocess, ApplyDefaults), ranges (range tags), allowed names
+// (Formats, PreprocessMethods) and Validate.
+//
 // Readers never panic on malformed input and never allocate much more than
 // the bytes actually present in the input, whatever the file header claims.
 package data

@@ -62,25 +62,46 @@ const (
 // preprocessVersion is the version of the [PreprocessHeader] layout.
 const preprocessVersion = 1
 
-// PreprocessConfig selects and parameterizes a preprocessing method. The
-// zero value of each field is its default; fields a method does not use are
-// ignored.
+// PreprocessConfig selects and parameterizes a preprocessing method; it
+// is also the config's "preprocess" section, with its keys (the yaml tags),
+// ranges (the range tags, see package spec), defaults
+// ([DefaultPreprocess], [PreprocessConfig.ApplyDefaults]) and checks
+// ([PreprocessConfig.Validate]). The transform is fitted on the training
+// split only, stored in every checkpoint and reapplied by eval. Fields a
+// method does not use are ignored by [NewPreprocessor].
 type PreprocessConfig struct {
-	// Method is one of [PreprocessMethods]; "" means "none".
-	Method string
-	// Components is, for pca and pca_whiten, the number k of principal
-	// components to keep, 1 <= k <= F (checked by Fit). 0: use Variance.
-	Components int
-	// Variance is, for pca and pca_whiten, the fraction of the training
-	// variance to keep, in (0,1]: the fewest leading components whose
-	// eigenvalues sum to at least Variance of the total. 0 with
-	// Components 0 keeps all F components. Only one of Components and
-	// Variance may be set.
-	Variance float64
-	// Epsilon, >= 0, is added to each eigenvalue before whitening (pca_whiten,
-	// zca): scale 1/sqrt(λ+ε). For channel and feature it is a floor on the
-	// standard deviation. The global method ignores it.
-	Epsilon float64
+	// Method is the input transform (key "preprocess.method"), one of
+	// [PreprocessMethods]: "none", "global" (one mean and standard deviation
+	// over every value), "channel" (per channel, torchvision's Normalize
+	// with fitted statistics), "feature" (per pixel position, scikit-learn's
+	// StandardScaler), "pca" (project onto the top principal components;
+	// the model then sees (k,1,1) inputs), "pca_whiten" (pca with unit
+	// variance per component) or "zca" (ZCA whitening, same shape). Default
+	// "global" in a config; "" means "none" to NewPreprocessor.
+	Method string `yaml:"method"`
+	// Normalize is the deprecated spelling of Method (key
+	// "preprocess.normalize"): "global" or "none". ApplyDefaults moves it
+	// into Method and clears it, so a resolved config holds Method only;
+	// NewPreprocessor ignores it.
+	Normalize string `yaml:"normalize,omitempty"`
+	// Components is the number k of principal components pca and
+	// pca_whiten keep (key "preprocess.components"), 1 <= k <= C*H*W
+	// (checked by Fit, once the data is loaded); 0 means use Variance.
+	// Default 0.
+	Components int `yaml:"components" range:"0|>=1; 0 = use preprocess.variance"`
+	// Variance keeps, for pca and pca_whiten, the fewest leading components
+	// whose eigenvalues carry at least this fraction of the training
+	// variance (key "preprocess.variance"), in (0, 1]; 0 with Components 0
+	// keeps all of them. Only one of Components and Variance may be set.
+	// Default 0.
+	Variance float64 `yaml:"variance" range:"0|(0,1]; 0 = keep every component"`
+	// Epsilon is added to each eigenvalue before whitening (pca_whiten,
+	// zca: scale 1/sqrt(λ+ε)) or is the floor of the standard deviation
+	// (channel, feature) (key "preprocess.epsilon"), >= 0; the global
+	// method ignores it. Default 0.01 for pca_whiten and zca in a config (on
+	// [0,1] pixels this damps the noisy low-variance directions; Keras's
+	// zca_epsilon is 1e-6), 0 otherwise.
+	Epsilon float64 `yaml:"epsilon" range:">=0"`
 }
 
 // Tensor is one named float32 array, row-major. It mirrors

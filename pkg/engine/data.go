@@ -60,11 +60,6 @@ func loadData(cfg *config.Config, dir, split string, workers int) (*data.Dataset
 	return d, nil
 }
 
-// preprocessConfig converts the config's preprocess section.
-func preprocessConfig(p config.Preprocess) data.PreprocessConfig {
-	return data.PreprocessConfig{Method: p.Method, Components: p.Components, Variance: p.Variance, Epsilon: p.Epsilon}
-}
-
 // LoadTrainSplits loads the training set of cfg, keeps train_limit
 // examples, carves the validation split and fits preprocessing on the
 // training part only, applying it to the validation split and (unless the
@@ -90,7 +85,7 @@ func LoadTrainSplits(cfg *config.Config, workers int) (*Splits, error) {
 	if err != nil {
 		return nil, InputErrorf("data.val_split: %w", err)
 	}
-	prep, err := data.Fit(preprocessConfig(cfg.Preprocess), train, workers)
+	prep, err := data.Fit(cfg.Preprocess, train, workers)
 	if err != nil {
 		return nil, &InputError{Err: err} // names the key, e.g. preprocess.components
 	}
@@ -117,7 +112,7 @@ func newAugmenter(cfg *config.Config, c, h, w int) (*augment.Pipeline, error) {
 	if len(cfg.Augment) == 0 {
 		return nil, nil
 	}
-	p, err := augment.New(cfg.AugmentSpecs())
+	p, err := augment.New(cfg.Augment)
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
@@ -157,7 +152,7 @@ func LoadSplit(cfg *config.Config, dir, split string, p data.Preprocessor, worke
 	case "train", "val":
 		c := *cfg
 		c.Data.Dir = dir
-		c.Preprocess = config.Preprocess{Method: data.MethodNone}
+		c.Preprocess = data.PreprocessConfig{Method: data.MethodNone}
 		c.Augment = nil
 		c.Train.CutMix.Alpha = 0
 		s, err := LoadTrainSplits(&c, workers)

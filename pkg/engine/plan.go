@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"math"
-
 	"github.com/nettrain/nettrain/pkg/augment"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/lrsched"
@@ -43,10 +41,9 @@ type Plan struct {
 	// BaseLR is optimizer.lr scaled for the batch size by
 	// schedule.scale_rule: the rate every schedule starts from.
 	BaseLR float64
-	// schedule is the schedule's settings; StepsPerEpoch, TotalSteps and
-	// WarmupSteps are filled in by Schedule, which knows the data.
-	schedule     lrsched.Config
-	warmupEpochs float64
+	// schedule is the schedule's settings; StepsPerEpoch and TotalSteps
+	// are filled in by Schedule, which knows the data.
+	schedule lrsched.Config
 	// Plateau is reduce-on-plateau's settings, nil when it is off;
 	// PlateauMetric the validation metric it watches.
 	Plateau       *lrsched.PlateauConfig
@@ -64,55 +61,25 @@ type Plan struct {
 // NewPlan resolves cfg (already validated) into the plan the loop runs.
 // Errors are *InputError naming the key.
 func NewPlan(cfg *config.Config) (*Plan, error) {
-	tr, o, sc, r := cfg.Train, cfg.Optimizer, cfg.Schedule, cfg.Regularization
-	base, err := lrsched.ScaleLR(o.LR, tr.BatchSize, sc.BaseBatchSize, sc.ScaleRule)
+	tr, sc := cfg.Train, cfg.Schedule
+	base, err := lrsched.ScaleLR(cfg.Optimizer.LR, tr.BatchSize, sc.BaseBatchSize, sc.ScaleRule)
 	if err != nil {
 		return nil, InputErrorf("schedule.scale_rule: %w", err)
 	}
 	p := &Plan{
 		Seed: cfg.Seed, Epochs: tr.Epochs, BatchSize: tr.BatchSize, EvalBatchSize: tr.EvalBatchSize,
 		Accumulate: max(tr.Accumulate, 1), LabelSmoothing: tr.LabelSmoothing, Mixup: tr.Mixup, CutMix: tr.CutMix,
-		Augment: cfg.AugmentSpecs(), Model: ModelSpec(cfg.Model), Optimizer: optimizerConfig(o),
-		ClipGradValue: o.ClipGradValue, ClipGradNorm: o.ClipGradNorm, BaseLR: base,
-		Penalty: optim.Penalty{L1: r.L1, L2: r.L2, Include: r.Include, Exclude: r.Exclude},
-		EMA:     cfg.EMA, EarlyStopping: tr.EarlyStopping, DivergenceFactor: tr.DivergenceFactor,
-		warmupEpochs: sc.WarmupEpochs,
-		schedule: lrsched.Config{
-			Type: sc.Type, BaseLR: base, StepSize: sc.StepSize, Gamma: sc.Gamma, MinLR: sc.MinLR,
-			WarmupStartFactor: sc.WarmupStartFactor, Interval: sc.Interval, Milestones: sc.Milestones, T0: sc.T0, TMult: sc.TMult,
-			StartFactor: sc.StartFactor, EndFactor: sc.EndFactor, TotalIters: sc.TotalIters, Power: sc.Power,
-			InvSqrtSteps: sc.InvSqrtSteps, MaxLR: sc.MaxLR, PctStart: sc.PctStart, DivFactor: sc.DivFactor,
-			FinalDivFactor: sc.FinalDivFactor, AnnealStrategy: sc.AnnealStrategy, ThreePhase: sc.ThreePhase,
-		},
+		Augment: cfg.Augment, Model: cfg.Model, Optimizer: cfg.Optimizer.Config(),
+		ClipGradValue: cfg.Optimizer.ClipGradValue, ClipGradNorm: cfg.Optimizer.ClipGradNorm, BaseLR: base,
+		Penalty: cfg.Regularization, EMA: cfg.EMA, EarlyStopping: tr.EarlyStopping, DivergenceFactor: tr.DivergenceFactor,
+		schedule: lrsched.Config{Spec: sc, BaseLR: base},
 	}
 	if pc := sc.Plateau; pc.Enabled {
 		c := lrsched.DefaultPlateauConfig(base)
-		c.Mode, c.Factor, c.Patience, c.Threshold, c.ThresholdMode, c.Cooldown, c.MinLR =
-			pc.Mode, pc.Factor, pc.Patience, pc.Threshold, pc.ThresholdMode, pc.Cooldown, pc.MinLR
+		c.PlateauSpec = pc
 		p.Plateau, p.PlateauMetric = &c, pc.Metric
 	}
 	return p, nil
-}
-
-// optimizerConfig passes the optimizer only the settings its type takes:
-// the config holds every key with its default, and rejects explicit
-// misuse.
-func optimizerConfig(c config.Optimizer) optim.Config {
-	oc := optim.Config{Type: c.Type, WeightDecay: c.WeightDecay}
-	switch c.Type {
-	case "sgd":
-		oc.Momentum, oc.Dampening, oc.Nesterov = c.Momentum, c.Dampening, c.Nesterov
-	case "adam", "adamw":
-		oc.Beta1, oc.Beta2, oc.Eps, oc.AMSGrad = c.Betas[0], c.Betas[1], c.Eps, c.AMSGrad
-	case "rmsprop":
-		oc.Momentum, oc.Alpha, oc.Eps, oc.Centered = c.Momentum, c.Alpha, c.Eps, c.Centered
-	case "adagrad":
-		oc.Eps, oc.LRDecay, oc.InitialAccumulator = c.Eps, c.LRDecay, c.InitialAccumulator
-	}
-	for _, g := range c.Groups {
-		oc.Groups = append(oc.Groups, optim.Group{Pattern: g.Pattern, LRScale: g.LRScale, WeightDecay: g.WeightDecay})
-	}
-	return oc
 }
 
 // StepsPerEpoch is the number of optimizer steps of an epoch of batches
@@ -127,7 +94,6 @@ func (p *Plan) StepsPerEpoch(batches int) int {
 func (p *Plan) Schedule(perEpoch int) (lrsched.Schedule, error) {
 	c := p.schedule
 	c.StepsPerEpoch, c.TotalSteps = perEpoch, perEpoch*p.Epochs
-	c.WarmupSteps = p.WarmupSteps(perEpoch)
 	s, err := lrsched.New(c)
 	if err != nil {
 		return nil, InputErrorf("schedule: %w", err)
@@ -138,7 +104,7 @@ func (p *Plan) Schedule(perEpoch int) (lrsched.Schedule, error) {
 // WarmupSteps is schedule.warmup_epochs in optimizer steps for a run of
 // perEpoch steps per epoch.
 func (p *Plan) WarmupSteps(perEpoch int) int {
-	return int(math.Round(p.warmupEpochs * float64(perEpoch)))
+	return p.schedule.Spec.WarmupSteps(perEpoch)
 }
 
 // newOptimizer builds the plan's optimizer over params, updating them on

@@ -3,6 +3,13 @@
 // needs only the step counter and the schedule can be plotted before
 // training.
 //
+// Spec is the config's "schedule" section, defined here once (keys,
+// defaults, ranges, allowed names, Validate); Config embeds it with the
+// numbers only a run knows, so the engine passes the resolved section as
+// is, and PlateauConfig embeds PlateauSpec in the same way. Spec.Validate
+// checks a resolved section as the config does; New and NewPlateau check
+// their inputs in their own terms, where zero selects a default.
+//
 // # Notation
 //
 // s is the global step (0-based), spe = Config.StepsPerEpoch, base =

@@ -10,73 +10,30 @@ import (
 // the learning rate used by that step.
 type Schedule func(step int) float64
 
-// Config describes a schedule. Lengths are in steps unless a field says
+// Config describes a schedule: the config's schedule section (Spec) and
+// the numbers only the run knows. Lengths are in steps unless a field says
 // epochs; an epoch is StepsPerEpoch steps. Fields that do not apply to Type
-// are ignored, so a caller may fill every field from its configuration. A
-// zero value documented as "0 means X" selects the default X.
+// are ignored, so a caller may pass a whole resolved section. In a Config
+// built in code, a zero Type, Interval, TMult, StartFactor, Power,
+// PctStart, DivFactor, FinalDivFactor or AnnealStrategy selects the
+// default the Spec field documents, and a zero MaxLR or InvSqrtSteps means
+// BaseLR or the warmup length.
 type Config struct {
-	Type          string  // one of Names; "" means "constant"
-	BaseLR        float64 // the optimizer's learning rate, > 0
+	Spec
+	BaseLR        float64 // the optimizer's learning rate (after Spec.ScaleRule), > 0
 	StepsPerEpoch int     // optimizer steps per epoch, >= 1
 	TotalSteps    int     // steps in the whole run, >= 1
-	StepSize      int     // step: decay every StepSize epochs, >= 1
-	Gamma         float64 // step, multistep, exponential: decay factor per decay (per epoch for exponential), > 0
-	MinLR         float64 // cosine, cosine_restarts, poly: final (floor) learning rate, 0 <= MinLR <= BaseLR
-	WarmupSteps   int     // linear warmup length in steps (0: none)
+	// WarmupSteps is the linear warmup length in steps (0: none), an
+	// alternative to Spec.WarmupEpochs (set at most one): WarmupSteps =
+	// round(WarmupEpochs · StepsPerEpoch).
+	WarmupSteps int
+}
 
-	// WarmupEpochs is the warmup length in epochs, an alternative to
-	// WarmupSteps (set at most one): WarmupSteps = round(WarmupEpochs ·
-	// StepsPerEpoch).
-	WarmupEpochs float64
-	// WarmupStartFactor is the warmup's starting factor a in [0, 1): the
-	// warmup multiplies step s < W by a + (1−a)·(s+1)/W. Default 0.
-	WarmupStartFactor float64
-	// Interval is how often the rate changes: "step" (every optimizer
-	// step, torch's scheduler.step() after every batch) or "epoch" (at
-	// epoch boundaries, scheduler.step() after every epoch). "" selects the
-	// type's default: "epoch" for step, multistep and exponential, "step"
-	// for the others. step and multistep only accept "epoch"; onecycle and
-	// invsqrt only "step"; constant ignores it.
-	Interval string
-	// Milestones are the epochs (strictly increasing, >= 1) at whose start
-	// multistep multiplies the rate by Gamma.
-	Milestones []int
-	// T0 is cosine_restarts' first period in epochs, >= 1.
-	T0 int
-	// TMult is cosine_restarts' period growth factor, >= 1; 0 means 1.
-	TMult int
-	// StartFactor and EndFactor are linear's factors of BaseLR at the start
-	// and at the end of the decay, in [0, 1]; StartFactor 0 means 1 (torch
-	// cannot start at 0 either), EndFactor 0 decays to 0.
-	StartFactor, EndFactor float64
-	// TotalIters is the length of the linear or poly decay in Interval
-	// units (steps, or epochs with Interval "epoch"), after which the rate
-	// stays at its final value; 0 means the whole run after the warmup.
-	TotalIters int
-	// Power is poly's exponent, > 0; 0 means 1.
-	Power float64
-	// InvSqrtSteps is invsqrt's w: the rate is BaseLR up to step w and
-	// decays as sqrt(w/step) after; 0 means WarmupSteps (one of the two
-	// must be >= 1).
-	InvSqrtSteps int
-	// MaxLR is onecycle's peak rate; 0 means BaseLR.
-	MaxLR float64
-	// PctStart is the fraction of onecycle's steps spent rising, in (0, 1)
-	// (below 0.5 with ThreePhase); 0 means 0.3.
-	PctStart float64
-	// DivFactor gives onecycle's initial rate MaxLR/DivFactor, >= 1; 0
-	// means 25.
-	DivFactor float64
-	// FinalDivFactor gives onecycle's final rate
-	// MaxLR/(DivFactor·FinalDivFactor), >= 1; 0 means 1e4.
-	FinalDivFactor float64
-	// AnnealStrategy is onecycle's interpolation: "cos" (default, also "")
-	// or "linear".
-	AnnealStrategy string
-	// ThreePhase selects onecycle's three-phase variant (fastai's
-	// original: up, back down to the initial rate symmetrically, then
-	// annihilation to the final rate).
-	ThreePhase bool
+// WarmupSteps is the warmup length in optimizer steps for a run of
+// stepsPerEpoch steps per epoch: round(WarmupEpochs · stepsPerEpoch), as
+// New computes it.
+func (s Spec) WarmupSteps(stepsPerEpoch int) int {
+	return int(math.Round(s.WarmupEpochs * float64(stepsPerEpoch)))
 }
 
 // Names lists the schedule types New accepts.
@@ -145,11 +102,10 @@ func newBuilder(c Config) (*builder, error) {
 	}
 	b.warmup = c.WarmupSteps
 	if c.WarmupEpochs > 0 {
-		w := math.Round(c.WarmupEpochs * float64(c.StepsPerEpoch))
-		if w > math.MaxInt32 {
+		if c.WarmupEpochs*float64(c.StepsPerEpoch) > math.MaxInt32 {
 			return nil, errorf("warmup_epochs", "too large: %g", c.WarmupEpochs)
 		}
-		b.warmup = int(w)
+		b.warmup = c.Spec.WarmupSteps(c.StepsPerEpoch)
 	}
 
 	// Interval: the default and the values each type accepts.
@@ -179,7 +135,7 @@ func newBuilder(c Config) (*builder, error) {
 		if iv == "step" || iv == "epoch" {
 			return nil, errorf("interval", "schedule %q supports only %q, got %q", b.typ, strings.Join(allowed, ", "), c.Interval)
 		}
-		return nil, errorf("interval", "unknown interval %q; known: step, epoch (or empty for the schedule's default)", c.Interval)
+		return nil, errorf("interval", "unknown interval %q; known: %s (or empty for the schedule's default)", c.Interval, strings.Join(Intervals, ", "))
 	}
 	b.epochly = iv == "epoch"
 	return b, nil
@@ -414,7 +370,7 @@ func (b *builder) oneCycle() (Schedule, error) {
 	case "linear":
 		anneal = func(start, end, pct float64) float64 { return (end-start)*pct + start }
 	default:
-		return nil, errorf("anneal_strategy", "unknown strategy %q; known: cos, linear", c.AnnealStrategy)
+		return nil, errorf("anneal_strategy", "unknown strategy %q; known: %s", c.AnnealStrategy, strings.Join(AnnealStrategies, ", "))
 	}
 	initial := maxLR / div
 	final := initial / fdiv

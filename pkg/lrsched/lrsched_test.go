@@ -14,58 +14,58 @@ func TestSchedulesClosedForm(t *testing.T) {
 		cfg  Config
 		want map[int]float64
 	}{
-		{"constant", Config{Type: "constant", BaseLR: 0.1, StepsPerEpoch: 10, TotalSteps: 100},
+		{"constant", Config{Spec: Spec{Type: "constant"}, BaseLR: 0.1, StepsPerEpoch: 10, TotalSteps: 100},
 			map[int]float64{0: 0.1, 57: 0.1, 99: 0.1}},
-		{"step", Config{Type: "step", BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 100, StepSize: 3, Gamma: 0.5},
+		{"step", Config{Spec: Spec{Type: "step", StepSize: 3, Gamma: 0.5}, BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 100},
 			map[int]float64{0: 1, 29: 1, 30: 0.5, 59: 0.5, 60: 0.25, 99: 0.125}},
-		{"cosine", Config{Type: "cosine", BaseLR: 1, MinLR: 0.1, StepsPerEpoch: 10, TotalSteps: 100},
+		{"cosine", Config{Spec: Spec{Type: "cosine", MinLR: 0.1}, BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 100},
 			map[int]float64{0: 1, 50: 0.55, 100: 0.1, 25: 0.1 + 0.9*(1+math.Cos(math.Pi/4))/2}},
-		{"cosine_warmup", Config{Type: "cosine", BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 110, WarmupSteps: 10},
+		{"cosine_warmup", Config{Spec: Spec{Type: "cosine"}, BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 110, WarmupSteps: 10},
 			map[int]float64{0: 0.1, 4: 0.5, 9: 1, 10: 1, 60: 0.5, 110: 0}},
 		{"constant_warmup", Config{BaseLR: 2, StepsPerEpoch: 1, TotalSteps: 10, WarmupSteps: 4},
 			map[int]float64{0: 0.5, 1: 1, 3: 2, 9: 2}},
 
 		// Beyond the run the shifted schedules hold their final value.
-		{"cosine_past_end", Config{Type: "cosine", BaseLR: 1, MinLR: 0.1, StepsPerEpoch: 10, TotalSteps: 100},
+		{"cosine_past_end", Config{Spec: Spec{Type: "cosine", MinLR: 0.1}, BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 100},
 			map[int]float64{101: 0.1, 1000: 0.1}},
-		{"cosine_epoch_warmup", Config{Type: "cosine", Interval: "epoch", BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 60, WarmupEpochs: 2},
+		{"cosine_epoch_warmup", Config{Spec: Spec{Type: "cosine", Interval: "epoch", WarmupEpochs: 2}, BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 60},
 			// T = 4 epochs after the 20 warmup steps
 			map[int]float64{0: 0.05, 19: 1, 20: 1, 29: 1, 30: (1 + cos(math.Pi/4)) / 2, 50: (1 + cos(3*math.Pi/4)) / 2, 59: (1 + cos(3*math.Pi/4)) / 2}},
-		{"multistep", Config{Type: "multistep", BaseLR: 1, StepsPerEpoch: 4, TotalSteps: 40, Milestones: []int{2, 5}, Gamma: 0.1},
+		{"multistep", Config{Spec: Spec{Type: "multistep", Milestones: []int{2, 5}, Gamma: 0.1}, BaseLR: 1, StepsPerEpoch: 4, TotalSteps: 40},
 			map[int]float64{0: 1, 7: 1, 8: 0.1, 19: 0.1, 20: 0.01, 39: 0.01}},
-		{"exponential_epoch", Config{Type: "exponential", BaseLR: 1, StepsPerEpoch: 4, TotalSteps: 40, Gamma: 0.5},
+		{"exponential_epoch", Config{Spec: Spec{Type: "exponential", Gamma: 0.5}, BaseLR: 1, StepsPerEpoch: 4, TotalSteps: 40},
 			map[int]float64{0: 1, 3: 1, 4: 0.5, 11: 0.25, 12: 0.125}},
-		{"exponential_step", Config{Type: "exponential", Interval: "step", BaseLR: 1, StepsPerEpoch: 4, TotalSteps: 40, Gamma: 0.5},
+		{"exponential_step", Config{Spec: Spec{Type: "exponential", Interval: "step", Gamma: 0.5}, BaseLR: 1, StepsPerEpoch: 4, TotalSteps: 40},
 			map[int]float64{0: 1, 2: math.Sqrt(0.5), 4: 0.5, 6: 0.5 * math.Sqrt(0.5), 8: 0.25}},
-		{"cosine_restarts_mult2", Config{Type: "cosine_restarts", BaseLR: 1, StepsPerEpoch: 2, TotalSteps: 40, T0: 1, TMult: 2},
+		{"cosine_restarts_mult2", Config{Spec: Spec{Type: "cosine_restarts", T0: 1, TMult: 2}, BaseLR: 1, StepsPerEpoch: 2, TotalSteps: 40},
 			// periods [0,1), [1,3), [3,7): restarts at steps 2, 6, 14
 			map[int]float64{0: 1, 1: 0.5, 2: 1, 3: (1 + cos(math.Pi/4)) / 2, 4: 0.5, 6: 1, 10: 0.5, 14: 1}},
-		{"cosine_restarts_torch_log_glitch", Config{Type: "cosine_restarts", BaseLR: 1, StepsPerEpoch: 1, TotalSteps: 2000, T0: 1, TMult: 10},
+		{"cosine_restarts_torch_log_glitch", Config{Spec: Spec{Type: "cosine_restarts", T0: 1, TMult: 10}, BaseLR: 1, StepsPerEpoch: 1, TotalSteps: 2000},
 			// periods start at epochs 0, 1, 11, 111: torch's step(111.0)
 			// computes log10(1000) = 2.9999999999999996 and gives eta_min
 			// (T_cur = T_i = 100); nettrain restarts, as torch's step() does.
 			map[int]float64{1: 1, 11: 1, 110: (1 + cos(math.Pi*99/100)) / 2, 111: 1, 611: 0.5}},
-		{"linear_to_zero", Config{Type: "linear", BaseLR: 2, StepsPerEpoch: 5, TotalSteps: 100},
+		{"linear_to_zero", Config{Spec: Spec{Type: "linear"}, BaseLR: 2, StepsPerEpoch: 5, TotalSteps: 100},
 			map[int]float64{0: 2, 25: 1.5, 50: 1, 99: 0.02, 100: 0, 150: 0}},
-		{"linear_warmup", Config{Type: "linear", BaseLR: 1, StepsPerEpoch: 5, TotalSteps: 110, WarmupSteps: 10},
+		{"linear_warmup", Config{Spec: Spec{Type: "linear"}, BaseLR: 1, StepsPerEpoch: 5, TotalSteps: 110, WarmupSteps: 10},
 			map[int]float64{0: 0.1, 9: 1, 10: 1, 60: 0.5, 110: 0}},
-		{"linear_up", Config{Type: "linear", BaseLR: 1, StepsPerEpoch: 5, TotalSteps: 100, StartFactor: 0.25, EndFactor: 1, TotalIters: 3, Interval: "epoch"},
+		{"linear_up", Config{Spec: Spec{Type: "linear", StartFactor: 0.25, EndFactor: 1, TotalIters: 3, Interval: "epoch"}, BaseLR: 1, StepsPerEpoch: 5, TotalSteps: 100},
 			map[int]float64{0: 0.25, 4: 0.25, 5: 0.5, 10: 0.75, 15: 1, 99: 1}},
-		{"poly_floor", Config{Type: "poly", BaseLR: 1, MinLR: 0.1, Power: 2, StepsPerEpoch: 5, TotalSteps: 100},
+		{"poly_floor", Config{Spec: Spec{Type: "poly", MinLR: 0.1, Power: 2}, BaseLR: 1, StepsPerEpoch: 5, TotalSteps: 100},
 			map[int]float64{0: 1, 50: 0.1 + 0.9*0.25, 100: 0.1, 200: 0.1}},
-		{"poly_default_power", Config{Type: "poly", BaseLR: 1, StepsPerEpoch: 5, TotalSteps: 100, TotalIters: 40},
+		{"poly_default_power", Config{Spec: Spec{Type: "poly", TotalIters: 40}, BaseLR: 1, StepsPerEpoch: 5, TotalSteps: 100},
 			map[int]float64{0: 1, 10: 0.75, 40: 0, 99: 0}},
-		{"invsqrt", Config{Type: "invsqrt", BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 1000, InvSqrtSteps: 100},
+		{"invsqrt", Config{Spec: Spec{Type: "invsqrt", InvSqrtSteps: 100}, BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 1000},
 			map[int]float64{0: 1, 50: 1, 100: 1, 400: 0.5, 900: 1.0 / 3}},
-		{"invsqrt_from_warmup", Config{Type: "invsqrt", BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 1000, WarmupSteps: 4},
+		{"invsqrt_from_warmup", Config{Spec: Spec{Type: "invsqrt"}, BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 1000, WarmupSteps: 4},
 			// fairseq's inverse_sqrt: linear warmup then lr·sqrt(w/s)
 			map[int]float64{0: 0.25, 1: 0.5, 3: 1, 4: 1, 16: 0.5, 64: 0.25}},
-		{"onecycle_linear", Config{Type: "onecycle", BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 11, PctStart: 0.5, DivFactor: 10, FinalDivFactor: 10, AnnealStrategy: "linear"},
+		{"onecycle_linear", Config{Spec: Spec{Type: "onecycle", PctStart: 0.5, DivFactor: 10, FinalDivFactor: 10, AnnealStrategy: "linear"}, BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 11},
 			// rise over steps 0..4.5, fall over 4.5..10
 			map[int]float64{0: 0.1, 4: 0.1 + 0.9*4/4.5, 10: 0.01, 20: 0.01}},
-		{"onecycle_warmup_shift", Config{Type: "onecycle", BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 13, WarmupSteps: 2, PctStart: 0.5, DivFactor: 10, FinalDivFactor: 10, AnnealStrategy: "linear"},
+		{"onecycle_warmup_shift", Config{Spec: Spec{Type: "onecycle", PctStart: 0.5, DivFactor: 10, FinalDivFactor: 10, AnnealStrategy: "linear"}, BaseLR: 1, StepsPerEpoch: 10, TotalSteps: 13, WarmupSteps: 2},
 			map[int]float64{0: 0.05, 1: 0.1, 2: 0.1, 12: 0.01}},
-		{"warmup_start_factor", Config{Type: "step", BaseLR: 1, StepsPerEpoch: 2, TotalSteps: 40, StepSize: 1, Gamma: 0.5, WarmupSteps: 4, WarmupStartFactor: 0.2},
+		{"warmup_start_factor", Config{Spec: Spec{Type: "step", StepSize: 1, Gamma: 0.5, WarmupStartFactor: 0.2}, BaseLR: 1, StepsPerEpoch: 2, TotalSteps: 40, WarmupSteps: 4},
 			// absolute clock: the warmup multiplies the decayed rate
 			map[int]float64{0: 0.4, 1: 0.6, 2: 0.5 * 0.8, 3: 0.5, 4: 0.25}},
 	}
@@ -89,8 +89,7 @@ func TestSchedulesClosedForm(t *testing.T) {
 // value.
 func TestEveryNameBuilds(t *testing.T) {
 	for _, n := range Names {
-		c := Config{Type: n, BaseLR: 0.1, StepsPerEpoch: 7, TotalSteps: 70, StepSize: 3, Gamma: 0.5,
-			Milestones: []int{3, 6}, T0: 2, WarmupSteps: 5}
+		c := Config{Spec: Spec{Type: n, StepSize: 3, Gamma: 0.5, Milestones: []int{3, 6}, T0: 2}, BaseLR: 0.1, StepsPerEpoch: 7, TotalSteps: 70, WarmupSteps: 5}
 		s, err := New(c)
 		if err != nil {
 			t.Fatalf("%s: %v", n, err)
@@ -104,11 +103,11 @@ func TestEveryNameBuilds(t *testing.T) {
 }
 
 func TestWarmupMatchesAcrossUnits(t *testing.T) {
-	a, err := New(Config{Type: "cosine", BaseLR: 1, StepsPerEpoch: 8, TotalSteps: 80, WarmupEpochs: 1.5})
+	a, err := New(Config{Spec: Spec{Type: "cosine", WarmupEpochs: 1.5}, BaseLR: 1, StepsPerEpoch: 8, TotalSteps: 80})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := New(Config{Type: "cosine", BaseLR: 1, StepsPerEpoch: 8, TotalSteps: 80, WarmupSteps: 12})
+	b, _ := New(Config{Spec: Spec{Type: "cosine"}, BaseLR: 1, StepsPerEpoch: 8, TotalSteps: 80, WarmupSteps: 12})
 	for s := range 81 {
 		if a(s) != b(s) {
 			t.Fatalf("lr(%d): warmup_epochs 1.5 gives %v, warmup_steps 12 gives %v", s, a(s), b(s))
@@ -117,7 +116,7 @@ func TestWarmupMatchesAcrossUnits(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	ok := Config{Type: "cosine", BaseLR: 1, StepsPerEpoch: 1, TotalSteps: 1}
+	ok := Config{Spec: Spec{Type: "cosine"}, BaseLR: 1, StepsPerEpoch: 1, TotalSteps: 1}
 	with := func(f func(*Config)) Config { c := ok; f(&c); return c }
 	for _, tc := range []struct {
 		cfg   Config
@@ -176,7 +175,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 // TestIgnoresIrrelevantFields: the engine fills every field from its
 // configuration, whatever the type.
 func TestIgnoresIrrelevantFields(t *testing.T) {
-	c := Config{Type: "cosine", BaseLR: 1, StepsPerEpoch: 2, TotalSteps: 10, StepSize: 0, Gamma: -3, T0: -1, Power: -2, PctStart: 7}
+	c := Config{Spec: Spec{Type: "cosine", StepSize: 0, Gamma: -3, T0: -1, Power: -2, PctStart: 7}, BaseLR: 1, StepsPerEpoch: 2, TotalSteps: 10}
 	if _, err := New(c); err != nil {
 		t.Fatal(err)
 	}

@@ -4,29 +4,29 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 )
 
-// PlateauConfig configures a Plateau. The fields mirror torch's
-// ReduceLROnPlateau arguments; DefaultPlateauConfig returns torch's
-// defaults. Numeric fields are taken literally (0 is a valid patience,
-// threshold, cooldown, min_lr and eps).
+// PlateauConfig configures a Plateau: the config's schedule.plateau
+// section (PlateauSpec, whose Enabled and Metric are the caller's) and the
+// rate. The fields mirror torch's ReduceLROnPlateau arguments;
+// DefaultPlateauConfig returns torch's defaults. Numeric fields are taken
+// literally (0 is a valid patience, threshold, cooldown, min_lr and eps);
+// an empty Mode means "min", an empty ThresholdMode "rel". Factor is
+// new_lr = lr · factor; Patience counts bad observations tolerated before a
+// reduction, Cooldown the observations to wait after one.
 type PlateauConfig struct {
-	BaseLR        float64 // the learning rate before any reduction, > 0
-	Mode          string  // "min" (default, also "") or "max": whether a lower or a higher metric is better
-	Factor        float64 // new_lr = lr · factor, in (0, 1)
-	Patience      int     // bad observations tolerated before a reduction, >= 0
-	Threshold     float64 // minimum significant improvement, >= 0
-	ThresholdMode string  // "rel" (default, also "") or "abs"
-	Cooldown      int     // observations to wait after a reduction before counting bad ones again, >= 0
-	MinLR         float64 // lower bound on the learning rate, >= 0
-	Eps           float64 // reductions smaller than Eps are skipped, >= 0
+	PlateauSpec
+	BaseLR float64 // the learning rate before any reduction, > 0
+	Eps    float64 // reductions smaller than Eps are skipped, >= 0
 }
 
 // DefaultPlateauConfig returns torch's ReduceLROnPlateau defaults for a
 // learning rate baseLR: mode min, factor 0.1, patience 10, threshold 1e-4
 // rel, cooldown 0, min_lr 0, eps 1e-8.
 func DefaultPlateauConfig(baseLR float64) PlateauConfig {
-	return PlateauConfig{BaseLR: baseLR, Mode: "min", Factor: 0.1, Patience: 10, Threshold: 1e-4, ThresholdMode: "rel", Eps: 1e-8}
+	return PlateauConfig{PlateauSpec: PlateauSpec{Mode: "min", Factor: 0.1, Patience: 10, Threshold: 1e-4, ThresholdMode: "rel"}, BaseLR: baseLR, Eps: 1e-8}
 }
 
 // PlateauState is a Plateau's mutable state, for checkpoints. It is
@@ -62,16 +62,16 @@ func NewPlateau(c PlateauConfig) (*Plateau, error) {
 	switch {
 	case !finite(c.BaseLR) || c.BaseLR <= 0:
 		return nil, errorf("base_lr", "must be > 0 and finite, got %g", c.BaseLR)
-	case c.Mode != "min" && c.Mode != "max":
-		return nil, errorf("mode", "unknown mode %q; known: min, max", c.Mode)
+	case !slices.Contains(PlateauModes, c.Mode):
+		return nil, errorf("mode", "unknown mode %q; known: %s", c.Mode, strings.Join(PlateauModes, ", "))
 	case !finite(c.Factor) || c.Factor <= 0 || c.Factor >= 1:
 		return nil, errorf("factor", "must be > 0 and < 1, got %g", c.Factor)
 	case c.Patience < 0:
 		return nil, errorf("patience", "must be >= 0, got %d", c.Patience)
 	case !finite(c.Threshold) || c.Threshold < 0:
 		return nil, errorf("threshold", "must be >= 0 and finite, got %g", c.Threshold)
-	case c.ThresholdMode != "rel" && c.ThresholdMode != "abs":
-		return nil, errorf("threshold_mode", "unknown mode %q; known: rel, abs", c.ThresholdMode)
+	case !slices.Contains(ThresholdModes, c.ThresholdMode):
+		return nil, errorf("threshold_mode", "unknown mode %q; known: %s", c.ThresholdMode, strings.Join(ThresholdModes, ", "))
 	case c.Cooldown < 0:
 		return nil, errorf("cooldown", "must be >= 0, got %d", c.Cooldown)
 	case !finite(c.MinLR) || c.MinLR < 0:

@@ -11,7 +11,7 @@ import (
 // JSON and restoring it into a fresh Plateau continues with the same
 // decisions as an uninterrupted run.
 func TestPlateauResume(t *testing.T) {
-	cfg := PlateauConfig{BaseLR: 0.1, Factor: 0.5, Patience: 1, Threshold: 0.01, Cooldown: 2, MinLR: 0.01, Eps: 1e-8}
+	cfg := PlateauConfig{PlateauSpec: PlateauSpec{Factor: 0.5, Patience: 1, Threshold: 0.01, Cooldown: 2, MinLR: 0.01}, BaseLR: 0.1, Eps: 1e-8}
 	metrics := []float64{3, 2, 2.5, 2.4, 2.3, 2.2, 2.1, 2.05, 2.04, 2.03, 2.02, 1, 1, 1, 1, 1, 1, 1, 1}
 	ref, err := NewPlateau(cfg)
 	if err != nil {
@@ -53,7 +53,7 @@ func TestPlateauResume(t *testing.T) {
 }
 
 func TestPlateauStateJSONInfinity(t *testing.T) {
-	p, _ := NewPlateau(PlateauConfig{BaseLR: 1, Mode: "max", Factor: 0.5})
+	p, _ := NewPlateau(PlateauConfig{PlateauSpec: PlateauSpec{Mode: "max", Factor: 0.5}, BaseLR: 1})
 	p.Observe(math.Inf(1))
 	blob, err := json.Marshal(p.State())
 	if err != nil {
@@ -66,7 +66,7 @@ func TestPlateauStateJSONInfinity(t *testing.T) {
 	if err := json.Unmarshal(blob, &st); err != nil || st != p.State() {
 		t.Errorf("round trip: %+v, %v; want %+v", st, err, p.State())
 	}
-	fresh, _ := NewPlateau(PlateauConfig{BaseLR: 1, Factor: 0.5})
+	fresh, _ := NewPlateau(PlateauConfig{PlateauSpec: PlateauSpec{Factor: 0.5}, BaseLR: 1})
 	blob, _ = json.Marshal(fresh.State())
 	if want := `{"lr":1,"best":0,"has_best":false,"num_bad_epochs":0,"cooldown_counter":0,"last_epoch":0,"reductions":0}`; string(blob) != want {
 		t.Errorf("fresh state JSON %s, want %s", blob, want)
@@ -90,7 +90,7 @@ func TestPlateauDefaults(t *testing.T) {
 	if s := p.Observe(1); math.Abs(s-0.1) > 1e-15 || p.LR() != base*factor {
 		t.Errorf("after 11 bad epochs (patience 10): scale %v lr %v, want 0.1 and 0.01", s, p.LR())
 	}
-	q, _ := NewPlateau(PlateauConfig{BaseLR: 1, Factor: 0.5})
+	q, _ := NewPlateau(PlateauConfig{PlateauSpec: PlateauSpec{Factor: 0.5}, BaseLR: 1})
 	if c := q.Config(); c.Mode != "min" || c.ThresholdMode != "rel" {
 		t.Errorf("empty modes resolve to %q %q", c.Mode, c.ThresholdMode)
 	}

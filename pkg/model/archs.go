@@ -59,9 +59,6 @@ func buildCNN(b *builder) error {
 	}
 	for i, width := range s.Widths {
 		key := fmt.Sprintf("model.widths[%d]", i)
-		if width < 1 {
-			return fmt.Errorf("%s: must be >= 1, got %d", key, width)
-		}
 		st := b.sub()
 		for j := 1; j <= s.ConvsPerStage; j++ {
 			if err := st.add(key, fmt.Sprintf("conv%d", j), nn.NewConv2d(st.channels(), width, 3, 3, 1, 1, !s.BatchNorm)); err != nil {
@@ -81,11 +78,7 @@ func buildCNN(b *builder) error {
 		case "avg":
 			pool = nn.NewAvgPool2d(2, 2, 0)
 		case "fractional":
-			fp, err := st.fractionalPool("model.pool_ratio", s.PoolRatio, false, false, 1)
-			if err != nil {
-				return err
-			}
-			pool = fp
+			pool = st.fractionalPool(s.PoolRatio, false, false, 1)
 		}
 		if _, err := pool.OutShape(st.shape); err != nil {
 			what := "2x2 pooling"
@@ -115,13 +108,7 @@ func buildResNet(b *builder) error {
 	if err := b.image("model.arch resnet"); err != nil {
 		return err
 	}
-	if s.Depth < 8 || (s.Depth-2)%6 != 0 {
-		return fmt.Errorf("model.depth: must be 6n+2 with n >= 1, got %d", s.Depth)
-	}
-	if s.Width < 1 {
-		return fmt.Errorf("model.width: must be >= 1, got %d", s.Width)
-	}
-	n := (s.Depth - 2) / 6
+	n := (s.Depth - 2) / 6 // Validate checked depth = 6n+2, n >= 1
 	stem := b.sub()
 	if err := stem.add("model.width", "conv", nn.NewConv2d(stem.channels(), s.Width, 3, 3, 1, 1, false)); err != nil {
 		return err

@@ -41,19 +41,12 @@ func (b *builder) adopt(name string, sub *builder) {
 	b.shape, b.dropouts, b.fracpools = sub.shape, sub.dropouts, sub.fracpools
 }
 
-// fractionalPool returns a fractional max-pooling layer with the next salt;
-// key names the ratio in errors.
-func (b *builder) fractionalPool(key string, ratio float64, overlapping, pseudoRandom bool, testDraws int) (*nn.FractionalMaxPool2d, error) {
-	if !(ratio > 1 && ratio < 2) {
-		return nil, fmt.Errorf("%s: must be in (1, 2), got %g", key, ratio)
-	}
-	if testDraws < 0 {
-		return nil, fmt.Errorf("%s: test draws must be >= 1, got %d", key, testDraws)
-	}
+// fractionalPool returns a fractional max-pooling layer with the next salt.
+func (b *builder) fractionalPool(ratio float64, overlapping, pseudoRandom bool, testDraws int) *nn.FractionalMaxPool2d {
 	b.fracpools++
 	f := nn.NewFractionalMaxPool2d(ratio, overlapping, pseudoRandom, b.fracpools)
 	f.TestDraws = testDraws
-	return f, nil
+	return f
 }
 
 // add appends l as name; key is the config key named in errors.
@@ -104,9 +97,6 @@ func (b *builder) fullyConnected(hidden []int, dropFirst bool) error {
 	p := b.spec.Dropout
 	for i, h := range hidden {
 		key := fmt.Sprintf("model.hidden[%d]", i)
-		if h < 1 {
-			return fmt.Errorf("%s: must be >= 1, got %d", key, h)
-		}
 		if i > 0 || dropFirst {
 			if err := b.dropout("model.dropout", fmt.Sprintf("dropout%d", i+1), p); err != nil {
 				return err

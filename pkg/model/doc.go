@@ -1,5 +1,16 @@
 // Package model builds networks from a plain Spec through an explicit
-// registry of architectures ("mlp", "layers").
+// registry of architectures ("mlp", "lenet5", "cnn", "resnet" and "layers",
+// an explicit layer list).
+//
+// Spec is also the config's "model" section, defined here once: its keys
+// (yaml tags), meanings and defaults (field comments, DefaultSpec and
+// ApplyDefaults), ranges (range tags) and allowed names (KeyNames, from the
+// registries: Architectures, nn's activations and inits, LayerTypes).
+// Which keys an architecture reads (archKeys) and which keys a layer type
+// takes (LayerKeys) are tables, read by Validate (through Uses) and by the
+// config's JSON Schema. Build validates the spec first and then checks only
+// what depends on the input shape and the class count, so the key checks
+// are not repeated in the builders.
 //
 // Build infers every layer's shape from the input shape before creating it,
 // initializes weights from the init random stream, plans the fused passes

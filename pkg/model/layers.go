@@ -2,22 +2,15 @@ package model
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/nettrain/nettrain/pkg/nn"
 )
 
-// layerTypes lists the non-activation layer types of an explicit list.
-var layerTypes = []string{"avgpool2d", "basic_block", "batchnorm", "conv2d", "dropout", "flatten", "fractional_maxpool2d", "global_avgpool", "linear", "maxpool2d"}
-
 // buildLayers builds the explicit list of arch "layers". Layers are named
-// by their name key or "<type><index>".
+// by their name key or "<type><index>". The keys of every entry have been
+// validated (Spec.Validate); what is checked here depends on the shape.
 func buildLayers(b *builder) error {
 	s := b.spec
-	if len(s.Layers) == 0 {
-		return fmt.Errorf("model.layers: arch layers needs a non-empty list")
-	}
 	seen := map[string]bool{}
 	for i, ls := range s.Layers {
 		key := fmt.Sprintf("model.layers[%d]", i)
@@ -49,30 +42,9 @@ func (b *builder) layer(key string, ls LayerSpec) (nn.Layer, error) {
 		}
 		return nil
 	}
-	positive := func(what string, v int) error {
-		if v < 1 {
-			return fmt.Errorf("%s.%s: %s needs %s >= 1, got %d", key, what, ls.Type, what, v)
-		}
-		return nil
-	}
-	if ls.Type != "linear" && ls.Type != "conv2d" && ls.Init != "" {
-		return nil, fmt.Errorf("%s.init: only linear and conv2d layers take an init", key)
-	}
-	if ls.Init != "" {
-		if err := nn.CheckInit(ls.Init); err != nil {
-			return nil, fmt.Errorf("%s.init: %w", key, err)
-		}
-	} else if ls.Type == "linear" || ls.Type == "conv2d" {
-		if err := nn.CheckInit(b.spec.Init); err != nil {
-			return nil, fmt.Errorf("model.init: %w", err)
-		}
-	}
 	var l nn.Layer
 	switch ls.Type {
 	case "linear":
-		if err := positive("out", ls.Out); err != nil {
-			return nil, err
-		}
 		if len(b.shape) != 1 {
 			return nil, fmt.Errorf("%s: linear expects flat features, got shape %v: add {type: flatten} before it", key, b.shape)
 		}
@@ -81,18 +53,9 @@ func (b *builder) layer(key string, ls LayerSpec) (nn.Layer, error) {
 		if err := needImage(); err != nil {
 			return nil, err
 		}
-		if err := positive("out", ls.Out); err != nil {
-			return nil, err
-		}
-		if err := positive("kernel", ls.Kernel); err != nil {
-			return nil, err
-		}
 		l = nn.NewConv2d(b.channels(), ls.Out, ls.Kernel, ls.Kernel, max(ls.Stride, 1), ls.Padding, bias)
 	case "maxpool2d", "avgpool2d":
 		if err := needImage(); err != nil {
-			return nil, err
-		}
-		if err := positive("kernel", ls.Kernel); err != nil {
 			return nil, err
 		}
 		if ls.Type == "maxpool2d" {
@@ -104,11 +67,7 @@ func (b *builder) layer(key string, ls LayerSpec) (nn.Layer, error) {
 		if err := needImage(); err != nil {
 			return nil, err
 		}
-		fp, err := b.fractionalPool(key+".ratio", ls.Ratio, ls.Overlapping, ls.PseudoRandom, ls.TestDraws)
-		if err != nil {
-			return nil, err
-		}
-		l = fp
+		l = b.fractionalPool(ls.Ratio, ls.Overlapping, ls.PseudoRandom, ls.TestDraws)
 	case "global_avgpool":
 		if err := needImage(); err != nil {
 			return nil, err
@@ -117,9 +76,6 @@ func (b *builder) layer(key string, ls LayerSpec) (nn.Layer, error) {
 	case "batchnorm":
 		l = nn.NewBatchNorm(b.channels(), 0, 0)
 	case "dropout":
-		if ls.P < 0 || ls.P >= 1 {
-			return nil, fmt.Errorf("%s.p: must be in [0, 1), got %g", key, ls.P)
-		}
 		b.dropouts++
 		l = nn.NewDropout(ls.P, b.dropouts)
 	case "flatten":
@@ -128,19 +84,12 @@ func (b *builder) layer(key string, ls LayerSpec) (nn.Layer, error) {
 		if err := needImage(); err != nil {
 			return nil, err
 		}
-		if err := positive("out", ls.Out); err != nil {
-			return nil, err
-		}
 		blk, err := nn.NewBasicBlock(b.channels(), ls.Out, max(ls.Stride, 1), func() (nn.Layer, error) { return b.spec.activation(ls.Out) })
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}
 		l = blk
-	default:
-		if !nn.IsActivation(ls.Type) {
-			known := slices.Sorted(slices.Values(append(slices.Clone(layerTypes), nn.ActivationNames()...)))
-			return nil, fmt.Errorf("%s.type: unknown layer type %q; known: %s", key, ls.Type, strings.Join(known, ", "))
-		}
+	default: // an activation (Validate checked the name)
 		opt := nn.ActivationOptions{Slope: ls.Slope, Alpha: ls.Alpha, Approximate: ls.Approximate}
 		if ls.PerChannel {
 			opt.Channels = b.channels()
@@ -155,21 +104,9 @@ func (b *builder) layer(key string, ls LayerSpec) (nn.Layer, error) {
 		b.inits[l] = ls.Init
 	}
 	if ls.DropConnect != nil {
-		if ls.Type != "linear" && ls.Type != "conv2d" {
-			return nil, fmt.Errorf("%s.dropconnect: only linear and conv2d layers take dropconnect", key)
-		}
-		if p := *ls.DropConnect; p < 0 || p >= 1 {
-			return nil, fmt.Errorf("%s.dropconnect: must be in [0, 1), got %g", key, p)
-		}
 		b.dropconnect[l] = *ls.DropConnect
 	}
 	if ls.Drop != nil {
-		if ls.Type != "basic_block" {
-			return nil, fmt.Errorf("%s.drop: only basic_block layers take drop", key)
-		}
-		if p := *ls.Drop; p < 0 || p >= 1 {
-			return nil, fmt.Errorf("%s.drop: must be in [0, 1), got %g", key, p)
-		}
 		b.drops[l] = *ls.Drop
 	}
 	return l, nil

@@ -1,89 +1,17 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"strings"
 
 	"github.com/nettrain/nettrain/pkg/nn"
 	"github.com/nettrain/nettrain/pkg/rng"
+	"github.com/nettrain/nettrain/pkg/spec"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
-
-// Spec describes an architecture. It mirrors the config file's model section.
-type Spec struct {
-	Arch          string // registry name: mlp, lenet5, cnn, resnet or layers
-	Hidden        []int  // mlp, cnn: hidden fully connected sizes
-	Widths        []int  // cnn: output channels per stage
-	ConvsPerStage int    // cnn: 3x3 convolutions per stage
-	BatchNorm     bool   // cnn: batch norm after every convolution
-	Pool          string // cnn: "max", "avg" or "fractional"
-	// PoolRatio is the reduction per axis of cnn's fractional pooling, in
-	// (1, 2).
-	PoolRatio float64
-	Depth     int // resnet: 6n+2
-	Width     int // resnet: channels of the first stage
-	// ZeroInitResidual starts each residual block's last BN scale at 0.
-	ZeroInitResidual bool
-	// Dropout is the probability of dropout before every fully connected
-	// layer that follows hidden features.
-	Dropout float64
-	// DropConnect is the DropConnect probability of every linear and
-	// convolution layer (including those inside residual blocks); a layer
-	// list entry's own DropConnect overrides it.
-	DropConnect float64
-	// StochasticDepth is the largest stochastic depth drop probability of
-	// the basic blocks; StochasticDepthMode is "linear" (block l of L
-	// drops with l/L·p, the default) or "constant".
-	StochasticDepth     float64
-	StochasticDepthMode string
-
-	Activation      string  // nonlinearity of every arch but layers
-	ActivationSlope float64 // leaky_relu slope
-	ActivationAlpha float64 // elu alpha
-	GELUApproximate string  // gelu form: "none" or "tanh"
-	PReLUPerChannel bool    // prelu: one slope per channel
-
-	Init      string  // weight initializer for every layer without its own
-	InitStd   float64 // standard deviation of the "normal" initializer
-	InitMode  string  // Kaiming fan: "fan_in" or "fan_out"
-	InitBound float64 // half-width of the "uniform" initializer
-	InitValue float64 // fill value of the "constant" initializer
-	// HeadInitScale multiplies the initial weights of the last linear layer;
-	// 1 keeps them as drawn.
-	HeadInitScale float64
-
-	Layers []LayerSpec // layers: the explicit list
-}
-
-// LayerSpec is one entry of an explicit layer list.
-type LayerSpec struct {
-	Type        string // linear, conv2d, maxpool2d, avgpool2d, global_avgpool, batchnorm, dropout, flatten, basic_block or an activation
-	Name        string // optional; default "<type><index>"
-	Out         int    // linear: features; conv2d, basic_block: channels
-	Bias        *bool  // linear, conv2d: with bias (default true)
-	Init        string // linear, conv2d: initializer overriding Spec.Init
-	Kernel      int    // conv2d, pools
-	Stride      int    // conv2d, basic_block (default 1); pools (default: kernel)
-	Padding     int    // conv2d, pools
-	P           float64
-	Slope       float64 // leaky_relu
-	Alpha       float64 // elu
-	Approximate string  // gelu
-	PerChannel  bool    // prelu
-	// DropConnect overrides Spec.DropConnect for a linear or conv2d layer.
-	DropConnect *float64
-	// Drop overrides the stochastic depth probability of a basic_block.
-	Drop *float64
-	// Ratio, Overlapping, PseudoRandom and TestDraws configure a
-	// fractional_maxpool2d layer (ratio in (1, 2); test draws >= 1).
-	Ratio        float64
-	Overlapping  bool
-	PseudoRandom bool
-	TestDraws    int
-}
 
 // Model is a built network with the shapes it was built for.
 type Model struct {
@@ -118,18 +46,18 @@ func Architectures() []string { return slices.Sorted(maps.Keys(architectures)) }
 // Build creates the network described by s for inputs of per-example shape
 // in (C,H,W) and the given number of classes, with weights drawn from the
 // init stream of seed, and plans its fused passes (nn.Fuse).
+//
+// s must be resolved (every default filled in, as a config's model section
+// is) and is validated first: a problem is an error naming its key,
+// "model.layers[2].out: ...". What depends on the input shape and the class
+// count is checked while building.
 func Build(s Spec, in []int, classes int, seed uint64) (*Model, error) {
-	arch, ok := architectures[s.Arch]
-	if !ok {
-		return nil, fmt.Errorf("model.arch: unknown architecture %q; known: %s", s.Arch, strings.Join(Architectures(), ", "))
+	if err := s.Validate(); err != nil {
+		return nil, prefixed(err)
 	}
-	if s.Arch != "layers" {
-		if err := nn.CheckInit(s.Init); err != nil {
-			return nil, fmt.Errorf("model.init: %w", err)
-		}
-		if _, err := s.activation(0); err != nil {
-			return nil, fmt.Errorf("model.activation: %w", err)
-		}
+	arch := architectures[s.Arch]
+	if _, err := s.activation(0); err != nil {
+		return nil, fmt.Errorf("model.activation: %w", err)
 	}
 	b := newBuilder(s, in, classes)
 	if err := arch(b); err != nil {
@@ -151,9 +79,7 @@ func Build(s Spec, in []int, classes int, seed uint64) (*Model, error) {
 			head.Weight.Value.Data[i] *= float32(s.HeadInitScale)
 		}
 	}
-	if err := applyStochastic(net, s, b); err != nil {
-		return nil, err
-	}
+	applyStochastic(net, s, b)
 	if s.ZeroInitResidual {
 		walk(net, func(l nn.Layer) {
 			if blk, ok := l.(*nn.BasicBlock); ok {
@@ -170,6 +96,15 @@ func Build(s Spec, in []int, classes int, seed uint64) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// prefixed puts "model." in front of the key paths of Validate's problems.
+func prefixed(err error) error {
+	var ps spec.Problems
+	if errors.As(err, &ps) {
+		return ps.Prefixed("model")
+	}
+	return err
 }
 
 // activation returns a new activation layer of the spec's kind for an input
@@ -195,13 +130,7 @@ func (s Spec) activation(channels int) (nn.Layer, error) {
 // convolution layer and the stochastic depth probability of every basic
 // block, in network order, each with its own salt (its index among the
 // layers of its kind), so their random streams are independent.
-func applyStochastic(net nn.Layer, s Spec, b *builder) error {
-	if s.DropConnect < 0 || s.DropConnect >= 1 {
-		return fmt.Errorf("model.dropconnect: must be in [0, 1), got %g", s.DropConnect)
-	}
-	if s.StochasticDepth < 0 || s.StochasticDepth >= 1 {
-		return fmt.Errorf("model.stochastic_depth: must be in [0, 1), got %g", s.StochasticDepth)
-	}
+func applyStochastic(net nn.Layer, s Spec, b *builder) {
 	var blocks []*nn.BasicBlock
 	var weighted uint64
 	walk(net, func(l nn.Layer) {
@@ -222,15 +151,12 @@ func applyStochastic(net nn.Layer, s Spec, b *builder) error {
 	})
 	probs := make([]float64, len(blocks))
 	if s.StochasticDepth > 0 {
-		switch s.StochasticDepthMode {
-		case "linear", "":
-			probs = nn.LinearDropProbs(len(blocks), s.StochasticDepth)
-		case "constant":
+		if s.StochasticDepthMode == "constant" {
 			for i := range probs {
 				probs[i] = s.StochasticDepth
 			}
-		default:
-			return fmt.Errorf("model.stochastic_depth_mode: must be linear or constant, got %q", s.StochasticDepthMode)
+		} else { // "linear", the default
+			probs = nn.LinearDropProbs(len(blocks), s.StochasticDepth)
 		}
 	}
 	for i, blk := range blocks {
@@ -239,7 +165,6 @@ func applyStochastic(net nn.Layer, s Spec, b *builder) error {
 		}
 		blk.DropProb, blk.DropSalt = probs[i], uint64(i+1)
 	}
-	return nil
 }
 
 // walk calls f on l and every layer inside it, depth first, in order.

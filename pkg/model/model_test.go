@@ -35,12 +35,12 @@ func TestBuild(t *testing.T) {
 		{name: "unknown_layer", spec: Spec{Arch: "layers", Layers: []LayerSpec{{Type: "conv9d"}}},
 			wantErr: `model.layers[0].type: unknown layer type "conv9d"; known: avgpool2d, basic_block, batchnorm, conv2d, dropout, elu, flatten, fractional_maxpool2d, gelu, global_avgpool, leaky_relu, linear, maxpool2d, prelu, relu, selu, sigmoid, tanh`},
 		{name: "duplicate_name", spec: Spec{Arch: "layers", Layers: []LayerSpec{{Type: "flatten", Name: "a"}, {Type: "relu", Name: "a"}}},
-			wantErr: `model.layers[1].name: "a" is used twice`},
-		{name: "empty_layers", spec: Spec{Arch: "layers"}, wantErr: "model.layers: arch layers needs a non-empty list"},
+			wantErr: `model.layers[1].name: "a" is already the name of model.layers[0]`},
+		{name: "empty_layers", spec: Spec{Arch: "layers"}, wantErr: `model.layers: required when model.arch is "layers"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Build(tc.spec, []int{1, 2, 6}, 3, 1)
+			m, err := build(tc.spec, []int{1, 2, 6}, 3, 1)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want it to contain %q", err, tc.wantErr)
@@ -72,9 +72,9 @@ func TestBuild(t *testing.T) {
 
 func TestBuildIsDeterministic(t *testing.T) {
 	spec := Spec{Arch: "mlp", Hidden: []int{16}, Activation: "relu", Init: "kaiming_uniform"}
-	a, _ := Build(spec, []int{1, 4, 4}, 10, 7)
-	b, _ := Build(spec, []int{1, 4, 4}, 10, 7)
-	c, _ := Build(spec, []int{1, 4, 4}, 10, 8)
+	a, _ := build(spec, []int{1, 4, 4}, 10, 7)
+	b, _ := build(spec, []int{1, 4, 4}, 10, 7)
+	c, _ := build(spec, []int{1, 4, 4}, 10, 8)
 	same := func(x, y *Model) bool {
 		for i, p := range x.Params() {
 			for j, v := range p.Value.Data {
@@ -120,7 +120,7 @@ func TestArchitectures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Build(tc.spec, []int{1, 28, 28}, 10, 1)
+			m, err := build(tc.spec, []int{1, 28, 28}, 10, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +174,7 @@ func TestArchitectures(t *testing.T) {
 
 func TestZeroInitResidualAndHeadScale(t *testing.T) {
 	spec := Spec{Arch: "resnet", Depth: 8, Width: 4, Activation: "relu", Init: "kaiming_normal", HeadInitScale: 0, ZeroInitResidual: true}
-	m, err := Build(spec, []int{1, 8, 8}, 3, 1)
+	m, err := build(spec, []int{1, 8, 8}, 3, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestZeroInitResidualAndHeadScale(t *testing.T) {
 }
 
 func TestMLPFLOPs(t *testing.T) {
-	m, err := Build(Spec{Arch: "mlp", Hidden: []int{8, 4}, Activation: "relu", Init: "kaiming_normal", HeadInitScale: 1}, []int{1, 2, 6}, 3, 1)
+	m, err := build(Spec{Arch: "mlp", Hidden: []int{8, 4}, Activation: "relu", Init: "kaiming_normal", HeadInitScale: 1}, []int{1, 2, 6}, 3, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestBuildErrorsForImages(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Build(tc.spec, tc.in, 3, 1)
+			_, err := build(tc.spec, tc.in, 3, 1)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.wantErr)
 			}
@@ -276,7 +276,7 @@ classifier     Linear(8→3)                                 (3)      27      51
 total                                                               1328    19.9k`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Build(tc.spec, []int{1, 6, 6}, 3, 1)
+			m, err := Build(resolved(tc.spec), []int{1, 6, 6}, 3, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -299,7 +299,7 @@ total                                                               1328    19.9
 // while the layer structure that names the tensors and that diagnostics
 // walk stays as built.
 func TestBuildPlansFusion(t *testing.T) {
-	m, err := Build(Spec{Arch: "resnet", Depth: 8, Width: 2, Activation: "relu", Init: "kaiming_normal", HeadInitScale: 1}, []int{1, 6, 6}, 3, 1)
+	m, err := Build(resolved(Spec{Arch: "resnet", Depth: 8, Width: 2, Activation: "relu", Init: "kaiming_normal", HeadInitScale: 1}), []int{1, 6, 6}, 3, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

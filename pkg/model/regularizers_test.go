@@ -22,7 +22,7 @@ func TestStochasticRegularizers(t *testing.T) {
 			{Type: "flatten"},
 			{Type: "linear", Out: 10, DropConnect: p(0)},
 		}}
-	m, err := Build(s, []int{1, 12, 12}, 10, 1)
+	m, err := build(s, []int{1, 12, 12}, 10, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestStochasticRegularizers(t *testing.T) {
 	// cnn with fractional pooling.
 	c := Spec{Arch: "cnn", Widths: []int{4, 8}, ConvsPerStage: 1, Pool: "fractional", PoolRatio: 1.5,
 		Init: "kaiming_normal", Activation: "relu", HeadInitScale: 1, InitMode: "fan_in"}
-	cm, err := Build(c, []int{1, 28, 28}, 10, 1)
+	cm, err := build(c, []int{1, 28, 28}, 10, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestStochasticRegularizers(t *testing.T) {
 		t.Fatal("no stage 2")
 	}
 	c.PoolRatio = 2
-	if _, err := Build(c, []int{1, 28, 28}, 10, 1); err == nil {
+	if _, err := build(c, []int{1, 28, 28}, 10, 1); err == nil {
 		t.Error("ratio 2 was accepted")
 	}
 }

@@ -17,6 +17,15 @@
 // state is exposed as named tensors ("<param>.exp_avg", "<param>.step") so
 // that checkpoints can carry it, and LoadState restores it exactly.
 //
+// Spec is the config's "optimizer" section, defined here once (keys,
+// defaults, ranges, Validate); Penalty is the "regularization" section.
+// Which key belongs to which optimizer type is one table (typeKeys), read
+// by Spec.Validate (a key of another type is an error), by Spec.Config
+// (each optimizer gets only its keys) and by New (a Config field of another
+// type is an error). Config stays the constructor's input, in PyTorch's
+// terms (beta1, beta2; zero means torch's default), as the golden files
+// hold it.
+//
 // Gradient clipping (ClipGradNorm, ClipGradValue, GradNorm) works on the
 // accumulated gradients before Step. Penalties added to the loss (L2) live
 // here too: they add their gradient to each parameter's accumulated

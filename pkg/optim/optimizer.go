@@ -37,25 +37,30 @@ type Optimizer interface {
 }
 
 // Group selects parameters by name and sets their learning-rate scale and
-// weight decay, like a PyTorch parameter group.
+// weight decay, like a PyTorch parameter group. It is also one entry of a
+// config's optimizer.groups.
 type Group struct {
-	// Pattern is a path.Match glob on the parameter name ("*" matches every
-	// parameter, "*.bias" every bias, "fc1.*" the parameters of fc1). A
+	// Pattern is a path.Match glob on dotted parameter names (key
+	// "pattern"), e.g. "*.bias" or "stage1.*"; "*" matches everything. A
 	// parameter belongs to the first group whose pattern matches it, and to
-	// the default group when none does.
-	Pattern string
-	// LRScale multiplies the base learning rate for the group's parameters;
-	// 0 means 1.
-	LRScale float64
-	// WeightDecay, when set, is the weight decay of every parameter of the
-	// group, whether or not it has Decay set; nil means the default: the
-	// Config's WeightDecay for parameters with Decay (weights) and none for
-	// the others (biases, batch-norm and PReLU parameters).
-	WeightDecay *float64
+	// the default group when none does. Required.
+	Pattern string `yaml:"pattern"`
+	// LRScale multiplies the learning rate of the group's parameters (key
+	// "lr_scale"), > 0. Default 1 (in a Group built in code, 0 means 1).
+	LRScale float64 `yaml:"lr_scale" range:">0"`
+	// WeightDecay overrides optimizer.weight_decay for the group (key
+	// "weight_decay"), >= 0: it is the weight decay of every parameter of
+	// the group, whether or not it has Decay set. Unset (nil) keeps the
+	// default rule: the weight decay for parameters with Decay (weights),
+	// none for the others (biases, batch-norm and PReLU parameters).
+	WeightDecay *float64 `yaml:"weight_decay" range:">=0"`
 }
 
 // Config selects and configures an optimizer; New builds it. Zero values
-// mean PyTorch's defaults. Fields that do not apply to Type must be zero.
+// mean PyTorch's defaults. Fields that do not apply to Type must be zero
+// (typeKeys says which apply). A config's optimizer section is a [Spec];
+// [Spec.Config] makes the Config. The golden files of the tests hold
+// Configs, as PyTorch's keyword arguments.
 type Config struct {
 	// Type is "sgd", "adam", "adamw", "rmsprop" or "adagrad".
 	Type string
@@ -98,12 +103,12 @@ type Config struct {
 // Types lists the optimizer types New accepts.
 var Types = []string{"sgd", "adam", "adamw", "rmsprop", "adagrad"}
 
-// field is one optimizer setting for validation: its name in error
-// messages, whether it is set and which types it applies to.
+// field is one Config setting for validation: its name in error messages,
+// the section key it comes from (typeKeys says which types read it) and
+// whether it is set.
 type field struct {
-	name  string
-	set   bool
-	types []string
+	name, key string
+	set       bool
 }
 
 // New returns the optimizer cfg describes over params. Its Step runs its
@@ -119,27 +124,20 @@ func New(cfg Config, params []*nn.Param, pool *tensor.Pool) (Optimizer, error) {
 		return nil, fmt.Errorf("optim: type: unknown optimizer %q (want one of %v)", cfg.Type, Types)
 	}
 	for _, f := range []field{
-		{"momentum", cfg.Momentum != 0, []string{"sgd", "rmsprop"}},
-		{"dampening", cfg.Dampening != 0, []string{"sgd"}},
-		{"nesterov", cfg.Nesterov, []string{"sgd"}},
-		{"beta1", cfg.Beta1 != 0, []string{"adam", "adamw"}},
-		{"beta2", cfg.Beta2 != 0, []string{"adam", "adamw"}},
-		{"eps", cfg.Eps != 0, []string{"adam", "adamw", "rmsprop", "adagrad"}},
-		{"alpha", cfg.Alpha != 0, []string{"rmsprop"}},
-		{"centered", cfg.Centered, []string{"rmsprop"}},
-		{"amsgrad", cfg.AMSGrad, []string{"adam", "adamw"}},
-		{"lr_decay", cfg.LRDecay != 0, []string{"adagrad"}},
-		{"initial_accumulator", cfg.InitialAccumulator != 0, []string{"adagrad"}},
+		{"momentum", "momentum", cfg.Momentum != 0},
+		{"dampening", "dampening", cfg.Dampening != 0},
+		{"nesterov", "nesterov", cfg.Nesterov},
+		{"beta1", "betas", cfg.Beta1 != 0},
+		{"beta2", "betas", cfg.Beta2 != 0},
+		{"eps", "eps", cfg.Eps != 0},
+		{"alpha", "alpha", cfg.Alpha != 0},
+		{"centered", "centered", cfg.Centered},
+		{"amsgrad", "amsgrad", cfg.AMSGrad},
+		{"lr_decay", "lr_decay", cfg.LRDecay != 0},
+		{"initial_accumulator", "initial_accumulator", cfg.InitialAccumulator != 0},
 	} {
-		if !f.set {
-			continue
-		}
-		applies := false
-		for _, t := range f.types {
-			applies = applies || t == cfg.Type
-		}
-		if !applies {
-			return nil, fmt.Errorf("optim: %s does not apply to %s (only to %v)", f.name, cfg.Type, f.types)
+		if f.set && !reads(cfg.Type, f.key) {
+			return nil, fmt.Errorf("optim: %s does not apply to %s (only to %v)", f.name, cfg.Type, readers(f.key))
 		}
 	}
 	if err := checkFinite(cfg); err != nil {

@@ -1,7 +1,6 @@
 package optim
 
 import (
-	"fmt"
 	"path"
 
 	"github.com/nettrain/nettrain/pkg/nn"
@@ -67,24 +66,27 @@ func L2(params []*nn.Param, lambda float64) float64 {
 // path.Match globs on the whole dotted name: "*" matches any run of
 // characters including dots ("*.bias", "stage1.*", "fc?.weight"), as names
 // contain no "/".
+//
+// A Penalty is also the config's "regularization" section.
 type Penalty struct {
-	L1, L2           float64
-	Include, Exclude []string
-}
-
-// Validate reports a negative coefficient or a malformed pattern.
-func (p Penalty) Validate() error {
-	if !(p.L1 >= 0) || !(p.L2 >= 0) {
-		return fmt.Errorf("penalty coefficients must be non-negative, got l1=%v l2=%v", p.L1, p.L2)
-	}
-	for _, pats := range [][]string{p.Include, p.Exclude} {
-		for _, pat := range pats {
-			if _, err := path.Match(pat, ""); err != nil {
-				return fmt.Errorf("penalty pattern %q: %w", pat, err)
-			}
-		}
-	}
-	return nil
+	// L2 is the L2 penalty coefficient λ (key "regularization.l2"): the
+	// training loss becomes loss + λ·Σw² summed over the selected
+	// parameters (by default the weights, not biases). Note that PyTorch's
+	// weight_decay wd adds wd·w to the gradient, which is λ = wd/2. Must be
+	// >= 0 and finite. Default 0.
+	L2 float64 `yaml:"l2" range:">=0"`
+	// L1 is the L1 (lasso) penalty coefficient (key "regularization.l1"):
+	// the loss gains L1·Σ|w| over the same parameters as L2, with the
+	// subgradient sign(w). Must be >= 0 and finite. Default 0.
+	L1 float64 `yaml:"l1" range:">=0"`
+	// Include selects the parameters both penalties cover by glob on their
+	// dotted names (key "regularization.include"), e.g. ["*.weight"];
+	// empty (default) means every weight (not biases, batch-norm or PReLU
+	// parameters).
+	Include []string `yaml:"include"`
+	// Exclude drops the parameters matching any of these globs from the
+	// penalties (key "regularization.exclude"), e.g. ["classifier.*"].
+	Exclude []string `yaml:"exclude"`
 }
 
 // Applies reports whether the penalty covers parameter q (see Penalty for

@@ -24,7 +24,7 @@ func AugmentPreview(cfg *config.Config, n, k, workers int, w io.Writer) error {
 		return engine.InputErrorf("--n and --k must be >= 1, got %d and %d", n, k)
 	}
 	c := *cfg
-	c.Preprocess = config.Preprocess{Method: data.MethodNone}
+	c.Preprocess = data.PreprocessConfig{Method: data.MethodNone}
 	s, err := engine.LoadTrainSplits(&c, workers)
 	if err != nil {
 		return err
