@@ -1,12 +1,13 @@
 # nettrain — the two commands that do everything on a fresh machine:
 #   make run    build, then train configs/quickstart.yaml on the in-repo data and print test accuracy
-#   make test   every test (unit, gradient checks, fuzz seed corpora, end to end)
+#   make test   every test (unit, gradient checks, fuzz seed corpora, end to end), then the
+#               concurrent packages again under the race detector (make race)
 
 GO      ?= go
 BIN     := bin/nettrain
 DATADIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: all build run test bench data lint fuzz clean
+.PHONY: all build run test race bench data lint fuzz clean
 
 all: build
 
@@ -19,6 +20,33 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	@$(MAKE) --no-print-directory race
+
+# The packages with goroutines, again under `go test -race`: the worker pool and threaded GEMM
+# (tensor), the layers' batch splitting (nn), the augmentation pipeline (augment), the loaders and
+# the parallel preprocessing (data), the batch prefetcher and its augmentation workers (engine), whole
+# runs on their own pools side by side and on one (run), the diagnostics and sanity (report).
+# -tags purego swaps the assembly kernels for their Go versions under the same scheduling code: the
+# race detector sees no memory access an assembly routine makes, so without it the GEMM's and the
+# layers' reads and writes of shared buffers would go unchecked. Race-instrumented Go kernels are
+# slow, so RACE_SKIP leaves out the slowest tests, which add no concurrency the others lack
+# (seconds under -race -tags purego on 2 cores):
+#   nn: TestConv2dGradients (98), TestBasicBlockGradients (13): finite-difference checks; the
+#     threaded conv and residual paths run in TestConv2dThreadsBitIdentical, TestBasicBlockFusion
+#     and the stochastic-depth tests.
+#   data: TestZCAFashionMNIST (24): one 784x784 eigendecomposition; TestPreprocessDeterministic
+#     runs the parallel covariance and Apply.
+#   run, report: TestPreprocessMethodsEndToEnd pca, pca_whiten_variance, zca (47: PCA fits);
+#     TestRegularizedRunDeterministic (52), TestAugmentResume (42), TestSanity (28),
+#     TestInitDiagnostics (20), TestLayerDiagnosticsReference (12): ResNet runs in Go kernels. The prefetcher with augmentation, cutmix and per-batch
+#     preprocessing still runs in TestBatchPipeline*, the channel_with_augmentation and
+#     zca_with_cutmix cases, and the training, resume and evaluation tests.
+# A test renamed or added runs here unless listed: the list can cost time, never coverage. The
+# whole race run takes about 2 minutes on 2 cores (without the list, about 9).
+RACEPKGS := ./pkg/tensor ./pkg/nn ./pkg/augment ./pkg/data ./pkg/engine ./pkg/run ./pkg/report
+RACE_SKIP := TestConv2dGradients|TestBasicBlockGradients|TestZCAFashionMNIST|TestPreprocessMethodsEndToEnd/^(pca|pca_whiten_variance|zca)$$|TestRegularizedRunDeterministic|TestAugmentResume|TestSanity$$|TestInitDiagnostics|TestLayerDiagnosticsReference
+race:
+	CGO_ENABLED=1 $(GO) test -race -tags purego -count=1 -skip '$(RACE_SKIP)' $(RACEPKGS)
 
 # Speed comparison. First the Go benchmarks (layers, one training step of each configs/bench model on
 # the in-repo subset, tensor.Gemm; any machine), then cmd/nettrain-bench: each configs/bench model

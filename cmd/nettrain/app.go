@@ -115,12 +115,14 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.CompletionOptions.DisableDefaultCmd = true
+	// cobra's own `completion bash|zsh|fish|powershell` prints the shell
+	// script; completeConfigFlags adds the config keys of --set.
 	root.PersistentFlags().IntVar(&a.threads, "threads", 0, "compute threads (0 = all cores); results do not depend on it")
 	root.AddCommand(a.trainCommand(), a.evalCommand(), a.sanityCommand(), a.validateCommand(), a.versionCommand())
 	root.AddCommand(a.scheduleCommand())
 	root.AddCommand(a.augmentCommand())
 	root.AddCommand(a.schemaCommand())
+	completeConfigFlags(root)
 	return root
 }
 

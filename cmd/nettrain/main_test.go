@@ -203,28 +203,44 @@ func TestSeveralConfigErrors(t *testing.T) {
 	}
 }
 
-// TestThreadsDoNotChangeResults trains the same config on 1 and 2 threads
-// and compares every metric except the timings.
+// TestThreadsDoNotChangeResults trains each model on 1 and 2 threads and
+// compares every metric except the timings, and every tensor of best.ckpt
+// and last.ckpt (weights, batch-norm statistics, optimizer state) bit for
+// bit: an MLP, a CNN with batch norm, and a ResNet-8 without and with
+// augmentation and mixup (the augmentation workers split each batch by the
+// thread count), on the in-repo subset.
 func TestThreadsDoNotChangeResults(t *testing.T) {
-	metrics := func(threads string) []string {
-		dir := t.TempDir()
-		if code, _, errs := nettrain(t, "train", "-c", quickstart, "--out", dir, "--threads", threads, "--set", "train.epochs=2"); code != 0 {
-			t.Fatalf("--threads %s: %s", threads, errs)
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rows []string
-		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			f := strings.Split(line, ",")
-			rows = append(rows, strings.Join(f[:7], ","))
-		}
-		return rows
+	small := []string{"--set", "data.dir=../../testdata/fashion-mnist-small", "--set", "data.val_split=200", "--set", "train.epochs=1"}
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"mlp", []string{"-c", quickstart, "--set", "train.epochs=2"}},
+		{"cnn with batch norm", append([]string{"-c", "../../configs/fashion-cnn.yaml", "--set", "model.batch_norm=true"}, small...)},
+		{"resnet", append([]string{"-c", "../../configs/fashion-resnet.yaml"}, small...)},
+		{"resnet with augmentation and mixup", append([]string{"-c", "../../configs/fashion-resnet.yaml", "--set", "data.train_limit=1000",
+			"--set", "augment=[{op: crop, pad: 2}, {op: hflip, p: 0.5}, {op: erase, p: 0.5}]", "--set", "train.mixup={alpha: 0.2}"}, small...)},
 	}
-	one, two := metrics("1"), metrics("2")
-	if strings.Join(one, "\n") != strings.Join(two, "\n") {
-		t.Fatalf("metrics differ between 1 and 2 threads:\n%s\nvs\n%s", strings.Join(one, "\n"), strings.Join(two, "\n"))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var dirs []string
+			for _, threads := range []string{"1", "2"} {
+				dir := t.TempDir()
+				args := append([]string{"train", "-q", "--out", dir, "--threads", threads}, tc.args...)
+				if code, _, errs := nettrain(t, args...); code != 0 {
+					t.Fatalf("--threads %s: exit %d: %s", threads, code, errs)
+				}
+				dirs = append(dirs, dir)
+			}
+			if one, two := metricsWithoutTimings(t, dirs[0]), metricsWithoutTimings(t, dirs[1]); one != two {
+				t.Errorf("metrics differ between 1 and 2 threads:\n%s\nvs\n%s", one, two)
+			}
+			for _, ckpt := range []string{"best.ckpt", "last.ckpt"} {
+				t.Run(ckpt, func(t *testing.T) { // sameTensors and metricsWithoutTimings: resume_test.go
+					sameTensors(t, filepath.Join(dirs[0], "checkpoints", ckpt), filepath.Join(dirs[1], "checkpoints", ckpt))
+				})
+			}
+		})
 	}
 	if code, _, errs := nettrain(t, "validate", "-c", quickstart, "--threads", "-1"); code != 2 || !strings.Contains(errs, "--threads") {
 		t.Fatalf("--threads -1: exit %d, %q", code, errs)

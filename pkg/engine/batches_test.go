@@ -54,6 +54,9 @@ func TestBatchPipelineMatchesLoader(t *testing.T) {
 // step: after the first step has sized every buffer, a step allocates
 // nothing, on the caller alone (nil pool) and on a pool of 2 threads.
 func TestTrainStepDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation allocates")
+	}
 	cases := map[string][]string{
 		"mlp": {"model.hidden=[32,16]", "regularization.l2=0.001"},
 		"cnn": {"model.arch=cnn", "model.widths=[4,8]", "model.convs_per_stage=1", "model.hidden=[]", "model.dropout=0.2"},
