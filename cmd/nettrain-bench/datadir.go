@@ -10,7 +10,7 @@ import (
 )
 
 // benchTestImages is how many test images the data folder of the nettrain
-// runs keeps. engine.Train ends with a test evaluation that the benchmark
+// runs keeps. run.Train ends with a test evaluation that the benchmark
 // does not time; on the full 10,000 images it takes longer than training a
 // few thousand.
 const benchTestImages = 1000

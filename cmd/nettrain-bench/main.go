@@ -4,7 +4,7 @@
 //	go run ./cmd/nettrain-bench [--images N] [--threads T] [--models mlp,cnn,resnet8] [--skip-torch]
 //
 // For each bench model (configs/bench/{mlp,cnn,resnet8}.yaml) it trains N
-// Fashion-MNIST images in nettrain (engine.Train, data.train_limit=N, one
+// Fashion-MNIST images in nettrain (run.Train, data.train_limit=N, one
 // epoch, no validation) and in PyTorch (configs/bench/torch_bench.py, run
 // with /usr/bin/python3), both on T threads, batch 128; then it times
 // tensor.Gemm in-process and numpy's BLAS on the GEMM shapes of those

@@ -2,16 +2,12 @@ package main
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"math"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/nettrain/nettrain/pkg/checkpoint"
+	"github.com/nettrain/nettrain/internal/testfix"
 )
 
 // goldenRuns are the hashes of three short runs recorded before the engine
@@ -44,48 +40,11 @@ var goldenRuns = []struct {
 	},
 }
 
-// metricsHash hashes metrics.csv without its timing columns
-// (epoch_seconds, images_per_second: the last two).
-func metricsHash(t *testing.T, path string) string {
+// metricsHash hashes metrics.csv without its timing columns.
+func metricsHash(t *testing.T, runDir string) string {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept strings.Builder
-	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
-		cols := strings.Split(line, ",")
-		if len(cols) < 3 {
-			t.Fatalf("%s: short row %q", path, line)
-		}
-		kept.WriteString(strings.Join(cols[:len(cols)-2], ","))
-		kept.WriteByte('\n')
-	}
-	sum := sha256.Sum256([]byte(kept.String()))
+	sum := sha256.Sum256([]byte(testfix.MetricsWithoutTimings(t, runDir) + "\n"))
 	return hex.EncodeToString(sum[:8])
-}
-
-// weightsHash hashes every tensor of a checkpoint: name, shape, float32 bits.
-func weightsHash(t *testing.T, path string) string {
-	t.Helper()
-	f, err := checkpoint.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	var buf [8]byte
-	for _, ten := range f.Tensors {
-		h.Write([]byte(ten.Name))
-		for _, d := range ten.Shape {
-			binary.LittleEndian.PutUint64(buf[:], uint64(d))
-			h.Write(buf[:])
-		}
-		for _, v := range ten.Data {
-			binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
-			h.Write(buf[:4])
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // TestGoldenRuns trains each golden run on 1 and 2 threads and compares the
@@ -103,10 +62,10 @@ func TestGoldenRuns(t *testing.T) {
 				if code, out, errs := nettrain(t, args...); code != 0 {
 					t.Fatalf("train exit %d\n%s\n%s", code, out, errs)
 				}
-				if got := metricsHash(t, filepath.Join(dir, "metrics.csv")); got != g.metrics {
+				if got := metricsHash(t, dir); got != g.metrics {
 					t.Errorf("metrics.csv hash %s, want %s", got, g.metrics)
 				}
-				if got := weightsHash(t, filepath.Join(dir, "checkpoints", "best.ckpt")); got != g.weights {
+				if got := testfix.TensorsHash(t, filepath.Join(dir, "checkpoints", "best.ckpt")); got != g.weights {
 					t.Errorf("best.ckpt weights hash %s, want %s", got, g.weights)
 				}
 				code, out, errs := nettrain(t, "eval", filepath.Join(dir, "checkpoints", "best.ckpt"), "--json")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/testfix"
 )
 
 const quickstart = "../../configs/quickstart.yaml"
@@ -232,7 +234,7 @@ func TestThreadsDoNotChangeResults(t *testing.T) {
 				}
 				dirs = append(dirs, dir)
 			}
-			if one, two := metricsWithoutTimings(t, dirs[0]), metricsWithoutTimings(t, dirs[1]); one != two {
+			if one, two := testfix.MetricsWithoutTimings(t, dirs[0]), testfix.MetricsWithoutTimings(t, dirs[1]); one != two {
 				t.Errorf("metrics differ between 1 and 2 threads:\n%s\nvs\n%s", one, two)
 			}
 			for _, ckpt := range []string{"best.ckpt", "last.ckpt"} {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nettrain/nettrain/internal/testfix"
+
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 )
 
@@ -43,21 +45,6 @@ func sameTensors(t *testing.T, a, b string) {
 	}
 }
 
-// metricsWithoutTimings returns metrics.csv without its two timing columns.
-func metricsWithoutTimings(t *testing.T, dir string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []string
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.Split(line, ",")
-		rows = append(rows, strings.Join(f[:len(f)-2], ","))
-	}
-	return strings.Join(rows, "\n")
-}
-
 // TestResumeCLI: train 2 epochs in one go, or 1 epoch then --resume; the
 // weights and metrics must be identical. A changed config is refused
 // unless --force.
@@ -79,7 +66,7 @@ func TestResumeCLI(t *testing.T) {
 	}
 	sameTensors(t, filepath.Join(full, "checkpoints", "last.ckpt"), filepath.Join(split, "checkpoints", "last.ckpt"))
 	sameTensors(t, filepath.Join(full, "checkpoints", "best.ckpt"), filepath.Join(split, "checkpoints", "best.ckpt"))
-	if a, b := metricsWithoutTimings(t, full), metricsWithoutTimings(t, split); a != b {
+	if a, b := testfix.MetricsWithoutTimings(t, full), testfix.MetricsWithoutTimings(t, split); a != b {
 		t.Fatalf("metrics.csv differ:\n%s\nvs\n%s", a, b)
 	}
 
@@ -188,7 +175,7 @@ func TestSignalSubprocess(t *testing.T) {
 				t.Fatalf("--resume: %s", errs)
 			}
 			sameTensors(t, filepath.Join(full, "checkpoints", "last.ckpt"), filepath.Join(dir, "checkpoints", "last.ckpt"))
-			if a, b := metricsWithoutTimings(t, full), metricsWithoutTimings(t, dir); a != b {
+			if a, b := testfix.MetricsWithoutTimings(t, full), testfix.MetricsWithoutTimings(t, dir); a != b {
 				t.Fatalf("metrics.csv differ:\n%s\nvs\n%s", a, b)
 			}
 		})

@@ -6,8 +6,8 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/config"
-	"github.com/nettrain/nettrain/pkg/internal/testfix"
 )
 
 // errBenchDone ends a benchmark's epoch loop.

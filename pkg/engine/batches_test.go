@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/data"
-	"github.com/nettrain/nettrain/pkg/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
 

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/engine"
-	"github.com/nettrain/nettrain/pkg/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
 	"github.com/nettrain/nettrain/pkg/rng"

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/engine"
-	"github.com/nettrain/nettrain/pkg/internal/testfix"
 )
 
 func TestOptimizerStepsPerEpoch(t *testing.T) {

@@ -141,7 +141,7 @@ func (h *stepsHook) sync() error {
 
 func (h *stepsHook) EpochEnd(*engine.Trainer, *engine.EpochMetrics) error { return h.sync() }
 
-// StateKey, MarshalState and UnmarshalState make the hook a StatefulHook
+// StateKey, MarshalState and UnmarshalState make the hook an engine.Resumable
 // only to be told when a checkpoint is being written: MarshalState flushes
 // steps.csv first, so after an interrupt inside an epoch the file holds
 // every step the checkpoint counts. The state itself is empty.

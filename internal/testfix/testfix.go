@@ -4,11 +4,18 @@
 package testfix
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"math"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/data"
 	"github.com/nettrain/nettrain/pkg/tensor"
@@ -45,7 +52,7 @@ func SmallData(t testing.TB) string {
 	if !ok {
 		t.Fatal("testfix: cannot locate the repository")
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "fashion-mnist-small")
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "fashion-mnist-small")
 }
 
 // Config parses BaseYAML with --set style overrides.
@@ -78,4 +85,48 @@ func Pool(t testing.TB, threads int) *tensor.Pool {
 	p := tensor.NewPool(threads)
 	t.Cleanup(p.Close)
 	return p
+}
+
+// MetricsWithoutTimings returns runDir's metrics.csv without its two timing
+// columns (epoch_seconds, images_per_second: the last two), rows joined by
+// newlines.
+func MetricsWithoutTimings(t testing.TB, runDir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(runDir, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) < 3 {
+			t.Fatalf("%s: short row %q", runDir, line)
+		}
+		rows = append(rows, strings.Join(f[:len(f)-2], ","))
+	}
+	return strings.Join(rows, "\n")
+}
+
+// TensorsHash hashes every tensor of the checkpoint at path (name, shape,
+// float32 bits, in file order): the first 16 hex digits of the SHA-256.
+func TensorsHash(t testing.TB, path string) string {
+	t.Helper()
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	var buf [8]byte
+	for _, ten := range f.Tensors {
+		h.Write([]byte(ten.Name))
+		for _, d := range ten.Shape {
+			binary.LittleEndian.PutUint64(buf[:], uint64(d))
+			h.Write(buf[:])
+		}
+		for _, v := range ten.Data {
+			binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
+			h.Write(buf[:4])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
