@@ -1,6 +1,7 @@
-// Package testfix holds the test fixtures the engine, run and report
-// packages share: a small, fast experiment on the in-repo Fashion-MNIST
-// subset. It is for tests only.
+// Package testfix holds the test fixtures that the engine, run, report and
+// command tests share: a small, fast experiment on the in-repo
+// Fashion-MNIST subset, thread pools that close with the test, and hashes
+// of a run folder's metrics and checkpoints. It is for tests only.
 package testfix
 
 import (
