@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/engine"
 )
 
@@ -363,5 +364,44 @@ func TestKeepBestAndEvery(t *testing.T) {
 		if _, err := os.Stat(ckptPath(dir, epochName(e))); err == nil {
 			t.Errorf("%s exists with every 2", epochName(e))
 		}
+	}
+}
+
+// TestResumeAcceptsConfigOfOlderSchema resumes a checkpoint whose stored
+// config lacks a key at its default value, as one written before that key
+// existed: the stored config read by this nettrain is the same config, so
+// no --force is needed; a real change is still refused.
+func TestResumeAcceptsConfigOfOlderSchema(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := testConfig(t)
+	if _, err := Train(cfg, Options{OutDir: dir, StopAfterEpochs: 1}); err == nil {
+		t.Fatal("want *Interrupted")
+	}
+	// Rewrite last.ckpt as an older nettrain would have: without the
+	// train.label_smoothing line (default 0) and with that YAML's hash.
+	path := ckptPath(dir, LastCheckpoint)
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, l := range strings.Split(f.Metadata["config"], "\n") {
+		if strings.TrimSpace(l) != "label_smoothing: 0" {
+			kept = append(kept, l)
+		}
+	}
+	if len(kept) != strings.Count(f.Metadata["config"], "\n") {
+		t.Fatalf("the stored config has no line \"label_smoothing: 0\" to drop:\n%s", f.Metadata["config"])
+	}
+	old := strings.Join(kept, "\n")
+	f.Metadata["config"], f.Metadata["config_sha256"] = old, configHash([]byte(old))
+	if err := checkpoint.Save(path, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(cfg, Options{OutDir: dir, Resume: true}); err != nil {
+		t.Fatalf("resume with the same config of a newer schema: %v", err)
+	}
+	if _, err := Train(testConfig(t, "train.label_smoothing=0.1"), Options{OutDir: dir, Resume: true}); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("resume with a changed config: %v, want a refusal naming --force", err)
 	}
 }

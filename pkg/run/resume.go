@@ -76,10 +76,27 @@ func openResume(runDir string, cfg *config.Config, force bool) (*checkpoint.File
 	if err != nil {
 		return nil, err
 	}
-	if h := configHash(cfgYAML); h != f.Metadata[metaConfigHash] && !force {
+	if !sameConfig(f, cfgYAML, path) && !force {
 		return nil, engine.InputErrorf("--resume %s: the config differs from the one the run was started with (%s): pass --force to resume with it anyway", runDir, firstDifference([]byte(f.Metadata[metaConfig]), cfgYAML))
 	}
 	return f, nil
+}
+
+// sameConfig reports whether cfgYAML (a resolved config) is the config the
+// checkpoint f was written with: the stored hash matches, or the stored
+// config, read by this nettrain, resolves to the same YAML. The second
+// test lets a run started before a key was added (its stored YAML lacks
+// the key, whose default changes nothing) resume without --force.
+func sameConfig(f *checkpoint.File, cfgYAML []byte, path string) bool {
+	if configHash(cfgYAML) == f.Metadata[metaConfigHash] {
+		return true
+	}
+	stored, err := config.Parse([]byte(f.Metadata[metaConfig]), path+" (stored config)", nil)
+	if err != nil {
+		return false
+	}
+	b, err := stored.Marshal()
+	return err == nil && bytes.Equal(b, cfgYAML)
 }
 
 // firstDifference describes the first line at which two config YAMLs
