@@ -37,10 +37,13 @@ var marshalCases = map[string]string{
 // marshalGolden holds the SHA-256 of Config.Marshal for every case of
 // TestMarshalGolden, recorded before the config keys moved into their
 // domain packages. Marshal's output is hashed into every checkpoint
-// (config_sha256) and --resume compares that hash, so a change here means
-// runs started before it resume only with --force: a refactoring must keep
-// every hash. A new key changes them all (the resolved config writes every
-// key); then regenerate them, deliberately, with
+// (config_sha256) and --resume compares that hash (or, failing it, the
+// stored config re-read and marshalled by the new code), so a refactoring
+// must keep every hash: a changed rendering of the same config would make
+// runs started before it resume only with --force. A new key changes them
+// all (the resolved config writes every key; such runs still resume, their
+// stored configs resolving to the new default); then regenerate them,
+// deliberately, with
 // go test ./pkg/config -run TestMarshalGolden -args -print-marshal-hashes.
 var marshalGolden = map[string]string{
 	"Default":                                         "ed3326c5cd025082171bf3f4e25ad3ee2b607cbd94a8dc1da16b99cbb79a580e",
@@ -141,7 +144,7 @@ func TestMarshalGolden(t *testing.T) {
 		if want, ok := marshalGolden[name]; !ok {
 			t.Errorf("%s: no recorded hash (new config? add %q)", name, got)
 		} else if got != want {
-			t.Errorf("%s: Marshal output changed (sha256 %s, recorded %s): resolved configs are hashed into checkpoints, so runs started before resume only with --force (see marshalGolden)\n%s", name, got, want, out)
+			t.Errorf("%s: Marshal output changed (sha256 %s, recorded %s): resolved configs are hashed into checkpoints (see marshalGolden)\n%s", name, got, want, out)
 		}
 	}
 	for name := range marshalGolden {
