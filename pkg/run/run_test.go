@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -926,4 +927,46 @@ func newTestTrainerOn(t testing.TB, cfg *config.Config, pool *tensor.Pool) (*eng
 		t.Fatal(err)
 	}
 	return tr, m, s
+}
+
+// probeHook records, at every epoch end, what the stated order promises a
+// PhaseReport hook: the validation metrics are filled in and the epoch's
+// last.ckpt is on disk.
+type probeHook struct {
+	engine.BaseHook
+	dir    string
+	epochs []int
+	steps  int
+	err    error
+}
+
+func (h *probeHook) StepEnd(*engine.Trainer, engine.StepStats) { h.steps++ }
+
+func (h *probeHook) EpochEnd(_ *engine.Trainer, m *engine.EpochMetrics) error {
+	f, err := checkpoint.Load(ckptPath(h.dir, LastCheckpoint))
+	switch {
+	case err != nil:
+		h.err = err
+	case !m.HasVal:
+		h.err = fmt.Errorf("epoch %d: no validation metrics yet", m.Epoch)
+	case f.Metadata[engine.MetaEpoch] != strconv.Itoa(m.Epoch):
+		h.err = fmt.Errorf("epoch %d: last.ckpt is of epoch %s", m.Epoch, f.Metadata[engine.MetaEpoch])
+	}
+	h.epochs = append(h.epochs, m.Epoch)
+	return h.err
+}
+
+// TestOptionsHooks adds a caller's hook through Options.Hooks and checks
+// that it sees every step and epoch, after the measuring and recording
+// phases.
+func TestOptionsHooks(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	probe := &probeHook{dir: dir}
+	res, err := Train(testConfig(t), Options{OutDir: dir, Hooks: []engine.Attached{{Phase: engine.PhaseReport, Hook: probe}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if probe.err != nil || !slices.Equal(probe.epochs, []int{1, 2}) || probe.steps != int(res.Epochs[1].Step) {
+		t.Fatalf("probe saw epochs %v and %d steps (err %v); want [1 2] and %d", probe.epochs, probe.steps, probe.err, res.Epochs[1].Step)
+	}
 }
