@@ -44,3 +44,9 @@ func (g *gemmArgs) run(p *Pool) {
 	}
 	wsPool.Put(ws)
 }
+
+// Kernels names the matrix-multiply kernel set this build runs on this CPU:
+// "avx512", "avx2" (both with fused multiply-adds, and the same bits) or
+// "generic" (pure Go, -tags purego or another architecture: separate
+// multiplies and adds, so its float32 results differ in the last bits).
+func Kernels() string { return activeImpl.name }
