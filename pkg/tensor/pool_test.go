@@ -92,14 +92,17 @@ func TestPoolNested(t *testing.T) {
 	}
 }
 
-// TestPoolClose checks that Close stops the helpers (the goroutine count
-// returns to where it was) and that calls after Close run on the caller.
+// TestPoolClose checks that Close stops the helpers (it waits for each to
+// return, and the goroutine count comes back down to where it was) and that
+// calls after Close run on the caller.
 func TestPoolClose(t *testing.T) {
 	before := runtime.NumGoroutine()
 	pool := NewPool(4)
 	pool.ParallelFor(8, TaskFunc(func(int, int) { time.Sleep(time.Millisecond) }))
-	if runtime.NumGoroutine() < before+3 {
-		t.Fatalf("%d goroutines with a 4-thread pool in use, %d before", runtime.NumGoroutine(), before)
+	// The pool's own count: the process-wide goroutine count also moves
+	// with goroutines other tests left finishing.
+	if n := len(pool.helpers); n != 3 {
+		t.Fatalf("%d helpers in a 4-thread pool in use, want 3", n)
 	}
 	pool.Close()
 	pool.Close()
