@@ -122,6 +122,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.scheduleCommand())
 	root.AddCommand(a.augmentCommand())
 	root.AddCommand(a.schemaCommand())
+	root.AddCommand(a.lrFindCommand())
 	completeConfigFlags(root)
 	return root
 }
