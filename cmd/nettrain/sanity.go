@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -70,7 +71,12 @@ func passFail(ok bool) string {
 
 // printSanity writes a human-readable sanity report.
 func printSanity(w io.Writer, r *report.SanityReport) {
-	ic, oc := r.InitialLoss, r.Overfit
+	ic, oc, dc, gc := r.InitialLoss, r.Overfit, r.Data, r.Gradients
+	fmt.Fprintf(w, "%s  data after preprocess %s: %d training examples, mean %.3g std %.3g, %d non-finite values, examples per class %s\n",
+		passFail(dc.Passed), dc.Method, dc.Examples, dc.Mean, dc.Std, dc.NonFinite, classCounts(dc.Counts))
+	if dc.Diagnosis != "" {
+		fmt.Fprintf(w, "      %s\n", dc.Diagnosis)
+	}
 	fmt.Fprintf(w, "%s  initial loss %.4f vs ln(%d) = %.4f (within %.0f%%, %d examples, regularization off)\n",
 		passFail(ic.Passed), ic.Loss, r.Classes, ic.Expected, 100*ic.Tolerance, ic.Examples)
 	if ic.L2 > 0 || ic.L1 > 0 {
@@ -84,11 +90,44 @@ func printSanity(w io.Writer, r *report.SanityReport) {
 		fmt.Fprintf(w, "      %s\n", ic.Diagnosis)
 	}
 	printActivations(w, r)
+	fmt.Fprintf(w, "%s  gradients: %d of %d sampled entries match central differences (step %g, %d examples, training mode)\n",
+		passFail(gc.Passed), gc.Agree, gc.Entries, report.GradEps, gc.Examples)
+	if gc.Diagnosis != "" {
+		fmt.Fprintf(w, "      %s\n", gc.Diagnosis)
+	}
 	fmt.Fprintf(w, "%s  overfit %d examples: train accuracy %.4f after %d steps (budget %d, lr %g), loss %.4f → %.4f\n",
 		passFail(oc.Passed), oc.Examples, oc.TrainAcc, oc.Steps, oc.MaxSteps, oc.LR, oc.InitialLoss, oc.FinalLoss)
 	if oc.Diagnosis != "" {
 		fmt.Fprintf(w, "      %s\n", oc.Diagnosis)
 	}
+	printVerdicts(w, r)
+}
+
+// printVerdicts writes the summary table: one row per check.
+func printVerdicts(w io.Writer, r *report.SanityReport) {
+	fmt.Fprintln(w, "verdict:")
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	for _, v := range r.Verdicts() {
+		hint := ""
+		if !v.Passed {
+			hint = v.Hint
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", v.Check, passFail(v.Passed), v.Value, hint)
+	}
+	tw.Flush()
+	for line := range strings.Lines(table.String()) {
+		fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+	}
+}
+
+// classCounts prints per-class counts compactly: all of them for up to 10
+// classes, else the smallest and the largest.
+func classCounts(counts []int) string {
+	if len(counts) <= 10 {
+		return strings.Trim(fmt.Sprint(counts), "[]")
+	}
+	return fmt.Sprintf("%d to %d", slices.Min(counts), slices.Max(counts))
 }
 
 // printActivations writes the init diagnostics: one row per layer, then one

@@ -90,6 +90,10 @@ type SanityReport struct {
 	Classes     int              `json:"classes"`
 	InitialLoss InitialLossCheck `json:"initial_loss"`
 	Overfit     OverfitCheck     `json:"overfit"`
+	// Data checks the preprocessed training split; Gradients the model's
+	// backward pass against finite differences.
+	Data      DataCheck `json:"data"`
+	Gradients GradCheck `json:"gradients"`
 	// Activations are the init diagnostics: per-layer statistics of the
 	// fresh model's outputs on the first DiagnosticExamples examples of the
 	// initial-loss sample. They are advice and do not change Passed.
@@ -99,9 +103,11 @@ type SanityReport struct {
 }
 
 // Sanity runs the checks every practitioner should run before a long
-// training run: (a) the initial loss with regularization off is close to
-// ln(C), and higher with regularization on; (b) the model can overfit a
-// small sample to 100% training accuracy with regularization off. It also
+// training run: the preprocessed training data is standardized, finite and
+// has every class; (a) the initial loss with regularization off is close to
+// ln(C), and higher with regularization on; the model's gradients match
+// finite differences on a tiny batch; (b) the model can overfit a small
+// sample to 100% training accuracy with regularization off. It also
 // reports the activation statistics of every layer at init (see
 // LayerDiagnostics), with warnings that do not affect Passed.
 func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
@@ -120,7 +126,7 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	in := []int{tr.C, tr.H, tr.W}
 	classes := tr.Classes
 
-	rep := &SanityReport{Classes: classes}
+	rep := &SanityReport{Classes: classes, Data: dataCheck(tr, cfg.Preprocess.Method)}
 	m, err := plan.BuildModel(o.ConfigPath, in, classes)
 	if err != nil {
 		return nil, err
@@ -157,6 +163,14 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	}
 	rep.Warnings = DiagnosticWarnings(rep.Activations)
 
+	// The gradient check perturbs weights and moves batch-norm statistics:
+	// a fresh model of its own.
+	gm, err := plan.BuildModel(o.ConfigPath, in, classes)
+	if err != nil {
+		return nil, err
+	}
+	rep.Gradients = gradCheck(gm, initSet, plan.Seed, o.Pool)
+
 	// (b) Overfit a small sample with a fresh model.
 	n := min(o.OverfitBatches*plan.BatchSize, tr.N)
 	sample := tr.Subset(perm[:n])
@@ -167,7 +181,7 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 	if !rep.Overfit.Passed && len(rep.Warnings) > 0 {
 		rep.Overfit.Diagnosis += "; the init diagnostics flag problems (see the warnings): fix those first"
 	}
-	rep.Passed = rep.InitialLoss.Passed && rep.Overfit.Passed
+	rep.Passed = rep.InitialLoss.Passed && rep.Overfit.Passed && rep.Data.Passed && rep.Gradients.Passed
 	return rep, nil
 }
 
