@@ -134,13 +134,13 @@ func printLRFind(w io.Writer, r *report.LRFindReport) {
 	if len(r.Checks) > 0 {
 		fmt.Fprintln(w, "check of fixed rates (same init, small weight decay):")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  rate\tsteps\tfirst loss\tlast loss\tdrop\t")
+		fmt.Fprintln(tw, "  rate\tsteps\tfirst loss\tlast loss\tdrop")
 		for _, c := range r.Checks {
 			drop := fmt.Sprintf("%.4f", c.Drop)
 			if c.Diverged {
 				drop = "diverged"
 			}
-			fmt.Fprintf(tw, "  %.3g\t%d\t%.4f\t%.4f\t%s\t\n", c.LR, c.Steps, c.First, c.Last, drop)
+			fmt.Fprintf(tw, "  %.3g\t%d\t%.4f\t%.4f\t%s\n", c.LR, c.Steps, c.First, c.Last, drop)
 		}
 		tw.Flush()
 	}
