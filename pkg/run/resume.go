@@ -122,27 +122,37 @@ func firstDifference(old, cur []byte) string {
 // of metrics.csv (rows written after the checkpoint a run resumes from are
 // dropped, so none is duplicated), rewriting it atomically.
 func truncateMetrics(path string, epochs int) error {
+	return truncateCSV(path, csvHeader, "epoch", int64(epochs))
+}
+
+// truncateCSV rewrites the run-folder CSV at path atomically with its
+// header and the rows whose first column (named column, an integer) is at
+// most last, dropping the rows written after the checkpoint a run resumes
+// from and a row cut short by a crash. A missing file is created with the
+// header only; a header other than header is an *InputError.
+func truncateCSV(path, header, column string, last int64) error {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return checkpoint.WriteFileAtomic(path, []byte(csvHeader))
+		return checkpoint.WriteFileAtomic(path, []byte(header))
 	}
 	if err != nil {
 		return engine.InputErrorf("%s: %w", path, err)
 	}
 	lines := strings.SplitAfter(string(b), "\n")
-	if lines[0] != csvHeader {
-		return engine.InputErrorf("%s: the header %q is not this nettrain's %q: cannot resume", path, strings.TrimSpace(lines[0]), strings.TrimSpace(csvHeader))
+	if lines[0] != header {
+		return engine.InputErrorf("%s: the header %q is not this nettrain's %q: cannot resume", path, strings.TrimSpace(lines[0]), strings.TrimSpace(header))
 	}
-	kept := []string{csvHeader}
+	kept := []string{header}
 	for i, l := range lines[1:] {
 		if !strings.HasSuffix(l, "\n") {
 			continue // a row cut short by a crash
 		}
-		e, err := strconv.Atoi(l[:strings.IndexByte(l+",", ',')])
+		col, _, _ := strings.Cut(strings.TrimSuffix(l, "\n"), ",")
+		v, err := strconv.ParseInt(col, 10, 64)
 		if err != nil {
-			return engine.InputErrorf("%s:%d: the epoch column is not a number", path, i+2)
+			return engine.InputErrorf("%s:%d: the %s column is not a number", path, i+2, column)
 		}
-		if e <= epochs {
+		if v <= last {
 			kept = append(kept, l)
 		}
 	}

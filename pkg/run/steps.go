@@ -2,12 +2,9 @@ package run
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/engine"
@@ -157,35 +154,9 @@ func (h *stepsHook) MarshalState() ([]byte, error) {
 func (h *stepsHook) UnmarshalState([]byte) error { return nil }
 
 // truncateSteps keeps the header and the rows of steps.csv up to step
-// (rows written after the checkpoint a run resumes from are dropped, and a
-// row cut short by a crash), rewriting it atomically; a missing file is
-// created with the header only, so a run started before steps.csv existed
-// logs the steps from the resumed one on.
+// (see truncateCSV); a missing file is created with the header only, so a
+// run started before steps.csv existed logs the steps from the resumed one
+// on.
 func truncateSteps(path string, step int64) error {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return checkpoint.WriteFileAtomic(path, []byte(stepsHeader))
-	}
-	if err != nil {
-		return engine.InputErrorf("%s: %w", path, err)
-	}
-	lines := strings.SplitAfter(string(b), "\n")
-	if lines[0] != stepsHeader {
-		return engine.InputErrorf("%s: the header %q is not this nettrain's %q: cannot resume", path, strings.TrimSpace(lines[0]), strings.TrimSpace(stepsHeader))
-	}
-	kept := []string{stepsHeader}
-	for i, l := range lines[1:] {
-		if !strings.HasSuffix(l, "\n") {
-			continue // a row cut short by a crash
-		}
-		col, _, _ := strings.Cut(strings.TrimSuffix(l, "\n"), ",")
-		s, err := strconv.ParseInt(col, 10, 64)
-		if err != nil {
-			return engine.InputErrorf("%s:%d: the step column is not a number", path, i+2)
-		}
-		if s <= step {
-			kept = append(kept, l)
-		}
-	}
-	return checkpoint.WriteFileAtomic(path, []byte(strings.Join(kept, "")))
+	return truncateCSV(path, stepsHeader, "step", step)
 }
