@@ -5,25 +5,17 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"slices"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 // WriteLRFindPlot draws the range test — each step's loss as a faint dot,
 // the smoothed loss as a line, on a logarithmic rate axis — with the
-// suggested rate marked, and writes it to w in format (one of PlotFormats)
-// at 8×4.5 inches.
+// suggested rate marked, and writes it to w in format (see writePlot).
 func WriteLRFindPlot(w io.Writer, r *LRFindReport, format string) error {
-	if !slices.Contains(PlotFormats, format) {
-		return engine.InputErrorf("plot format %q: allowed: %s", format, strings.Join(PlotFormats, ", "))
-	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("learning-rate range test: %s suggests %.3g", r.Rule, r.Suggestion)
 	p.Title.Padding = vg.Points(6)
@@ -80,11 +72,5 @@ func WriteLRFindPlot(w io.Writer, r *LRFindReport, format string) error {
 	p.Legend.Add(fmt.Sprintf("suggested rate %.3g (--set optimizer.lr=%.3g)", r.Suggestion, r.Suggestion), mark)
 	p.Legend.Top = true
 
-	c, err := draw.NewFormattedCanvas(8*vg.Inch, 4.5*vg.Inch, format)
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	p.Draw(draw.New(c))
-	_, err = c.WriteTo(w)
-	return err
+	return writePlot(w, p, format)
 }

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -199,11 +200,13 @@ func WriteSchedulePlot(w io.Writer, pts []StepLR, title string, warmupSteps, ste
 	if top > 0 {
 		p.Y.Max = top * 1.3 // room for the legend above the curve
 	}
-	ok := false
-	for _, f := range PlotFormats {
-		ok = ok || f == format
-	}
-	if !ok {
+	return writePlot(w, p, format)
+}
+
+// writePlot draws p at 8×4.5 inches (PNG at 96 dpi: 768×432 pixels) and
+// writes it to w in format, one of PlotFormats (else an *InputError).
+func writePlot(w io.Writer, p *plot.Plot, format string) error {
+	if !slices.Contains(PlotFormats, format) {
 		return engine.InputErrorf("plot format %q: allowed: %s", format, strings.Join(PlotFormats, ", "))
 	}
 	c, err := draw.NewFormattedCanvas(8*vg.Inch, 4.5*vg.Inch, format)
