@@ -3,7 +3,6 @@ package engine
 import (
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/tensor"
@@ -19,14 +18,8 @@ func mustPlan(t testing.TB, cfg *config.Config) *Plan {
 	return p
 }
 
-// newTestTrainer builds the trainer of cfg on its data for 1×28×28 inputs
-// and 10 classes, on 2 threads.
-func newTestTrainer(t testing.TB, cfg *config.Config) (*Trainer, *model.Model, *Splits) {
-	t.Helper()
-	return newTestTrainerOn(t, cfg, testfix.Pool(t, 2))
-}
-
-// newTestTrainerOn is newTestTrainer on pool.
+// newTestTrainerOn builds the trainer of cfg on its data for 1×28×28 inputs
+// and 10 classes, on pool.
 func newTestTrainerOn(t testing.TB, cfg *config.Config, pool *tensor.Pool) (*Trainer, *model.Model, *Splits) {
 	t.Helper()
 	s, err := LoadTrainSplits(cfg, pool.Threads())
