@@ -19,6 +19,10 @@ const (
 	exitOK     = 0
 	exitFailed = 1 // a run failed or a check did not pass
 	exitUsage  = 2 // bad usage or bad input
+	// exitDiverged: training diverged (a non-finite loss or weight, or a
+	// loss above train.divergence_factor or train.max_loss_factor); a
+	// search marks such a trial "diverged" instead of "failed".
+	exitDiverged = 3
 )
 
 // app holds what every command shares: where output goes, whether a
@@ -67,10 +71,16 @@ func (a *app) report(err error) int {
 	var cf *checkFailed
 	var ie *inputError
 	var in *interrupted
+	var sin *searchInterrupted
+	var dv *engine.Diverged
 	code, hint := exitFailed, ""
 	switch {
 	case errors.As(err, &in):
 		code = signalExit(in.signal)
+	case errors.As(err, &sin):
+		code = signalExit(sin.signal)
+	case errors.As(err, &dv):
+		code = exitDiverged
 	case errors.As(err, &cf):
 	case !a.started:
 		code, hint = exitUsage, " (see 'nettrain --help')"
@@ -123,6 +133,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.augmentCommand())
 	root.AddCommand(a.schemaCommand())
 	root.AddCommand(a.lrFindCommand())
+	root.AddCommand(a.searchCommand())
 	completeConfigFlags(root)
 	return root
 }

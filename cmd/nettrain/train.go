@@ -22,6 +22,7 @@ type trainOptions struct {
 	resume          string
 	force           bool
 	stopAfterEpochs int
+	stopAtEpoch     int
 }
 
 func (a *app) trainCommand() *cobra.Command {
@@ -40,6 +41,7 @@ func (a *app) trainCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.resume, "resume", "", "continue the run in RUN_DIR exactly where its checkpoints/last.ckpt stopped")
 	cmd.Flags().BoolVar(&o.force, "force", false, "with --resume: accept a config that differs from the run's")
 	cmd.Flags().IntVar(&o.stopAfterEpochs, "stop-after-epochs", 0, "end this invocation after N epochs, resumable with --resume (0 = run to the end)")
+	cmd.Flags().IntVar(&o.stopAtEpoch, "stop-at-epoch", 0, "end this invocation once epoch N of the run is done, resumable with --resume (0 = run to the end)")
 	return cmd
 }
 
@@ -55,6 +57,8 @@ func (a *app) train(o *trainOptions) error {
 		return &inputError{errors.New("--force: only used with --resume")}
 	case o.stopAfterEpochs < 0:
 		return &inputError{fmt.Errorf("--stop-after-epochs: must be >= 0, got %d", o.stopAfterEpochs)}
+	case o.stopAtEpoch < 0:
+		return &inputError{fmt.Errorf("--stop-at-epoch: must be >= 0, got %d", o.stopAtEpoch)}
 	}
 	out := o.out
 	if o.resume != "" {
@@ -79,7 +83,8 @@ func (a *app) train(o *trainOptions) error {
 	_, err = run.Train(cfg, run.Options{
 		ConfigPath: o.config.path, OutDir: out, Overwrite: o.overwrite, Stdout: a.stdout, Progress: progress,
 		Resume: o.resume != "", Force: o.force, Interrupt: interrupt.ch, StopAfterEpochs: o.stopAfterEpochs,
-		Pool: a.pool,
+		StopAtEpoch: o.stopAtEpoch,
+		Pool:        a.pool,
 	})
 	var in *run.Interrupted
 	if errors.As(err, &in) {

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/nettrain/nettrain/pkg/spec"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -24,6 +25,9 @@ const (
 	tagMap       = "!!map"
 	tagSeq       = "!!seq"
 )
+
+// scalarType is a YAML scalar kept as written (a searched value).
+var scalarType = reflect.TypeFor[spec.Scalar]()
 
 // maxErrors caps how many decoding errors one Parse reports.
 const maxErrors = 20
@@ -229,6 +233,14 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 // decodeValue decodes the non-alias node n into v; path is v's key path.
 // It reports whether it succeeded.
 func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) bool {
+	if v.Type() == scalarType {
+		if n.Kind != yaml.ScalarNode || n.ShortTag() == tagNull {
+			d.fail(n, path, "must be a number, a string or true/false, got "+describe(n))
+			return false
+		}
+		v.SetString(n.Value)
+		return true
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {

@@ -11,6 +11,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/lrsched"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/optim"
+	"github.com/nettrain/nettrain/pkg/search"
 )
 
 // defaultName is the run name when there is no config file name to take it
@@ -93,6 +94,9 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 		ck.Mode = metricMode(ck.Monitor)
 	}
 	c.Optimizer.ApplyDefaults(under("optimizer"))
+	if isSet("search") {
+		c.Search.ApplyDefaults(under("search"), search.Defaults{Epochs: c.Train.Epochs, Seed: c.Seed, HasVal: !noVal})
+	}
 	emptyListsToNil(reflect.ValueOf(c).Elem())
 }
 

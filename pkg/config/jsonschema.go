@@ -200,6 +200,9 @@ func (g *schemaGen) value(t reflect.Type, def reflect.Value, p string, r spec.Ra
 		}
 	}
 	var o object
+	if t == scalarType {
+		return object{{"type", []string{"number", "string", "boolean"}}}
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		return g.object(t, def, p)

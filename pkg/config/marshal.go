@@ -35,6 +35,9 @@ func (c *Config) Marshal() ([]byte, error) {
 // encodeValue builds the YAML node of v. In a flow mapping (a layer), keys
 // holding their zero value are left out.
 func encodeValue(v reflect.Value, flow bool) *yaml.Node {
+	if v.Type() == scalarType { // written plain, to read back as the type it was
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: v.String()}
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: tagMap}

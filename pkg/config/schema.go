@@ -6,6 +6,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/lrsched"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/optim"
+	"github.com/nettrain/nettrain/pkg/search"
 )
 
 // Config is one experiment. Version 1 of the schema.
@@ -55,6 +56,10 @@ type Config struct {
 	Checkpoint Checkpoint `yaml:"checkpoint"`
 	// Output says where the run writes its files (key "output").
 	Output Output `yaml:"output"`
+	// Search is the hyperparameter search `nettrain search` runs over this
+	// config (key "search"); `nettrain train` ignores it. Absent (the
+	// default) it is left out of the resolved config.
+	Search search.Spec `yaml:"search,omitempty"`
 }
 
 // Train is the "train" section: the training loop.
@@ -78,6 +83,11 @@ type Train struct {
 	// this multiple of the best earlier epoch's (key
 	// "train.divergence_factor"). 0 (default) turns it off; otherwise > 1.
 	DivergenceFactor float64 `yaml:"divergence_factor" range:"0|>1; 0 = off"`
+	// MaxLossFactor stops the run at once, as diverged, at the first
+	// optimizer step whose batch loss exceeds this multiple of the first
+	// step's (key "train.max_loss_factor"). 0 (default) turns it off;
+	// otherwise > 1. A search sets it on its trials (search.max_loss_factor).
+	MaxLossFactor float64 `yaml:"max_loss_factor" range:"0|>1; 0 = off"`
 	// EarlyStopping ends training when a metric stops improving (key
 	// "train.early_stopping").
 	EarlyStopping EarlyStopping `yaml:"early_stopping"`

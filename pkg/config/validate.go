@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -65,6 +66,11 @@ func (c *Config) validate() []*Error {
 	c.Checkpoint.validate(ck.At("checkpoint"), hasVal)
 	if c.Output.Dir == "" {
 		ck.Add("output.dir", `must not be empty (default "runs/<name>")`)
+	}
+	if !reflect.ValueOf(c.Search).IsZero() {
+		before := len(ck.Problems())
+		section("search", c.Search.Validate())
+		c.validateSearch(ck.At("search"), hasVal, len(ck.Problems()) == before)
 	}
 	errs := make([]*Error, len(ck.Problems()))
 	for i, p := range ck.Problems() {

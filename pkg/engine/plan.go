@@ -56,6 +56,8 @@ type Plan struct {
 	EarlyStopping config.EarlyStopping
 	// DivergenceFactor is train.divergence_factor (0: off).
 	DivergenceFactor float64
+	// MaxLossFactor is train.max_loss_factor (0: off).
+	MaxLossFactor float64
 }
 
 // NewPlan resolves cfg (already validated) into the plan the loop runs.
@@ -72,7 +74,8 @@ func NewPlan(cfg *config.Config) (*Plan, error) {
 		Augment: cfg.Augment, Model: cfg.Model, Optimizer: cfg.Optimizer.Config(),
 		ClipGradValue: cfg.Optimizer.ClipGradValue, ClipGradNorm: cfg.Optimizer.ClipGradNorm, BaseLR: base,
 		Penalty: cfg.Regularization, EMA: cfg.EMA, EarlyStopping: tr.EarlyStopping, DivergenceFactor: tr.DivergenceFactor,
-		schedule: lrsched.Config{Spec: sc, BaseLR: base},
+		MaxLossFactor: tr.MaxLossFactor,
+		schedule:      lrsched.Config{Spec: sc, BaseLR: base},
 	}
 	if pc := sc.Plateau; pc.Enabled {
 		c := lrsched.DefaultPlateauConfig(base)

@@ -96,8 +96,8 @@ type divergenceHook struct {
 
 func (h *divergenceHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
 	if h.st.HasBest && m.TrainLoss > h.factor*h.st.Best {
-		return fmt.Errorf("epoch %d: the train loss %.4g exceeds train.divergence_factor %g × the best epoch's %.4g: training diverged; the learning rate is probably too high (lower optimizer.lr); the checkpoints of earlier epochs are intact",
-			m.Epoch, m.TrainLoss, h.factor, h.st.Best)
+		return &Diverged{Msg: fmt.Sprintf("epoch %d: the train loss %.4g exceeds train.divergence_factor %g × the best epoch's %.4g: training diverged; the learning rate is probably too high (lower optimizer.lr); the checkpoints of earlier epochs are intact",
+			m.Epoch, m.TrainLoss, h.factor, h.st.Best)}
 	}
 	if !h.st.HasBest || m.TrainLoss < h.st.Best {
 		h.st.Best, h.st.HasBest = m.TrainLoss, true
@@ -108,3 +108,38 @@ func (h *divergenceHook) EpochEnd(_ *Trainer, m *EpochMetrics) error {
 func (h *divergenceHook) StateKey() string              { return "divergence" }
 func (h *divergenceHook) MarshalState() ([]byte, error) { return json.Marshal(h.st) }
 func (h *divergenceHook) UnmarshalState(b []byte) error { return json.Unmarshal(b, &h.st) }
+
+// Diverged is the error of a run stopped because training diverged: a
+// non-finite loss, gradient or weight, or a loss above
+// train.divergence_factor or train.max_loss_factor. The command exits with
+// its own status for it, so a search tells a diverged trial from a failed
+// one.
+type Diverged struct{ Msg string }
+
+func (e *Diverged) Error() string { return e.Msg }
+
+// lossLimitHook ends the run at the first optimizer step whose batch loss
+// exceeds train.max_loss_factor times the first step's batch loss.
+type lossLimitHook struct {
+	BaseHook
+	factor float64
+	st     struct {
+		First    float64 `json:"first_step_loss"`
+		HasFirst bool    `json:"has_first"`
+	}
+}
+
+func (h *lossLimitHook) StepEnd(t *Trainer, s StepStats) {
+	if !h.st.HasFirst {
+		h.st.First, h.st.HasFirst = s.Loss, true
+		return
+	}
+	if s.Loss > h.factor*h.st.First {
+		t.Abort(&Diverged{Msg: fmt.Sprintf("epoch %d, step %d: the batch loss %.4g exceeds train.max_loss_factor %g × the first step's %.4g: training diverged; the learning rate is probably too high (lower optimizer.lr); the checkpoints already written are intact",
+			s.Epoch+1, t.Step, s.Loss, h.factor, h.st.First)})
+	}
+}
+
+func (h *lossLimitHook) StateKey() string              { return "max_loss_factor" }
+func (h *lossLimitHook) MarshalState() ([]byte, error) { return json.Marshal(h.st) }
+func (h *lossLimitHook) UnmarshalState(b []byte) error { return json.Unmarshal(b, &h.st) }

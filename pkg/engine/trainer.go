@@ -87,6 +87,16 @@ type Trainer struct {
 	pos     epochPos      // where the current epoch stands
 	last    *EpochMetrics // metrics of the last finished epoch, nil before the first
 	micro   []microBatch  // the mini-batches of the current accumulation group
+	abort   error         // set by Abort: ends the run after the current step
+}
+
+// Abort ends the run with err right after the current optimizer step's
+// StepEnd hooks, before the next step: for a hook that sees the run is
+// lost (a loss limit). The checkpoints already written stay as they are.
+func (t *Trainer) Abort(err error) {
+	if t.abort == nil {
+		t.abort = err
+	}
 }
 
 // epochPos is the position inside the current epoch and its running sums,
@@ -112,8 +122,8 @@ var ErrPaused = errors.New("engine: paused")
 // NewTrainer sets up training of m on the prepared splits as the plan
 // says: optimizer, schedule, batch pipeline, and the plan's training
 // features as hooks — validation and the EMA (PhaseMeasure),
-// reduce-on-plateau, early stopping (PhaseControl) and the divergence
-// factor (PhaseRecord). A caller adds its own hooks with AddHook. It
+// reduce-on-plateau, early stopping, the loss limit (PhaseControl) and the
+// divergence factor (PhaseRecord). A caller adds its own hooks with AddHook. It
 // computes on pool (nil: one thread, the caller's); two trainers on two
 // pools run side by side in one process, each as it would alone.
 func NewTrainer(p *Plan, m *model.Model, s *Splits, pool *tensor.Pool) (*Trainer, error) {
@@ -156,6 +166,9 @@ func NewTrainer(p *Plan, m *model.Model, s *Splits, pool *tensor.Pool) (*Trainer
 	}
 	if f := p.DivergenceFactor; f > 0 {
 		t.AddHook(PhaseRecord, &divergenceHook{factor: f})
+	}
+	if f := p.MaxLossFactor; f > 0 {
+		t.AddHook(PhaseControl, &lossLimitHook{factor: f})
 	}
 	return t, nil
 }
@@ -324,6 +337,9 @@ func (t *Trainer) runEpoch() error {
 		for _, a := range t.hooks {
 			a.Hook.StepEnd(t, StepStats{Epoch: epoch, Batch: b, Batches: nb, N: seen, Loss: sum / float64(seen), Correct: correct, LR: lr})
 		}
+		if t.abort != nil {
+			return t.abort
+		}
 		if b+1 < nb && t.Pause != nil && t.Pause() {
 			return ErrPaused
 		}
@@ -334,7 +350,7 @@ func (t *Trainer) runEpoch() error {
 		return err
 	}
 	if name := firstNonFinite(params); name != "" {
-		return fmt.Errorf("epoch %d, step %d: parameter %s holds NaN or Inf: training diverged; the learning rate (%g) is probably too high, or the inputs are not normalized", epoch+1, t.Step, name, p.LR)
+		return &Diverged{Msg: fmt.Sprintf("epoch %d, step %d: parameter %s holds NaN or Inf: training diverged; the learning rate (%g) is probably too high, or the inputs are not normalized", epoch+1, t.Step, name, p.LR)}
 	}
 	t.Epoch++
 	m := &EpochMetrics{
@@ -369,8 +385,8 @@ func (t *Trainer) checkDiverged(epoch int, lr float64) error {
 	if len(bad) == 0 {
 		return nil
 	}
-	return fmt.Errorf("epoch %d, step %d: %s: training diverged and stopped before this step; the learning rate (%g) is probably too high (lower optimizer.lr or set optimizer.clip_grad_norm), or the inputs are not normalized; the checkpoints already written are intact",
-		epoch+1, t.Step+1, strings.Join(bad, " and "), lr)
+	return &Diverged{Msg: fmt.Sprintf("epoch %d, step %d: %s: training diverged and stopped before this step; the learning rate (%g) is probably too high (lower optimizer.lr or set optimizer.clip_grad_norm), or the inputs are not normalized; the checkpoints already written are intact",
+		epoch+1, t.Step+1, strings.Join(bad, " and "), lr)}
 }
 
 // firstNonFiniteGrad returns the name of the first parameter whose gradient

@@ -14,6 +14,7 @@ const (
 	Augment Stream = 4 // data augmentation, indexed by epoch and example
 	Dropout Stream = 5 // dropout masks, indexed by step
 	Sample  Stream = 6 // sub-sampling (e.g. the sanity overfit sample)
+	Search  Stream = 7 // a search's trials, indexed by stage and trial
 )
 
 // splitmix64 is a bijective 64-bit mixer (Steele et al.), used to turn

@@ -43,6 +43,10 @@ type Options struct {
 	// StopAfterEpochs > 0 ends the invocation, as an interrupt would, after
 	// that many epochs (counted from where it started).
 	StopAfterEpochs int
+	// StopAtEpoch > 0 ends the invocation, as an interrupt would, once
+	// epoch StopAtEpoch (1-based, counted from the run's start) is done; a
+	// search's rungs use it.
+	StopAtEpoch int
 	// StopAfterSteps > 0 ends the invocation, as an interrupt would, after
 	// that many optimizer steps (counted from where it started); it lets
 	// tests interrupt a run at an exact step.
@@ -201,7 +205,12 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 		default:
 		}
 		return (opt.StopAfterSteps > 0 && t.Step-startStep >= opt.StopAfterSteps) ||
-			(opt.StopAfterEpochs > 0 && t.Epoch-startEpoch >= opt.StopAfterEpochs)
+			(opt.StopAfterEpochs > 0 && t.Epoch-startEpoch >= opt.StopAfterEpochs) ||
+			(opt.StopAtEpoch > 0 && t.Epoch >= opt.StopAtEpoch)
+	}
+	if opt.StopAtEpoch > 0 && t.Epoch >= opt.StopAtEpoch && t.Epoch < t.Plan.Epochs && t.Position() == 0 {
+		// Resumed at or past the requested epoch: nothing to train.
+		return nil, &Interrupted{RunDir: runDir, Epoch: t.Epoch, Batches: t.BatchesPerEpoch(), Step: t.Step}
 	}
 	trainStart := time.Now()
 	if err := t.Run(); errors.Is(err, engine.ErrPaused) {

@@ -300,3 +300,8 @@ func checkNumber(c *Checker, key string, f reflect.Value, r Range, hasRange bool
 		}
 	}
 }
+
+// Scalar is a YAML scalar kept as written (a number, a string or a
+// boolean): a searched value, applied to the config as `--set key=TEXT`
+// would, so its type is checked by the key it sets.
+type Scalar string
