@@ -70,14 +70,19 @@ func TestResumeCLI(t *testing.T) {
 		t.Fatalf("metrics.csv differ:\n%s\nvs\n%s", a, b)
 	}
 
-	// lr=100 from the end of epoch 1: stops at once with exit 1, and the
+	// lr=100 from the end of epoch 1: stops at once with exit 3, and the
 	// epoch-1 checkpoint stays intact and loadable.
 	before, _ := os.ReadFile(filepath.Join(split, "checkpoints", "best.ckpt"))
 	diverge := t.TempDir()
 	nettrain(t, "train", "-c", quickstart, "--set", "train.epochs=2", "--stop-after-epochs", "1", "--out", diverge)
 	code, _, errs = nettrain(t, "train", "--resume", diverge, "--force", "--set", "optimizer.lr=100")
-	if code != 1 || !strings.Contains(errs, "diverged") || !strings.Contains(errs, "epoch 2, step") {
+	if code != exitDiverged || !strings.Contains(errs, "diverged") || !strings.Contains(errs, "epoch 2, step") {
 		t.Fatalf("lr=100: exit %d %q", code, errs)
+	}
+	// train.max_loss_factor stops a run whose loss grows, before any NaN.
+	code, _, errs = nettrain(t, "train", "-c", quickstart, "--set", "optimizer.lr=3", "--set", "train.max_loss_factor=1.5", "--out", t.TempDir())
+	if code != exitDiverged || !strings.Contains(errs, "exceeds train.max_loss_factor 1.5") || strings.Count(errs, "\n") != 1 {
+		t.Fatalf("max_loss_factor: exit %d %q", code, errs)
 	}
 	if code, _, errs := nettrain(t, "eval", filepath.Join(diverge, "checkpoints", "last.ckpt")); code != 0 {
 		t.Fatalf("the checkpoint before the divergence does not evaluate: %s", errs)

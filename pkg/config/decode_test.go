@@ -93,7 +93,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"typo at top level", "seeed: 3\n", `x.yaml:2: seeed: unknown key; did you mean "seed"?`},
 		{"case", "optimizer: {LR: 0.1}\n", `x.yaml:2: optimizer.LR: unknown key; did you mean "lr"?`},
 		{"prefix", "schedule: {warmup: 2}\n", `x.yaml:2: schedule.warmup: unknown key; did you mean "warmup_epochs"?`},
-		{"key of another section", "epochs: 3\n", `x.yaml:2: epochs: unknown key; did you mean "train.epochs"?`},
+		{"key of another section", "epochs: 3\n", `x.yaml:2: epochs: unknown key; did you mean "train.epochs" or "search.epochs"?`},
 		{"key of two sections", "dir: x\n", `x.yaml:2: dir: unknown key; did you mean "data.dir" or "output.dir"?`},
 		{"pytorch name", "train: {learning_rate: 0.1}\n", `x.yaml:2: train.learning_rate: unknown key; did you mean "optimizer.lr"?`},
 		{"nothing close", "optimizer: {zzzzzz: 1}\n", `x.yaml:2: optimizer.zzzzzz: unknown key; known keys: type, lr, momentum, dampening, nesterov, betas, eps, alpha, centered, amsgrad, weight_decay, lr_decay, initial_accumulator, clip_grad_norm, clip_grad_value, groups`},
