@@ -43,7 +43,7 @@ test:
 #     zca_with_cutmix cases, and the training, resume and evaluation tests.
 # A test renamed or added runs here unless listed: the list can cost time, never coverage. The
 # whole race run takes about 2 minutes on 2 cores (without the list, about 9).
-RACEPKGS := ./pkg/tensor ./pkg/nn ./pkg/augment ./pkg/data ./pkg/engine ./pkg/run ./pkg/report
+RACEPKGS := ./pkg/tensor ./pkg/nn ./pkg/augment ./pkg/data ./pkg/engine ./pkg/run ./pkg/report ./pkg/search/runner
 RACE_SKIP := TestConv2dGradients|TestBasicBlockGradients|TestZCAFashionMNIST|TestPreprocessMethodsEndToEnd/^(pca|pca_whiten_variance|zca)$$|TestRegularizedRunDeterministic|TestAugmentResume|TestSanity$$|TestInitDiagnostics|TestLayerDiagnosticsReference
 race:
 	CGO_ENABLED=1 $(GO) test -race -tags purego -count=1 -skip '$(RACE_SKIP)' $(RACEPKGS)
@@ -76,6 +76,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadIDX -fuzztime $(FUZZTIME) ./pkg/data/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./pkg/checkpoint/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./pkg/config/
+	$(GO) test -run '^$$' -fuzz FuzzReadMetric -fuzztime $(FUZZTIME) ./pkg/search/runner/
+	$(GO) test -run '^$$' -fuzz FuzzLoadState -fuzztime $(FUZZTIME) ./pkg/search/runner/
 
 clean:
 	rm -rf bin runs

@@ -55,21 +55,6 @@ func finishedTrials(dir string) int {
 	return n
 }
 
-// searchCSV returns search.csv without its seconds column.
-func searchCSV(t *testing.T, dir string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "search.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []string
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.Split(line, ",")
-		rows = append(rows, strings.Join(append(f[:len(f)-2:len(f)-2], f[len(f)-1]), ","))
-	}
-	return strings.Join(rows, "\n")
-}
-
 // processesIn lists the running processes whose command line names dir.
 func processesIn(dir string) []string {
 	var found []string
@@ -130,7 +115,7 @@ func TestSearchKillResume(t *testing.T) {
 	if out, err := search("--resume", killed).CombinedOutput(); err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}
-	if a, b := searchCSV(t, full), searchCSV(t, killed); a != b {
+	if a, b := testfix.SearchCSVWithoutTimes(t, full), testfix.SearchCSVWithoutTimes(t, killed); a != b {
 		t.Errorf("search.csv after kill and resume:\n%s\nuninterrupted:\n%s", b, a)
 	}
 	logs, _ := filepath.Glob(filepath.Join(killed, "trials", "*.log"))

@@ -131,3 +131,22 @@ func TensorsHash(t testing.TB, path string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
+
+// SearchCSVWithoutTimes returns a search folder's search.csv without its
+// seconds column (the second-to-last), rows joined by newlines.
+func SearchCSVWithoutTimes(t testing.TB, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "search.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) < 2 {
+			t.Fatalf("%s: short row %q", dir, line)
+		}
+		rows = append(rows, strings.Join(append(f[:len(f)-2:len(f)-2], f[len(f)-1]), ","))
+	}
+	return strings.Join(rows, "\n")
+}

@@ -186,7 +186,7 @@ func (sp SearchPlot) pairPanel(best int) (*plot.Plot, error) {
 	x, _ := sp.xs(0)
 	y, _ := sp.xs(1)
 	pl := plot.New()
-	pl.Title.Text = fmt.Sprintf("%s by colour (dark red = best)", sp.Metric)
+	pl.Title.Text = fmt.Sprintf("%s by colour (red best, blue worst)", sp.Metric)
 	pl.X.Label.Text, pl.Y.Label.Text = sp.Params[0].Key, sp.Params[1].Key
 	for i, ax := range []*plot.Axis{&pl.X, &pl.Y} {
 		v := x
@@ -196,6 +196,7 @@ func (sp SearchPlot) pairPanel(best int) (*plot.Plot, error) {
 		if sp.Params[i].Log && positive(v) {
 			ax.Scale = plot.LogScale{}
 			ax.Tick.Marker = plot.LogTicks{Prec: 1}
+			ax.Label.Text += " (log scale)"
 		}
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)

@@ -115,7 +115,9 @@ func (p Process) Launch(j Job, interrupt <-chan struct{}) JobResult {
 	switch {
 	case code == exitDiverged:
 		return JobResult{Outcome: Diverged, Err: tail.last()}
-	case stopped:
+	case stopped, code == 128+int(syscall.SIGINT), code == 128+int(syscall.SIGTERM):
+		// Stopped by the search, or by the same Ctrl-C (the terminal
+		// signals the whole process group): last.ckpt holds its position.
 		return JobResult{Outcome: Stopped}
 	}
 	msg := tail.last()

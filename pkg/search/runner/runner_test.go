@@ -72,21 +72,6 @@ const gridSpace = "search.space=[{key: optimizer.lr, values: [0.1, 0.03, 0.01]},
 
 const randomSpace = "search.space=[{key: optimizer.lr, min: 1.0e-3, max: 0.3, log: true}, {key: regularization.l2, min: 1.0e-6, max: 1.0e-2, log: true}]"
 
-// csvWithoutTimes returns search.csv without its seconds column.
-func csvWithoutTimes(t *testing.T, dir string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, CSVFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []string
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.Split(line, ",")
-		rows = append(rows, strings.Join(append(f[:len(f)-2:len(f)-2], f[len(f)-1]), ","))
-	}
-	return strings.Join(rows, "\n")
-}
-
 func runSearch(t *testing.T, opt Options) *Summary {
 	t.Helper()
 	if opt.Parallel == 0 {
@@ -160,7 +145,7 @@ func TestGridInterruptResume(t *testing.T) {
 	if len(first.jobs)+len(second.jobs) < 9 {
 		t.Errorf("%d + %d jobs for 9 trials", len(first.jobs), len(second.jobs))
 	}
-	if a, b := csvWithoutTimes(t, full), csvWithoutTimes(t, dir); a != b {
+	if a, b := testfix.SearchCSVWithoutTimes(t, full), testfix.SearchCSVWithoutTimes(t, dir); a != b {
 		t.Errorf("search.csv after resume differs:\n%s\nuninterrupted:\n%s", b, a)
 	}
 }
@@ -217,7 +202,7 @@ func TestASHA(t *testing.T) {
 		t.Fatal("the interrupted search did not stop")
 	}
 	runSearch(t, Options{Resume: true, Dir: dir, Launcher: &inProcess{}, Parallel: 1})
-	if a, b := csvWithoutTimes(t, full), csvWithoutTimes(t, dir); a != b {
+	if a, b := testfix.SearchCSVWithoutTimes(t, full), testfix.SearchCSVWithoutTimes(t, dir); a != b {
 		t.Errorf("search.csv after resume differs:\n%s\nuninterrupted:\n%s", b, a)
 	}
 	a, b := ashaState(t, full), ashaState(t, dir)

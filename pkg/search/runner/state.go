@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"slices"
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/search"
@@ -107,6 +108,29 @@ func loadState(path string) (*State, error) {
 	}
 	if s.Version != stateVersion {
 		return nil, fmt.Errorf("search state %s: version %d, this nettrain reads version %d", path, s.Version, stateVersion)
+	}
+	for i, st := range s.Stages {
+		if st == nil || st.Index != i || slices.Contains(st.Trials, nil) {
+			return nil, fmt.Errorf("search state %s: stage %d is malformed: the file was not written by nettrain search", path, i+1)
+		}
+		ids := map[int]bool{}
+		for _, t := range st.Trials {
+			if len(t.Values) != len(st.Space) {
+				return nil, fmt.Errorf("search state %s: trial %d has %d values for %d searched keys", path, t.ID, len(t.Values), len(st.Space))
+			}
+			ids[t.ID] = true
+		}
+		if a := st.ASHA; a != nil {
+			ok := a.Eta >= 2 && len(a.Rungs) > 0
+			for _, r := range a.Rungs {
+				for _, res := range r.Results {
+					ok = ok && ids[res.Trial]
+				}
+			}
+			if !ok {
+				return nil, fmt.Errorf("search state %s: stage %d's scheduler state is malformed", path, i+1)
+			}
+		}
 	}
 	return &s, nil
 }
