@@ -15,6 +15,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/report"
+	"github.com/nettrain/nettrain/pkg/search"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -163,7 +164,10 @@ func (s *searcher) writePlot(top []*Trial) error {
 	return writeFile(filepath.Join(s.dir, PlotFile), buf.Bytes())
 }
 
-// progress is the bar over a stage's trials (nil writer: none).
+// progress is the bar over the whole search's trials (nil writer: none).
+// A later stage's size is known only once the stage before has ended
+// (a narrowed grid may be smaller), so until then the bar counts its
+// planned trials and is corrected when the stage is made.
 type progress struct {
 	w   io.Writer
 	bar *progressbar.ProgressBar
@@ -171,35 +175,43 @@ type progress struct {
 
 func newProgress(w io.Writer) *progress { return &progress{w: w} }
 
-// stage starts the bar of a stage, counting the trials already finished.
-func (p *progress) stage(st *StageState) {
+// update sets the bar to the search's finished trials out of its known
+// and planned ones.
+func (p *progress) update(st *State, spec search.Spec) {
 	if p.w == nil {
 		return
 	}
-	p.finish()
-	p.bar = progressbar.NewOptions(len(st.Trials),
-		progressbar.OptionSetWriter(p.w),
-		progressbar.OptionSetDescription(fmt.Sprintf("stage %d trials", st.Index+1)),
-		progressbar.OptionSetWidth(24),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionClearOnFinish(),
-	)
-	p.trialDone(st)
-}
-
-// trialDone sets the bar to the stage's finished trials.
-func (p *progress) trialDone(st *StageState) {
-	if p.bar == nil {
-		return
-	}
-	n := 0
-	for _, t := range st.Trials {
-		if t.finished() {
-			n++
+	total, done := 0, 0
+	for _, stage := range st.Stages {
+		total += len(stage.Trials)
+		for _, t := range stage.Trials {
+			if t.finished() {
+				done++
+			}
 		}
 	}
-	_ = p.bar.Set(n)
+	for i := len(st.Stages); i <= len(spec.Stages); i++ {
+		if i == 0 {
+			continue
+		}
+		if search.AllLists(spec.Space) {
+			total += search.GridSize(spec.Space) // at most
+		} else {
+			total += spec.Stages[i-1].Trials
+		}
+	}
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription("search trials"),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	p.bar.ChangeMax(total)
+	_ = p.bar.Set(done)
 }
 
 // out returns w for a line of text, clearing the bar first so the line

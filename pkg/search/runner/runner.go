@@ -320,7 +320,7 @@ func (s *searcher) runStage(stage *StageState) error {
 	}
 	finished := make(chan done)
 	active := map[int]bool{}
-	s.progress.stage(stage)
+	s.progress.update(s.st, s.cfg.Search)
 	stopping := false
 	for {
 		for !stopping && len(active) < s.opt.Parallel {
@@ -455,7 +455,7 @@ func (s *searcher) record(stage *StageState, t *Trial, res JobResult, secs float
 	if err := s.writeCSV(); err != nil {
 		return err
 	}
-	s.progress.trialDone(stage)
+	s.progress.update(s.st, s.cfg.Search)
 	fmt.Fprintln(s.progress.out(s.opt.Stdout), s.trialLine(stage, t))
 	return nil
 }
