@@ -54,6 +54,9 @@ type Config struct {
 	EMA EMA `yaml:"ema"`
 	// Checkpoint says which checkpoints a run keeps (key "checkpoint").
 	Checkpoint Checkpoint `yaml:"checkpoint"`
+	// Monitor says what is measured beside training: gradient norms,
+	// update ratios, histograms, TensorBoard (key "monitor").
+	Monitor Monitor `yaml:"monitor"`
 	// Output says where the run writes its files (key "output").
 	Output Output `yaml:"output"`
 	// Search is the hyperparameter search `nettrain search` runs over this
@@ -170,6 +173,37 @@ type Checkpoint struct {
 	// Every also keeps epoch-N.ckpt every n epochs (key "checkpoint.every"),
 	// >= 0. Default 0 (none).
 	Every int `yaml:"every" range:">=0"`
+}
+
+// Monitor is the "monitor" section: signals measured beside training,
+// written to steps.csv and TensorBoard, and the warnings drawn from them.
+type Monitor struct {
+	// Every is the number of optimizer steps between measurements of the
+	// gradient norm and the per-layer update ratios ‖ΔW‖/‖W‖ (key
+	// "monitor.every"), >= 0; 0 turns them off. Default 20 (about 1% of
+	// the training time of the shipped configs).
+	Every int `yaml:"every" range:">=0; 0 = off"`
+	// RatioLow and RatioHigh bound the healthy update ratio (keys
+	// "monitor.ratio_low", "monitor.ratio_high"), > 0, low < high: a weight
+	// tensor whose ratio, scaled to the base learning rate, stays outside
+	// them for Window measurements gets one warning. Defaults 1e-5 and 1e-1
+	// (around the usual 1e-3).
+	RatioLow  float64 `yaml:"ratio_low" range:">0"`
+	RatioHigh float64 `yaml:"ratio_high" range:">0"`
+	// Window is the number of measurements in a row outside the band that
+	// make a warning (key "monitor.window"), >= 1. Default 10.
+	Window int `yaml:"window" range:">=1"`
+	// HistogramsEvery is the number of epochs between histograms of every
+	// weight tensor, its gradient and every layer's activations on a fixed
+	// batch (key "monitor.histograms_every"), >= 0; 0 turns them off.
+	// Default 1.
+	HistogramsEvery int `yaml:"histograms_every" range:">=0; 0 = off"`
+	// HistogramBins is the number of equal-width buckets of a histogram
+	// (key "monitor.histogram_bins"), >= 2. Default 64.
+	HistogramBins int `yaml:"histogram_bins" range:">=2"`
+	// TensorBoard writes TensorBoard event files into RUN/tb (key
+	// "monitor.tensorboard"). Default true.
+	TensorBoard bool `yaml:"tensorboard"`
 }
 
 // Output is the "output" section: where the run writes its files.

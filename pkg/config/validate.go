@@ -64,6 +64,10 @@ func (c *Config) validate() []*Error {
 	c.Train.validate(ck.At("train"), hasVal)
 	spec.CheckFields(ck.At("ema"), c.EMA)
 	c.Checkpoint.validate(ck.At("checkpoint"), hasVal)
+	spec.CheckFields(ck.At("monitor"), c.Monitor)
+	if m := c.Monitor; m.RatioLow >= m.RatioHigh && m.RatioHigh > 0 {
+		ck.Add("monitor.ratio_low", "must be < monitor.ratio_high (%s), got %s", fmtFloat(m.RatioHigh), fmtFloat(m.RatioLow))
+	}
 	if c.Output.Dir == "" {
 		ck.Add("output.dir", `must not be empty (default "runs/<name>")`)
 	}

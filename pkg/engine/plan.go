@@ -58,6 +58,8 @@ type Plan struct {
 	DivergenceFactor float64
 	// MaxLossFactor is train.max_loss_factor (0: off).
 	MaxLossFactor float64
+	// Monitor is the monitor section: what is measured beside training.
+	Monitor config.Monitor
 }
 
 // NewPlan resolves cfg (already validated) into the plan the loop runs.
@@ -74,8 +76,8 @@ func NewPlan(cfg *config.Config) (*Plan, error) {
 		Augment: cfg.Augment, Model: cfg.Model, Optimizer: cfg.Optimizer.Config(),
 		ClipGradValue: cfg.Optimizer.ClipGradValue, ClipGradNorm: cfg.Optimizer.ClipGradNorm, BaseLR: base,
 		Penalty: cfg.Regularization, EMA: cfg.EMA, EarlyStopping: tr.EarlyStopping, DivergenceFactor: tr.DivergenceFactor,
-		MaxLossFactor: tr.MaxLossFactor,
-		schedule:      lrsched.Config{Spec: sc, BaseLR: base},
+		MaxLossFactor: tr.MaxLossFactor, Monitor: cfg.Monitor,
+		schedule: lrsched.Config{Spec: sc, BaseLR: base},
 	}
 	if pc := sc.Plateau; pc.Enabled {
 		c := lrsched.DefaultPlateauConfig(base)

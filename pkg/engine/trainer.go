@@ -46,6 +46,13 @@ type StepStats struct {
 	Loss                  float64
 	Correct               int
 	LR                    float64
+	// Monitored says the step was measured (every monitor.every steps):
+	// GradNorm is the gradient's global L2 norm before clipping and
+	// UpdateRatios the ‖ΔW‖/‖W‖ of each of Trainer.MonitoredParams for
+	// this step's update. The slice is reused: copy what you keep.
+	Monitored    bool
+	GradNorm     float64
+	UpdateRatios []float64
 }
 
 // Trainer holds one training run's state. It reads its settings from
@@ -88,6 +95,7 @@ type Trainer struct {
 	last    *EpochMetrics // metrics of the last finished epoch, nil before the first
 	micro   []microBatch  // the mini-batches of the current accumulation group
 	abort   error         // set by Abort: ends the run after the current step
+	mon     *monitor      // nil when monitor.every is 0
 }
 
 // Abort ends the run with err right after the current optimizer step's
@@ -154,6 +162,7 @@ func NewTrainer(p *Plan, m *model.Model, s *Splits, pool *tensor.Pool) (*Trainer
 			return nil, err
 		}
 	}
+	t.mon = newMonitor(p.Monitor.Every, m.Params())
 	t.AddHook(PhaseMeasure, validationHook{})
 	if t.EMA != nil {
 		t.AddHook(PhaseMeasure, &emaHook{ema: t.EMA})
@@ -321,7 +330,16 @@ func (t *Trainer) runEpoch() error {
 		if err := t.checkDiverged(epoch, lr); err != nil {
 			return err
 		}
+		measured := t.mon.due(t.Step + 1)
+		var gradNorm float64
+		var ratios []float64
+		if measured {
+			gradNorm = t.mon.beforeStep(params)
+		}
 		t.clipAndStep(lr)
+		if measured {
+			ratios = t.mon.afterStep()
+		}
 		var sum float64
 		var seen, correct int
 		for _, m := range t.micro {
@@ -335,7 +353,8 @@ func (t *Trainer) runEpoch() error {
 		p.LR = lr
 		p.Batch = b + 1
 		for _, a := range t.hooks {
-			a.Hook.StepEnd(t, StepStats{Epoch: epoch, Batch: b, Batches: nb, N: seen, Loss: sum / float64(seen), Correct: correct, LR: lr})
+			a.Hook.StepEnd(t, StepStats{Epoch: epoch, Batch: b, Batches: nb, N: seen, Loss: sum / float64(seen), Correct: correct, LR: lr,
+				Monitored: measured, GradNorm: gradNorm, UpdateRatios: ratios})
 		}
 		if t.abort != nil {
 			return t.abort

@@ -2,9 +2,11 @@ package run
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/engine"
@@ -14,13 +16,28 @@ import (
 // step (stepsHeader).
 const StepsFile = "steps.csv"
 
-// stepsHeader is the first row of steps.csv: step is the 1-based number of
-// the optimizer step (the step column of metrics.csv counts the same way),
-// epoch the 1-based epoch, batch the mini-batches of that epoch done after
-// the step (1-based; with train.accumulate k it advances by k), lr the rate
-// the step used (reduce-on-plateau's scaling included) and loss the step's
-// training loss (data loss plus penalty, mean over its examples).
-const stepsHeader = "step,epoch,batch,lr,loss\n"
+// stepsBaseHeader is the first columns of steps.csv: step is the 1-based
+// number of the optimizer step (the step column of metrics.csv counts the
+// same way), epoch the 1-based epoch, batch the mini-batches of that epoch
+// done after the step (1-based; with train.accumulate k it advances by k),
+// lr the rate the step used (reduce-on-plateau's scaling included) and
+// loss the step's training loss (data loss plus penalty, mean over its
+// examples). Runs of nettrain before the monitor section had only these.
+const stepsBaseHeader = "step,epoch,batch,lr,loss"
+
+// stepsHeader is the first row of steps.csv for a run monitoring params:
+// after the base columns, acc (the step's training accuracy), grad_norm
+// (the gradient's global L2 norm before clipping) and one
+// update_ratio:NAME column per weight tensor (‖ΔW‖/‖W‖ of the step's
+// update); those last two are filled every monitor.every steps and empty
+// on the other rows.
+func stepsHeader(params []string) string {
+	h := stepsBaseHeader + ",acc,grad_norm"
+	for _, p := range params {
+		h += ",update_ratio:" + p
+	}
+	return h + "\n"
+}
 
 // stepsBufSize is the write buffer of steps.csv: about a thousand rows.
 const stepsBufSize = 64 << 10
@@ -63,10 +80,11 @@ func (h *stepsHook) EpochStart(t *engine.Trainer, _ int) {
 	}
 	if !h.started {
 		h.started = true
+		header := stepsHeader(t.MonitoredParams())
 		if t.Step == 0 {
-			h.err = checkpoint.WriteFileAtomic(h.path, []byte(stepsHeader))
+			h.err = checkpoint.WriteFileAtomic(h.path, []byte(header))
 		} else {
-			h.err = truncateSteps(h.path, t.Step)
+			h.err = truncateSteps(h.path, header, t.Step)
 		}
 		if h.err != nil {
 			return
@@ -107,6 +125,21 @@ func (h *stepsHook) StepEnd(t *engine.Trainer, s engine.StepStats) {
 	r = strconv.AppendFloat(r, s.LR, 'g', -1, 64)
 	r = append(r, ',')
 	r = strconv.AppendFloat(r, s.Loss, 'g', -1, 64)
+	r = append(r, ',')
+	r = strconv.AppendFloat(r, float64(s.Correct)/float64(s.N), 'g', -1, 64)
+	r = append(r, ',')
+	if s.Monitored {
+		r = strconv.AppendFloat(r, s.GradNorm, 'g', -1, 64)
+	}
+	for _, v := range s.UpdateRatios {
+		r = append(r, ',')
+		r = strconv.AppendFloat(r, v, 'g', -1, 64)
+	}
+	if !s.Monitored {
+		for range t.MonitoredParams() {
+			r = append(r, ',')
+		}
+	}
 	r = append(r, '\n')
 	h.row = r
 	if _, err := h.w.Write(r); err != nil && h.err == nil {
@@ -156,7 +189,30 @@ func (h *stepsHook) UnmarshalState([]byte) error { return nil }
 // truncateSteps keeps the header and the rows of steps.csv up to step
 // (see truncateCSV); a missing file is created with the header only, so a
 // run started before steps.csv existed logs the steps from the resumed one
-// on.
-func truncateSteps(path string, step int64) error {
-	return truncateCSV(path, stepsHeader, "step", step)
+// on. A file of a run started before the monitor columns (the base header
+// only) is first rewritten with the new header, its rows padded with empty
+// cells.
+func truncateSteps(path, header string, step int64) error {
+	if err := upgradeSteps(path, header); err != nil {
+		return err
+	}
+	return truncateCSV(path, header, "step", step)
+}
+
+// upgradeSteps rewrites a steps.csv with the base header only to header,
+// padding its rows with empty cells.
+func upgradeSteps(path, header string) error {
+	b, err := os.ReadFile(path)
+	if err != nil || !bytes.HasPrefix(b, []byte(stepsBaseHeader+"\n")) || header == stepsBaseHeader+"\n" {
+		return nil // missing (truncateCSV creates it), or current, or not ours (truncateCSV says so)
+	}
+	pad := strings.Repeat(",", strings.Count(header, ",")-strings.Count(stepsBaseHeader, ","))
+	lines := strings.SplitAfter(string(b), "\n")
+	out := []string{header}
+	for _, l := range lines[1:] {
+		if strings.HasSuffix(l, "\n") {
+			out = append(out, strings.TrimSuffix(l, "\n")+pad+"\n")
+		}
+	}
+	return checkpoint.WriteFileAtomic(path, []byte(strings.Join(out, "")))
 }

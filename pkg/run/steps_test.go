@@ -31,11 +31,21 @@ func readSteps(t *testing.T, runDir string) []stepRow {
 	if err != nil {
 		t.Fatalf("steps.csv: %v", err)
 	}
-	if len(recs) == 0 || strings.Join(recs[0], ",")+"\n" != stepsHeader {
-		t.Fatalf("steps.csv header %v, want %q", recs, stepsHeader)
+	if len(recs) == 0 || !strings.HasPrefix(strings.Join(recs[0], ","), stepsBaseHeader+",acc,grad_norm") {
+		t.Fatalf("steps.csv header %v, want %q and the monitor's columns", recs, stepsBaseHeader)
 	}
 	rows := make([]stepRow, len(recs)-1)
 	for i, r := range recs[1:] {
+		// acc on every row; grad_norm and the ratios every 20th step (the default).
+		step, _ := strconv.Atoi(r[0])
+		if acc, err := strconv.ParseFloat(r[5], 64); err != nil || acc < 0 || acc > 1 {
+			t.Fatalf("steps.csv row %d: acc %q", i+1, r[5])
+		}
+		for j := 6; j < len(r); j++ {
+			if measured := step%20 == 0; (r[j] != "") != measured {
+				t.Fatalf("steps.csv row %d (step %d): %s = %q", i+1, step, recs[0][j], r[j])
+			}
+		}
 		ints := make([]int, 3)
 		for j := range ints {
 			if ints[j], err = strconv.Atoi(r[j]); err != nil {
@@ -118,6 +128,8 @@ func TestStepsCSVPlateau(t *testing.T) {
 func TestTruncateSteps(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, StepsFile)
+	stepsHeader := stepsHeader([]string{"fc1.weight"})
+	truncateSteps := func(p string, step int64) error { return truncateSteps(p, stepsHeader, step) }
 	if err := truncateSteps(p, 5); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +146,14 @@ func TestTruncateSteps(t *testing.T) {
 	os.WriteFile(p, []byte("epoch,step\n1,1\n"), 0o644)
 	if err := truncateSteps(p, 2); err == nil || !engine.IsInputError(err) || !strings.Contains(err.Error(), "header") {
 		t.Errorf("foreign header: %v, want an input error about the header", err)
+	}
+	// A steps.csv of a run started before the monitor columns is upgraded.
+	os.WriteFile(p, []byte(stepsBaseHeader+"\n1,1,1,0.1,2\n2,1,2,0.1,2\n"), 0o644)
+	if err := truncateSteps(p, 1); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != stepsHeader+"1,1,1,0.1,2,,,\n" {
+		t.Errorf("an older steps.csv became %q", b)
 	}
 	os.WriteFile(p, []byte(stepsHeader+"x,1,1,0.1,2\n"), 0o644)
 	if err := truncateSteps(p, 2); err == nil || !strings.Contains(err.Error(), StepsFile+":2:") {
