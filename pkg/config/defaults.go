@@ -48,7 +48,7 @@ func Default() *Config {
 		},
 		EMA:        EMA{Decay: 0.999},
 		Checkpoint: Checkpoint{Monitor: "val_acc", Mode: "max", KeepBest: 1},
-		Monitor:    Monitor{Every: 20, RatioLow: 1e-5, RatioHigh: 1e-1, Window: 10, HistogramsEvery: 1, HistogramBins: 64, TensorBoard: true},
+		Monitor:    Monitor{Every: 20, RatioLow: 1e-4, RatioHigh: 1e-1, Window: 10, HistogramsEvery: 1, HistogramBins: 64, TensorBoard: true},
 		Output:     Output{Dir: defaultOutputDir(defaultName)},
 	}
 }

@@ -24,6 +24,19 @@ type Model struct {
 // Params returns the model's named trainable tensors.
 func (m *Model) Params() []*nn.Param { return m.Net.Params() }
 
+// LayerOutputs runs m's top-level layers one by one in evaluation mode on
+// the batch x, (N, C, H, W), on pool (nil: the calling goroutine), and
+// calls visit with each layer and its output y, (N, ...), which is only
+// valid during the call. It changes no state of m: the walk of the init
+// diagnostics and of the training histograms.
+func (m *Model) LayerOutputs(x *tensor.Tensor, pool *tensor.Pool, visit func(i int, l nn.Named, y *tensor.Tensor)) {
+	ctx := &nn.Context{Train: false, Pool: pool}
+	for i, l := range m.Net.Layers {
+		x = l.Layer.Forward(ctx, x)
+		visit(i, l, x)
+	}
+}
+
 // Buffers returns the model's named non-trainable state (batch-norm running
 // statistics), sharing storage with the layers.
 func (m *Model) Buffers() []*nn.Buffer { return nn.CollectBuffers(m.Net) }

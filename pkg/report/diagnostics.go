@@ -136,18 +136,15 @@ func diagReference(stats []LayerStats) (std float64, name string) {
 // returns the statistics of each layer's output, flagged against the
 // thresholds above. It changes no state of m.
 func LayerDiagnostics(m *model.Model, x *tensor.Tensor, pool *tensor.Pool) []LayerStats {
-	ctx := &nn.Context{Train: false, Pool: pool}
-	layers := m.Net.Layers
-	stats := make([]LayerStats, len(layers))
-	for i, l := range layers {
-		x = l.Layer.Forward(ctx, x)
+	stats := make([]LayerStats, len(m.Net.Layers))
+	m.LayerOutputs(x, pool, func(i int, l nn.Named, y *tensor.Tensor) {
 		s := &stats[i]
-		s.Name, s.Shape = l.Name, slices.Clone(x.Shape[1:])
-		s.logits = i == len(layers)-1
+		s.Name, s.Shape = l.Name, slices.Clone(y.Shape[1:])
+		s.logits = i == len(stats)-1
 		s.Kind = layerKind(l.Layer)
 		_, s.act = l.Layer.(*nn.Activation)
-		s.measure(x)
-	}
+		s.measure(y)
+	})
 	flagStats(stats)
 	return stats
 }

@@ -86,6 +86,10 @@ type Result struct {
 	Parameters   int                   `json:"parameters"`
 	// PeakMemoryBytes is the peak resident memory of the process.
 	PeakMemoryBytes int64 `json:"peak_memory_bytes"`
+	// Warnings are the monitor's warnings (update ratios out of the
+	// healthy band), as printed; those of a resumed run's earlier
+	// invocations are in their own output only.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Run-directory layout.
@@ -179,6 +183,9 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	t.AddHook(engine.PhaseRecord, ckpt)
 	if opt.Progress != nil {
 		t.AddHook(engine.PhaseReport, &progressHook{w: opt.Progress})
+	}
+	if h := newRatioWarnHook(out, cfg.Monitor, plan.BaseLR, t.MonitoredParams(), res); h != nil {
+		t.AddHook(engine.PhaseReport, h)
 	}
 	t.AddHook(engine.PhaseReport, &consoleHook{w: out, epochs: plan.Epochs, ckpt: ckpt})
 	for _, a := range opt.Hooks {
