@@ -23,6 +23,7 @@ type trainOptions struct {
 	force           bool
 	stopAfterEpochs int
 	stopAtEpoch     int
+	hparams         []string
 }
 
 func (a *app) trainCommand() *cobra.Command {
@@ -41,6 +42,7 @@ func (a *app) trainCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.resume, "resume", "", "continue the run in RUN_DIR exactly where its checkpoints/last.ckpt stopped")
 	cmd.Flags().BoolVar(&o.force, "force", false, "with --resume: accept a config that differs from the run's")
 	cmd.Flags().IntVar(&o.stopAfterEpochs, "stop-after-epochs", 0, "end this invocation after N epochs, resumable with --resume (0 = run to the end)")
+	cmd.Flags().StringSliceVar(&o.hparams, "hparams", nil, "config keys to record as TensorBoard hyperparameters beside the standard ones, e.g. --hparams regularization.l1 (a search passes the keys it varies)")
 	cmd.Flags().IntVar(&o.stopAtEpoch, "stop-at-epoch", 0, "end this invocation once epoch N of the run is done, resumable with --resume (0 = run to the end)")
 	return cmd
 }
@@ -83,8 +85,8 @@ func (a *app) train(o *trainOptions) error {
 	_, err = run.Train(cfg, run.Options{
 		ConfigPath: o.config.path, OutDir: out, Overwrite: o.overwrite, Stdout: a.stdout, Progress: progress,
 		Resume: o.resume != "", Force: o.force, Interrupt: interrupt.ch, StopAfterEpochs: o.stopAfterEpochs,
-		StopAtEpoch: o.stopAtEpoch,
-		Pool:        a.pool,
+		StopAtEpoch: o.stopAtEpoch, HParams: o.hparams,
+		Pool: a.pool,
 	})
 	var in *run.Interrupted
 	if errors.As(err, &in) {

@@ -1,7 +1,6 @@
 package run
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,6 +60,9 @@ type Options struct {
 	// use Pool.Threads() workers. Nil runs on the calling goroutine alone.
 	// The caller owns it (and closes it); results do not depend on it.
 	Pool *tensor.Pool
+	// HParams are config keys recorded as TensorBoard hyperparameters
+	// beside HParamKeys: a search passes the keys it varies.
+	HParams []string
 	// Hooks are the caller's own hooks (a search's reporter, a test's
 	// probe), added after the run's, each in its phase.
 	Hooks []engine.Attached
@@ -90,6 +92,9 @@ type Result struct {
 	// healthy band), as printed; those of a resumed run's earlier
 	// invocations are in their own output only.
 	Warnings []string `json:"warnings,omitempty"`
+	// ClassNames name the classes of Test.Confusion's rows, when the data
+	// set names them.
+	ClassNames []string `json:"class_names,omitempty"`
 }
 
 // Run-directory layout.
@@ -174,11 +179,23 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	// phase; see engine.Phase for the order they run in.
 	ck := cfg.Checkpoint
 	ckpt := &checkpointHook{dir: filepath.Join(runDir, CheckpointDir), cfgYAML: cfgYAML, monitor: ck.Monitor, mode: ck.Mode, keep: ck.KeepBest, every: ck.Every}
-	res := &Result{RunDir: runDir, Parameters: nn.CountParams(m.Params()), BestMetric: ck.Monitor}
+	res := &Result{RunDir: runDir, Parameters: nn.CountParams(m.Params()), BestMetric: ck.Monitor, ClassNames: tr.ClassNames}
 	metricsPath := filepath.Join(runDir, MetricsFile)
 	csv := &csvHook{}
 	t.AddHook(engine.PhaseRecord, csv)
 	t.AddHook(engine.PhaseRecord, newStepsHook(filepath.Join(runDir, StepsFile)))
+	var tb *tbHook
+	if cfg.Monitor.TensorBoard {
+		tb = newTBHook(filepath.Join(runDir, TensorBoardDir), cfg, opt.HParams)
+	}
+	if k := cfg.Monitor.HistogramsEvery; k > 0 {
+		t.AddHook(engine.PhaseRecord, &histHook{every: k, bins: cfg.Monitor.HistogramBins, x: fixedBatch(splits), pool: opt.Pool,
+			path: filepath.Join(runDir, HistogramsFile), tb: tb})
+	}
+	if tb != nil {
+		t.AddHook(engine.PhaseRecord, tb)
+		defer func() { _ = tb.finish(t.Step, nil, false) }() // closes the file on the paths that did not
+	}
 	t.AddHook(engine.PhaseRecord, historyHook{res: res})
 	t.AddHook(engine.PhaseRecord, ckpt)
 	if opt.Progress != nil {
@@ -226,12 +243,16 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 				return nil, err
 			}
 		}
+		if err := tb.finish(t.Step, nil, false); err != nil {
+			return nil, err
+		}
 		epoch := t.Epoch
 		if t.Position() > 0 {
 			epoch++
 		}
 		return nil, &Interrupted{RunDir: runDir, Epoch: epoch, Batch: t.Position(), Batches: t.BatchesPerEpoch(), Step: t.Step}
 	} else if err != nil {
+		_ = tb.finish(t.Step, nil, true) // the training error is the one to report
 		return nil, err
 	}
 	res.TrainSeconds = time.Since(trainStart).Seconds()
@@ -252,6 +273,9 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("reloading the best checkpoint: %w", err)
 	}
 	res.Test = engine.Evaluate(loaded.Model, test, plan.EvalBatchSize, opt.Pool)
+	if err := tb.finish(t.Step, res, false); err != nil {
+		return nil, err
+	}
 	res.TotalSeconds = time.Since(begin).Seconds()
 	res.PeakMemoryBytes = peakMemory()
 	summary, err := json.MarshalIndent(res, "", "  ")
@@ -288,7 +312,7 @@ func prepareRunDir(dir string, overwrite bool) error {
 	if overwrite {
 		// Remove the earlier run's results so a failed new run cannot leave
 		// them mixed with its own.
-		names := []string{SummaryFile, MetricsFile, ConfigFile}
+		names := []string{SummaryFile, MetricsFile, ConfigFile, HistogramsFile}
 		ckpts, _ := filepath.Glob(filepath.Join(dir, CheckpointDir, "*.ckpt"))
 		for _, c := range ckpts {
 			names = append(names, filepath.Join(CheckpointDir, filepath.Base(c)))
@@ -298,72 +322,14 @@ func prepareRunDir(dir string, overwrite bool) error {
 				return engine.InputErrorf("run directory %s: %w", dir, err)
 			}
 		}
+		if err := removeTensorBoard(dir); err != nil {
+			return engine.InputErrorf("run directory %s: %w", dir, err)
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, CheckpointDir), 0o755); err != nil {
 		return engine.InputErrorf("run directory: %w", err)
 	}
 	return nil
-}
-
-// csvHeader is the first row of metrics.csv.
-const csvHeader = "epoch,step,lr,train_loss,train_acc,val_loss,val_acc,ema_val_loss,ema_val_acc,epoch_seconds,images_per_second\n"
-
-// csvHook appends one synced row to metrics.csv per epoch. It is added
-// before a resume restores the trainer and opened after, when the epoch to
-// continue from is known.
-type csvHook struct {
-	engine.BaseHook
-	f *os.File
-}
-
-// open creates metrics.csv with its header, or with appendRows opens the
-// existing file (already truncated to the resumed epoch) for appending.
-func (h *csvHook) open(path string, appendRows bool) error {
-	if appendRows {
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return err
-		}
-		h.f = f
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(csvHeader); err != nil {
-		f.Close()
-		return err
-	}
-	h.f = f
-	return nil
-}
-
-func (h *csvHook) EpochEnd(_ *engine.Trainer, m *engine.EpochMetrics) error {
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	opt := func(has bool, v float64) string {
-		if !has {
-			return ""
-		}
-		return g(v)
-	}
-	row := fmt.Sprintf("%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", m.Epoch, m.Step, g(m.LR), g(m.TrainLoss), g(m.TrainAcc),
-		opt(m.HasVal, m.ValLoss), opt(m.HasVal, m.ValAcc), opt(m.HasEMA, m.EMAValLoss), opt(m.HasEMA, m.EMAValAcc),
-		strconv.FormatFloat(m.EpochSeconds, 'f', 3, 64), strconv.FormatFloat(m.ImagesPerSecond, 'f', 1, 64))
-	w := bufio.NewWriter(h.f)
-	if _, err := w.WriteString(row); err != nil {
-		return fmt.Errorf("%s: %w", h.f.Name(), err)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", h.f.Name(), err)
-	}
-	return h.f.Sync()
-}
-
-func (h *csvHook) close() {
-	if h.f != nil {
-		h.f.Close()
-	}
 }
 
 // rankedEpoch is one of the best epochs by checkpoint.monitor.

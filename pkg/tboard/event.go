@@ -20,6 +20,11 @@ type Event struct {
 	Step int64
 	// FileVersion is set in the first event of a file only.
 	FileVersion string
+	// Restart marks a session restart (session_log with status START): a
+	// resumed run writes one at the step it continues from, and
+	// TensorBoard then drops the events of earlier files at that step and
+	// later (those written after the checkpoint it resumed from).
+	Restart bool
 	// Values are the summary values of the event, in order.
 	Values []Value
 }
@@ -47,6 +52,9 @@ func appendEvent(b []byte, e *Event) []byte {
 	b = appendDouble(b, 1, e.WallTime)
 	b = appendVarint(b, 2, uint64(e.Step))
 	b = appendString(b, 3, e.FileVersion)
+	if e.Restart {
+		b = appendMessage(b, 6, appendVarint(nil, 1, sessionStart))
+	}
 	if len(e.Values) == 0 {
 		return b
 	}
@@ -113,11 +121,28 @@ func decodeEvent(m []byte) (Event, error) {
 				e.Values = append(e.Values, v)
 				return nil
 			})
+		case 6:
+			log, err := f.message()
+			if err != nil {
+				return err
+			}
+			return walk(log, func(f field) error {
+				if f.num != 1 {
+					return nil
+				}
+				var status uint64
+				err := f.varint(&status)
+				e.Restart = e.Restart || status == sessionStart
+				return err
+			})
 		}
 		return nil
 	})
 	return e, err
 }
+
+// sessionStart is SessionLog.SessionStatus START.
+const sessionStart = 1
 
 // decodeValue parses a serialized Summary.Value.
 func decodeValue(m []byte) (Value, error) {

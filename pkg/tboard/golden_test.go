@@ -37,7 +37,7 @@ func clock(t testing.TB, secs ...float64) func() time.Time {
 var goldenTimes = []float64{
 	1700000000.0, 1700000001.5, 1700000001.75, 1700000002.0, 1700000002.25,
 	1700000002.5, 1700000003.0, 1700000003.5, 1700000003.75, 1700000004.0,
-	1700000004.5,
+	1700000004.5, 1700000005.0,
 }
 
 // goldenHistoValues are make_golden.py's HISTO_VALUES.
@@ -89,6 +89,7 @@ func goldenEvents(w *Writer) error {
 			return w.Scalars(7, []TagValue{{"test/accuracy", 0.9253}, {"loss", 0.25}})
 		},
 		func() error { return w.HParamsEnd(StatusSuccess, 1700000100) },
+		func() error { return w.Restart(4) },
 	}
 	for i, step := range steps {
 		if err := step(); err != nil {

@@ -10,15 +10,17 @@ import (
 // BucketLimits[i]; the two slices have the same length.
 type Histo struct {
 	// Min and Max are the smallest and largest value.
-	Min, Max float64
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
 	// Num is the number of values.
-	Num float64
+	Num float64 `json:"num"`
 	// Sum and SumSquares are the sum of the values and of their squares.
-	Sum, SumSquares float64
+	Sum        float64 `json:"sum"`
+	SumSquares float64 `json:"sum_squares"`
 	// BucketLimits are the right edges of the buckets, ascending.
-	BucketLimits []float64
+	BucketLimits []float64 `json:"bucket_limits"`
 	// Buckets are the counts of the buckets.
-	Buckets []float64
+	Buckets []float64 `json:"buckets"`
 }
 
 // NewHisto returns the histogram of values in the given number of

@@ -181,6 +181,12 @@ func (w *Writer) HParamsEnd(status Status, endTime float64) error {
 	return w.write(Event{Values: []Value{hparamsValue(SessionEndTag, 4, m)}})
 }
 
+// Restart writes a session restart at step (see Event.Restart): the first
+// event a resumed run writes, with the first step it will write again.
+func (w *Writer) Restart(step int64) error {
+	return w.write(Event{Step: step, Restart: true})
+}
+
 // Flush writes the buffered events to the file.
 func (w *Writer) Flush() error {
 	w.mu.Lock()

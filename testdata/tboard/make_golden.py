@@ -66,6 +66,12 @@ def scalars(wall, step, pairs):
     return e
 
 
+def restart(wall, step):
+    e = event(wall, step)
+    e.session_log.status = 1  # SessionLog.START
+    return e
+
+
 def histogram(wall, step, tag, values, buckets):
     e = event(wall, step)
     v = e.summary.value.add(tag=tag)
@@ -156,6 +162,7 @@ def events():
         histogram(1700000003.75, 6, "empty", [], 30),
         scalars(1700000004.0, 7, [("test/accuracy", f32(0.9253)), ("loss", f32(0.25))]),
         session_end(1700000004.5),
+        restart(1700000005.0, 4),
     ]
 
 

@@ -26,6 +26,9 @@ type Job struct {
 	// Resume continues from RunDir's checkpoints/last.ckpt.
 	Resume  bool
 	Threads int
+	// HParams are the searched keys, recorded as TensorBoard
+	// hyperparameters of the trial (train --hparams).
+	HParams []string
 }
 
 // Outcome is how a job ended.
@@ -71,6 +74,9 @@ func (p Process) Args(j Job) []string {
 	}
 	if !j.Final {
 		args = append(args, "--stop-at-epoch", strconv.Itoa(j.Until))
+	}
+	if len(j.HParams) > 0 {
+		args = append(args, "--hparams", strings.Join(j.HParams, ","))
 	}
 	return args
 }

@@ -405,12 +405,22 @@ func (st *StageState) trial(id int) *Trial {
 }
 
 // job is the invocation that trains t to t.Target.
+// searchedKeys are the config keys the search varies.
+func (s *searcher) searchedKeys() []string {
+	keys := make([]string, len(s.cfg.Search.Space))
+	for i, p := range s.cfg.Search.Space {
+		keys[i] = p.Key
+	}
+	return keys
+}
+
 func (s *searcher) job(stage *StageState, t *Trial) Job {
 	dir := s.trialPath(t, "")
 	_, err := os.Stat(filepath.Join(dir, run.CheckpointDir, run.LastCheckpoint))
 	return Job{
 		Trial: t.ID, Config: s.trialPath(t, ".yaml"), RunDir: dir, Log: s.trialPath(t, ".log"),
 		Until: t.Target, Final: t.Target >= stage.Epochs, Resume: err == nil, Threads: s.opt.Threads,
+		HParams: s.searchedKeys(),
 	}
 }
 

@@ -33,7 +33,7 @@ func (l *inProcess) Launch(j Job, interrupt <-chan struct{}) JobResult {
 	if err != nil {
 		return JobResult{Outcome: Failed, Err: err.Error()}
 	}
-	opt := run.Options{ConfigPath: path, OutDir: j.RunDir, Overwrite: !j.Resume, Resume: j.Resume, Interrupt: interrupt}
+	opt := run.Options{ConfigPath: path, OutDir: j.RunDir, Overwrite: !j.Resume, Resume: j.Resume, Interrupt: interrupt, HParams: j.HParams}
 	if !j.Final {
 		opt.StopAtEpoch = j.Until
 	}
