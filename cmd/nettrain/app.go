@@ -134,6 +134,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.schemaCommand())
 	root.AddCommand(a.lrFindCommand())
 	root.AddCommand(a.searchCommand())
+	root.AddCommand(a.plotCommand())
 	completeConfigFlags(root)
 	return root
 }
