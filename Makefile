@@ -78,6 +78,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./pkg/config/
 	$(GO) test -run '^$$' -fuzz FuzzReadMetric -fuzztime $(FUZZTIME) ./pkg/search/runner/
 	$(GO) test -run '^$$' -fuzz FuzzLoadState -fuzztime $(FUZZTIME) ./pkg/search/runner/
+	$(GO) test -run '^$$' -fuzz FuzzReadTable -fuzztime $(FUZZTIME) ./pkg/curves/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./pkg/tboard/
 
 clean:
 	rm -rf bin runs

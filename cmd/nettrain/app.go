@@ -135,6 +135,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.lrFindCommand())
 	root.AddCommand(a.searchCommand())
 	root.AddCommand(a.plotCommand())
+	root.AddCommand(a.reportCommand())
 	completeConfigFlags(root)
 	return root
 }

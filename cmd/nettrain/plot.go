@@ -28,7 +28,7 @@ type plotOptions struct {
 func (a *app) plotCommand() *cobra.Command {
 	o := &plotOptions{}
 	cmd := &cobra.Command{
-		Use:   "plot RUN [RUN...] [--out curves.png|curves.svg] [--metric loss,acc,lr,...] [--no-ratios] [--ratio-low 1e-5 --ratio-high 1e-1]",
+		Use:   "plot RUN [RUN...] [--out curves.png|curves.svg] [--metric loss,acc,lr,...] [--no-ratios] [--ratio-low 1e-4 --ratio-high 1e-1]",
 		Short: "Plot the learning curves of runs and say what they show (overfitting, a rate too high, ...)",
 		Long: `plot reads each RUN folder's metrics.csv (one row per epoch) and steps.csv (one row per
 optimizer step); a search folder stands for its trials. It prints what the curves show, one
@@ -40,7 +40,7 @@ ratio on a log axis over the shaded healthy band when steps.csv has them.
 
 The image goes to --out (.png or .svg; default RUN/curves.png for one RUN). The band comes
 from --ratio-low/--ratio-high, else from the first run's config.yaml (monitor.ratio_low,
-monitor.ratio_high), else 1e-5 and 1e-1.`,
+monitor.ratio_high), else the config defaults (1e-4 and 1e-1).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.ratiosGiven = cmd.Flags().Changed("ratios")
@@ -52,7 +52,7 @@ monitor.ratio_high), else 1e-5 and 1e-1.`,
 	f.StringSliceVar(&o.metrics, "metric", nil, "panels, in order: loss, acc, ratios or any column of metrics.csv or steps.csv (default loss,acc)")
 	f.BoolVar(&o.ratios, "ratios", true, "add the update-ratio panel when steps.csv has update ratios")
 	f.BoolVar(&o.noRatios, "no-ratios", false, "leave the update-ratio panel out")
-	f.Float64Var(&o.ratioLow, "ratio-low", 0, "low end of the shaded healthy update-ratio band (default: monitor.ratio_low of the run, else 1e-5)")
+	f.Float64Var(&o.ratioLow, "ratio-low", 0, "low end of the shaded healthy update-ratio band (default: monitor.ratio_low of the run, else 1e-4)")
 	f.Float64Var(&o.ratioHigh, "ratio-high", 0, "high end of the band (default: monitor.ratio_high of the run, else 1e-1)")
 	return cmd
 }

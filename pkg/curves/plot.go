@@ -2,6 +2,8 @@ package curves
 
 import (
 	"fmt"
+	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/run"
 	"image/color"
 	"io"
 	"math"
@@ -35,13 +37,15 @@ var DefaultMetrics = []string{LossPanel, AccPanel}
 // Formats are the image formats Plot writes.
 var Formats = []string{"png", "svg"}
 
-// The update-ratio band: the defaults of monitor.ratio_low and
-// monitor.ratio_high, and the usual target ratio drawn as a dotted line.
-const (
-	DefaultRatioLow  = 1e-5
-	DefaultRatioHigh = 1e-1
-	RatioTarget      = 1e-3
+// The update-ratio band for runs without a config.yaml: the defaults of
+// monitor.ratio_low and monitor.ratio_high (defined in pkg/config).
+var (
+	DefaultRatioLow  = config.Default().Monitor.RatioLow
+	DefaultRatioHigh = config.Default().Monitor.RatioHigh
 )
+
+// RatioTarget is the usual update ratio, drawn as a dotted line.
+const RatioTarget = 1e-3
 
 // PlotOptions say what Plot draws.
 type PlotOptions struct {
@@ -414,6 +418,33 @@ func (f *figure) band() (lo, hi float64) {
 	return lo, hi
 }
 
+// rateScale is, per step, the factor that puts an update ratio at the
+// run's peak rate: peak lr / lr, as the training monitor's warnings judge
+// it (a schedule's decay is not a layer that stops learning); NaN where
+// the rate is below run.MinRateFraction of the peak, which is not drawn.
+// Without an lr column the ratios are drawn as they are.
+func rateScale(steps *Table) []float64 {
+	scale := make([]float64, steps.Rows())
+	lr := steps.Column("lr")
+	peak := 0.0
+	for _, x := range lr {
+		if isFinite(x) {
+			peak = max(peak, x)
+		}
+	}
+	for k := range scale {
+		switch {
+		case lr == nil || peak == 0:
+			scale[k] = 1
+		case lr[k] >= run.MinRateFraction*peak:
+			scale[k] = peak / lr[k]
+		default:
+			scale[k] = math.NaN()
+		}
+	}
+	return scale
+}
+
 // ratioPanel draws the update ratios (values > 0 only: a log axis) over
 // the shaded band [RatioLow, RatioHigh] and a dotted line at RatioTarget.
 // One run: a colour per tensor; several: a colour per run and a line
@@ -421,7 +452,7 @@ func (f *figure) band() (lo, hi float64) {
 func (f *figure) ratioPanel() (*plot.Plot, error) {
 	// No y label: gonum centres it at the linear midpoint of the range,
 	// near the top of a log axis, where it would push the panel down.
-	p := newPanel("update ratio ‖ΔW‖/‖W‖ per weight tensor (log scale)", "")
+	p := newPanel("update ratio ‖ΔW‖/‖W‖ at the peak rate (× lr_max/lr; log scale)", "")
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: 1}
 	lo, hi := f.band()
@@ -437,13 +468,14 @@ func (f *figure) ratioPanel() (*plot.Plot, error) {
 			continue
 		}
 		at := StepEpochs(r.Steps)
+		scale := rateScale(r.Steps)
 		for _, name := range r.RatioColumns() {
 			v := r.Steps.Column(RatioPrefix + name)
 			var pts plotter.XYs
 			for k := range v {
-				if isFinite(v[k]) && v[k] > 0 {
-					pts = append(pts, plotter.XY{X: at[k], Y: v[k]})
-					ymin, ymax = min(ymin, v[k]), max(ymax, v[k])
+				if y := v[k] * scale[k]; isFinite(y) && y > 0 {
+					pts = append(pts, plotter.XY{X: at[k], Y: y})
+					ymin, ymax = min(ymin, y), max(ymax, y)
 				}
 			}
 			if !slices.Contains(tensors, name) {

@@ -10,11 +10,11 @@ import (
 	"github.com/nettrain/nettrain/pkg/engine"
 )
 
-// minRateFraction is the smallest lr / base rate at which an update ratio
-// is judged: below it (the end of a cosine schedule, the first steps of a
+// MinRateFraction is the smallest lr / base rate at which an update ratio
+// is judged (and drawn by `nettrain plot`): below it (the end of a cosine schedule, the first steps of a
 // warmup from 0) a float32 weight's update is close to its rounding step,
 // so the ratio scaled back to the base rate says nothing.
-const minRateFraction = 0.01
+const MinRateFraction = 0.01
 
 // ratioWarnHook turns the measured update ratios into warnings. Each ratio
 // is scaled to the base rate (× BaseLR / lr of the step, reduce-on-plateau's
@@ -64,7 +64,7 @@ func newRatioWarnHook(w io.Writer, mon config.Monitor, baseLR float64, names []s
 }
 
 func (h *ratioWarnHook) StepEnd(t *engine.Trainer, s engine.StepStats) {
-	if !s.Monitored || !(s.LR >= minRateFraction*h.baseLR) || h.baseLR <= 0 {
+	if !s.Monitored || !(s.LR >= MinRateFraction*h.baseLR) || h.baseLR <= 0 {
 		return
 	}
 	scale := h.baseLR / s.LR
