@@ -12,6 +12,8 @@ const (
 	Diverged       = "diverged"
 	Overfitting    = "overfitting"
 	Underfitting   = "underfitting"
+	SlowLayers     = "slow-layers"
+	FastLayers     = "fast-layers"
 	FlatStart      = "flat-start"
 	Spikes         = "spikes"
 	Noisy          = "noisy"
@@ -23,7 +25,7 @@ const (
 // VerdictOrder is the order of the verdicts in a Diagnosis, the most
 // urgent first; the first one found is the headline. Healthy is given
 // only when no other is, NoData only for a run that recorded nothing.
-var VerdictOrder = []string{Diverged, Overfitting, Underfitting, FlatStart, Spikes, Noisy, StillImproving, Healthy}
+var VerdictOrder = []string{Diverged, Overfitting, Underfitting, SlowLayers, FastLayers, FlatStart, Spikes, Noisy, StillImproving, Healthy}
 
 // Thresholds of the rules of Diagnose. "The start" of a run is its first
 // loss: step 1's loss in steps.csv (the loss at init, before any update),
@@ -157,6 +159,8 @@ const (
 	adviceUnderfit     = "bigger model (model.hidden, model.arch), train longer (train.epochs) or a higher rate (optimizer.lr)"
 	adviceStuck        = "; the loss barely moved from its start: check `nettrain sanity`, model.init and optimizer.lr"
 	adviceImproving    = "train longer: raise train.epochs"
+	adviceSlow         = "these layers hardly learn (about 1e-3 is healthy): raise optimizer.lr, or their lr_scale through optimizer.groups"
+	adviceFast         = "the rate is too high for these layers (about 1e-3 is healthy): lower optimizer.lr, add warmup, or lower their lr_scale through optimizer.groups"
 	adviceHealthy      = "nothing to fix: converged, and train and val agree"
 	adviceHealthyNoVal = "nothing to fix: converged (without a validation split overfitting cannot be seen: set data.val_split)"
 )
@@ -253,6 +257,8 @@ func Diagnose(r *Run) Diagnosis {
 		div,
 		c.overfitting(),
 		c.underfitting(improvingOK || div.ok),
+		ratioRule(r, true),
+		ratioRule(r, false),
 		c.flatStart(),
 		c.spikes(),
 		c.noisy(),
@@ -266,6 +272,44 @@ func Diagnose(r *Run) Diagnosis {
 		d.Verdicts = []Verdict{c.healthy()}
 	}
 	return d
+}
+
+// ratioRule finds the weight tensors whose update ratio, at the run's peak
+// rate (as the plot draws it and the training monitor judges it), has its
+// median over the run below the band's low end (slow: they hardly learn,
+// the rate is too low for them) or above its high end (fast).
+func ratioRule(r *Run, slow bool) result {
+	if r.Steps == nil {
+		return result{}
+	}
+	lo, hi := r.RatioLow, r.RatioHigh
+	if lo <= 0 || hi <= 0 {
+		lo, hi = DefaultRatioLow, DefaultRatioHigh
+	}
+	scale := rateScale(r.Steps)
+	var hits []string
+	for _, name := range r.RatioColumns() {
+		var v []float64
+		for k, x := range r.Steps.Column(RatioPrefix + name) {
+			if y := x * scale[k]; isFinite(y) {
+				v = append(v, y)
+			}
+		}
+		if len(v) == 0 {
+			continue
+		}
+		m := median(v)
+		if (slow && m < lo) || (!slow && m > hi) {
+			hits = append(hits, fmt.Sprintf("%s %.2g", name, m))
+		}
+	}
+	if len(hits) == 0 {
+		return result{}
+	}
+	if slow {
+		return found(SlowLayers, fmt.Sprintf("the median update ratio at the peak rate is below %g for %s", lo, strings.Join(hits, ", ")), adviceSlow)
+	}
+	return found(FastLayers, fmt.Sprintf("the median update ratio at the peak rate is above %g for %s", hi, strings.Join(hits, ", ")), adviceFast)
 }
 
 // result is a rule's outcome.

@@ -1,7 +1,10 @@
 package curves
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -179,5 +182,57 @@ func TestSeries(t *testing.T) {
 	}
 	if pct(0.384) != "38%" || pct(0.031) != "3.1%" || pct(0.996) != "99.6%" || pct(1.5) != "150%" {
 		t.Errorf("pct %s %s %s %s", pct(0.384), pct(0.031), pct(0.996), pct(1.5))
+	}
+}
+
+// TestRatioRules writes runs whose update ratios sit below, inside and
+// above the band (at the peak rate: the second half of the steps runs at a
+// tenth of the rate with a tenth of the ratio, which is the same) and
+// checks the slow-layers and fast-layers verdicts.
+func TestRatioRules(t *testing.T) {
+	cases := []struct {
+		name  string
+		ratio float64
+		want  string
+	}{
+		{"slow", 2e-5, SlowLayers},
+		{"healthy", 2e-3, ""},
+		{"fast", 0.3, FastLayers},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			metrics := "epoch,step,lr,train_loss,train_acc\n1,50,0.1,1.0,0.8\n2,100,0.01,0.9,0.82\n"
+			steps := "step,epoch,batch,lr,loss,acc,grad_norm,update_ratio:a.weight,update_ratio:b.weight\n"
+			for s := 1; s <= 100; s++ {
+				lr, scale := 0.1, 1.0
+				if s > 50 {
+					lr, scale = 0.01, 0.1
+				}
+				steps += fmt.Sprintf("%d,%d,%d,%g,1.0,0.8,1,%g,%g\n", s, (s-1)/50+1, (s-1)%50+1, lr, c.ratio*scale, 2e-3*scale)
+			}
+			for name, body := range map[string]string{"metrics.csv": metrics, "steps.csv": steps} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := Diagnose(r)
+			for _, n := range []string{SlowLayers, FastLayers} {
+				if d.Has(n) != (n == c.want) {
+					t.Errorf("verdicts %v, want %q among them only", d.Names(), c.want)
+				}
+			}
+			if c.want != "" {
+				for _, v := range d.Verdicts {
+					if v.Name == c.want && (!strings.Contains(v.Finding, "a.weight") || strings.Contains(v.Finding, "b.weight")) {
+						t.Errorf("finding %q, want a.weight only", v.Finding)
+					}
+				}
+			}
+		})
 	}
 }

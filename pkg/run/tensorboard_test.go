@@ -162,8 +162,8 @@ func TestTensorBoardEvents(t *testing.T) {
 	if err != nil || len(h.Epochs) != 3 || len(h.Epochs[2].Weights) != 4 || len(h.Epochs[2].Activations) == 0 {
 		t.Fatalf("histograms.json: %v %+v", err, h)
 	}
-	if a := h.Epochs[0].Activations[1]; a.Name != "fc1" || a.Num != float64(100*32) {
-		t.Errorf("activation histogram %s counts %v values, want fc1's on the fixed batch of 100 validation examples × 32", a.Name, a.Num)
+	if a := h.Epochs[0].Activations[1]; a.Name != "fc1" || a.Num != float64(HistogramExamples*32) {
+		t.Errorf("activation histogram %s counts %v values, want fc1's on the fixed batch of %d validation examples × 32", a.Name, a.Num, HistogramExamples)
 	}
 	for _, e := range h.Epochs {
 		if e.Step != int64(e.Epoch*16) || math.IsNaN(e.Grads[0].Sum) {
