@@ -2,7 +2,11 @@
 // model, the engine's loop, a final test of the best checkpoint) and
 // writes RUN/config.yaml (the resolved config), metrics.csv (a row per
 // epoch), steps.csv (a row per optimizer step), checkpoints/ (last.ckpt,
-// best.ckpt, best-k and epoch-N as configured) and summary.json. It also
+// best.ckpt, best-k and epoch-N as configured), summary.json and, by the
+// monitor section, histograms.json and TensorBoard event files in tb/
+// (the metrics.csv columns, the per-step signals, the histograms and the
+// HParams summaries), with one warning per weight tensor whose update
+// ratio stays out of the healthy band. It also
 // resumes a run exactly from its last.ckpt, loads checkpoints back into
 // models (LoadCheckpoint) and scores them (EvaluateCheckpoint).
 //
@@ -16,6 +20,7 @@
 // in the order model, hooks (EMA), preprocessing, optimizer.
 //
 // The run folder's hooks run in engine.PhaseRecord (metrics.csv, steps.csv,
-// the history, the checkpoints, in that order, so last.ckpt never runs
-// ahead of the files) and engine.PhaseReport (progress bar, console line).
+// histograms, TensorBoard, the history, the checkpoints, in that order, so
+// last.ckpt never runs ahead of the files) and engine.PhaseReport
+// (progress bar, update-ratio warnings, console line).
 package run

@@ -3,6 +3,7 @@ package runner
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/run"
+	"github.com/nettrain/nettrain/pkg/tboard"
 )
 
 // inProcess runs jobs with run.Train in the test's process, as `nettrain
@@ -107,6 +109,36 @@ func TestGridInterruptResume(t *testing.T) {
 	}
 	if best.Output.Dir != cfg.Output.Dir || !reflect.ValueOf(best.Search).IsZero() {
 		t.Errorf("best.yaml: output.dir %q (want %q), search section %+v", best.Output.Dir, cfg.Output.Dir, best.Search)
+	}
+	// Each trial is one TensorBoard HParams session with the searched keys.
+	lrs := map[float64]bool{}
+	for id := 1; id <= 9; id++ {
+		files, _ := filepath.Glob(filepath.Join(full, TrialsDir, fmt.Sprintf("%03d", id), run.TensorBoardDir, "events.out.tfevents.*"))
+		var start *tboard.SessionStart
+		for _, f := range files {
+			evs, err := tboard.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				for _, v := range e.Values {
+					if d, err := tboard.DecodeHParams(v.PluginContent); v.PluginName == tboard.HParamsPlugin && err == nil && d.Start != nil {
+						start = d.Start
+					}
+				}
+			}
+		}
+		if start == nil {
+			t.Fatalf("trial %d: no HParams session in %v", id, files)
+		}
+		lr, ok := start.HParams["optimizer.lr"].(float64)
+		if _, ok2 := start.HParams["regularization.l2"]; !ok || !ok2 {
+			t.Errorf("trial %d: hparams %v lack the searched keys", id, start.HParams)
+		}
+		lrs[lr] = true
+	}
+	if len(lrs) != 3 {
+		t.Errorf("the trials' optimizer.lr hparams take %v, want the grid's 3 values", lrs)
 	}
 
 	dir := t.TempDir()
