@@ -209,7 +209,7 @@ func resultFacts(res *run.Result) []fact {
 		{fmt.Sprintf("best %s (epoch %d)", res.BestMetric, res.Best.Epoch), bestValue(res)},
 		{"epochs trained", strconv.Itoa(len(res.Epochs))},
 		{"parameters", strconv.Itoa(res.Parameters)},
-		{"training time", fmt.Sprintf("%.1f s", res.TrainSeconds)},
+		{"training time (last invocation)", fmt.Sprintf("%.1f s", res.TrainSeconds)},
 		{"peak memory", fmt.Sprintf("%.0f MiB", float64(res.PeakMemoryBytes)/(1<<20))},
 	}
 	if n := len(res.Epochs); n > 0 {
