@@ -18,20 +18,27 @@ type evalOptions struct {
 	batchSize int
 	json      bool
 	ema       bool
+	ensemble  string
 }
 
 func (a *app) evalCommand() *cobra.Command {
 	o := &evalOptions{}
 	cmd := &cobra.Command{
-		Use:   "eval CHECKPOINT [--data DIR] [--split test|val|train] [--ema] [--json]",
-		Short: "Score a checkpoint: accuracy, loss, per-class accuracy, confusion matrix",
-		Args:  cobra.ExactArgs(1),
-		RunE:  a.runE(func(_ *cobra.Command, args []string) error { return a.eval(args[0], o) }),
+		Use:   "eval CHECKPOINT [CHECKPOINT...] [--ensemble mean|vote] [--data DIR] [--split test|val|train] [--ema] [--json]",
+		Short: "Score a checkpoint (accuracy, loss, per-class accuracy, confusion matrix), or several as an ensemble",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: a.runE(func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 || o.ensemble != "" {
+				return a.evalEnsemble(args, o)
+			}
+			return a.eval(args[0], o)
+		}),
 	}
 	cmd.Flags().StringVar(&o.data, "data", "", "data folder (default: the one stored in the checkpoint's config)")
 	cmd.Flags().StringVar(&o.split, "split", "test", "split to score: test, val or train (val/train are carved as in training)")
 	cmd.Flags().IntVar(&o.batchSize, "batch-size", 0, "evaluation batch size (default: train.eval_batch_size of the run)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object")
+	cmd.Flags().StringVar(&o.ensemble, "ensemble", "", "with several checkpoints: mean (average the predicted probabilities; the default) or vote (majority of the members' classes)")
 	cmd.Flags().BoolVar(&o.ema, "ema", false, "score the EMA weights stored in the checkpoint (ema.enabled) instead of the raw ones")
 	return cmd
 }
@@ -55,6 +62,40 @@ func (a *app) eval(path string, o *evalOptions) error {
 		return nil
 	}
 	printEval(a.stdout, r)
+	return nil
+}
+
+// evalEnsemble scores each checkpoint and their ensemble.
+func (a *app) evalEnsemble(paths []string, o *evalOptions) error {
+	switch o.split {
+	case "test", "val", "train":
+	default:
+		return &inputError{fmt.Errorf("--split: unknown split %q; allowed: test, val, train", o.split)}
+	}
+	r, err := run.EvaluateEnsemble(paths, run.EnsembleOptions{Method: o.ensemble,
+		EvalOptions: run.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema, Pool: a.pool}})
+	if err != nil {
+		return err
+	}
+	if o.json {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, string(b))
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "member\tepoch\taccuracy\tloss\n")
+	for _, m := range r.Members {
+		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\n", m.Checkpoint, m.Epoch, m.Accuracy, m.Loss)
+	}
+	fmt.Fprintf(tw, "member mean\t\t%.4f\t%.4f\n", r.Mean.Accuracy, r.Mean.Loss)
+	fmt.Fprintf(tw, "ensemble (%s of %d)\t\t%.4f\t%.4f\n", r.Method, len(r.Members), r.Accuracy, r.Loss)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s split, %d examples; the ensemble's loss is that of the averaged probabilities\n", r.Members[0].Split, r.N)
 	return nil
 }
 

@@ -38,6 +38,28 @@ type EvalReport struct {
 // EvaluateCheckpoint loads the checkpoint at path and scores it on a data
 // split with the preprocessing stored in it.
 func EvaluateCheckpoint(path string, o EvalOptions) (*EvalReport, error) {
+	m, err := loadMember(path, o)
+	if err != nil {
+		return nil, err
+	}
+	r := m.report(o)
+	r.EvalMetrics = engine.Evaluate(m.loaded.Model, m.data, m.batchSize, o.Pool)
+	return r, nil
+}
+
+// member is a checkpoint with the split it scores, preprocessed as it was
+// trained.
+type member struct {
+	path      string
+	loaded    *Loaded
+	data      *data.Dataset
+	dir       string
+	batchSize int
+}
+
+// loadMember loads the checkpoint at path and the split o names with its
+// stored preprocessing.
+func loadMember(path string, o EvalOptions) (*member, error) {
 	load := LoadCheckpoint
 	if o.EMA {
 		load = LoadCheckpointEMA
@@ -64,9 +86,17 @@ func EvaluateCheckpoint(path string, o EvalOptions) (*EvalReport, error) {
 	if o.BatchSize > 0 {
 		bs = o.BatchSize
 	}
-	r := &EvalReport{Checkpoint: path, Split: o.Split, DataDir: dir, Epoch: l.Epoch, EMA: o.EMA, EvalMetrics: engine.Evaluate(l.Model, d, bs, o.Pool)}
-	r.ClassNames = classNames(d, l.Model.Classes)
-	return r, nil
+	return &member{path: path, loaded: l, data: d, dir: dir, batchSize: bs}, nil
+}
+
+// report is the member's report without metrics.
+func (m *member) report(o EvalOptions) *EvalReport {
+	split := o.Split
+	if split == "" {
+		split = "test"
+	}
+	return &EvalReport{Checkpoint: m.path, Split: split, DataDir: m.dir, Epoch: m.loaded.Epoch, EMA: o.EMA,
+		ClassNames: classNames(m.data, m.loaded.Model.Classes)}
 }
 
 // classNames returns the data set's class names, or nil if it has none for
