@@ -320,6 +320,9 @@ func (s *searcher) runStage(stage *StageState) error {
 	}
 	finished := make(chan done)
 	active := map[int]bool{}
+	// The launchers get the interrupt as it came; the loop stops watching
+	// its own copy once it fired (a nil channel never receives).
+	interrupt, watch := s.opt.Interrupt, s.opt.Interrupt
 	s.progress.update(s.st, s.cfg.Search)
 	stopping := false
 	for {
@@ -335,7 +338,7 @@ func (s *searcher) runStage(stage *StageState) error {
 			}
 			go func() {
 				start := time.Now()
-				res := s.opt.Launcher.Launch(job, s.opt.Interrupt)
+				res := s.opt.Launcher.Launch(job, interrupt)
 				finished <- done{t, res, time.Since(start).Seconds()}
 			}()
 		}
@@ -356,9 +359,9 @@ func (s *searcher) runStage(stage *StageState) error {
 			if err := s.record(stage, d.t, d.res, d.secs); err != nil {
 				return err
 			}
-		case <-s.opt.Interrupt:
+		case <-watch:
 			stopping = true
-			s.opt.Interrupt = nil // the launchers forward it; wait for them
+			watch = nil // the launchers forward it; wait for them
 		}
 	}
 	if stopping {
