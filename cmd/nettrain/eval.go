@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/nettrain/nettrain/pkg/run"
+	"github.com/nettrain/nettrain/pkg/tensor"
 	"github.com/spf13/cobra"
 )
 
@@ -43,23 +44,38 @@ func (a *app) evalCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) eval(path string, o *evalOptions) error {
+// options returns the run package's options of the flags, checking
+// --split.
+func (o *evalOptions) options(pool *tensor.Pool) (run.EvalOptions, error) {
 	switch o.split {
 	case "test", "val", "train":
 	default:
-		return &inputError{fmt.Errorf("--split: unknown split %q; allowed: test, val, train", o.split)}
+		return run.EvalOptions{}, &inputError{fmt.Errorf("--split: unknown split %q; allowed: test, val, train", o.split)}
 	}
-	r, err := run.EvaluateCheckpoint(path, run.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema, Pool: a.pool})
+	return run.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema, Pool: pool}, nil
+}
+
+// printJSON writes v as one line of JSON.
+func (a *app) printJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, string(b))
+	return nil
+}
+
+func (a *app) eval(path string, o *evalOptions) error {
+	eo, err := o.options(a.pool)
+	if err != nil {
+		return err
+	}
+	r, err := run.EvaluateCheckpoint(path, eo)
 	if err != nil {
 		return err
 	}
 	if o.json {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(a.stdout, string(b))
-		return nil
+		return a.printJSON(r)
 	}
 	printEval(a.stdout, r)
 	return nil
@@ -67,23 +83,16 @@ func (a *app) eval(path string, o *evalOptions) error {
 
 // evalEnsemble scores each checkpoint and their ensemble.
 func (a *app) evalEnsemble(paths []string, o *evalOptions) error {
-	switch o.split {
-	case "test", "val", "train":
-	default:
-		return &inputError{fmt.Errorf("--split: unknown split %q; allowed: test, val, train", o.split)}
+	eo, err := o.options(a.pool)
+	if err != nil {
+		return err
 	}
-	r, err := run.EvaluateEnsemble(paths, run.EnsembleOptions{Method: o.ensemble,
-		EvalOptions: run.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema, Pool: a.pool}})
+	r, err := run.EvaluateEnsemble(paths, run.EnsembleOptions{Method: o.ensemble, EvalOptions: eo})
 	if err != nil {
 		return err
 	}
 	if o.json {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(a.stdout, string(b))
-		return nil
+		return a.printJSON(r)
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "member\tepoch\taccuracy\tloss\n")

@@ -27,10 +27,7 @@ type EvalMetrics struct {
 // evaluated.
 func Evaluate(m *model.Model, d *data.Dataset, batchSize int, pool *tensor.Pool) EvalMetrics {
 	c := m.Classes
-	res := EvalMetrics{N: d.N, PerClass: make([]float64, c), Confusion: make([][]int, c)}
-	for i := range res.Confusion {
-		res.Confusion[i] = make([]int, c)
-	}
+	res := newEvalMetrics(d.N, c)
 	if d.N == 0 {
 		return res
 	}
@@ -54,7 +51,23 @@ func Evaluate(m *model.Model, d *data.Dataset, batchSize int, pool *tensor.Pool)
 		}
 	}
 	res.Loss = lossSum / float64(d.N)
-	res.Accuracy = float64(res.Correct) / float64(d.N)
+	res.finish()
+	return res
+}
+
+// newEvalMetrics returns empty metrics of n examples and classes classes.
+func newEvalMetrics(n, classes int) EvalMetrics {
+	res := EvalMetrics{N: n, PerClass: make([]float64, classes), Confusion: make([][]int, classes)}
+	for i := range res.Confusion {
+		res.Confusion[i] = make([]int, classes)
+	}
+	return res
+}
+
+// finish fills the accuracy and the per-class accuracy from Correct and
+// the confusion matrix (N > 0).
+func (res *EvalMetrics) finish() {
+	res.Accuracy = float64(res.Correct) / float64(res.N)
 	for t, row := range res.Confusion {
 		total := 0
 		for _, v := range row {
@@ -64,7 +77,6 @@ func Evaluate(m *model.Model, d *data.Dataset, batchSize int, pool *tensor.Pool)
 			res.PerClass[t] = float64(row[t]) / float64(total)
 		}
 	}
-	return res
 }
 
 // argmax returns the index of the first largest value, as the loss's

@@ -62,22 +62,14 @@ const minProbability = 1e-12
 // Evaluate), mean −ln p(label) as the loss, per-class accuracy and the
 // confusion matrix.
 func Score(probs []float64, labels []int32, classes int) EvalMetrics {
-	res := EvalMetrics{N: len(labels), PerClass: make([]float64, classes), Confusion: make([][]int, classes)}
-	for i := range res.Confusion {
-		res.Confusion[i] = make([]int, classes)
-	}
+	res := newEvalMetrics(len(labels), classes)
 	if len(labels) == 0 {
 		return res
 	}
 	var lossSum float64
 	for i, y := range labels {
 		p := probs[i*classes : (i+1)*classes]
-		best := 0
-		for j, v := range p {
-			if v > p[best] {
-				best = j
-			}
-		}
+		best := ArgMax(p)
 		if best == int(y) {
 			res.Correct++
 		}
@@ -85,15 +77,17 @@ func Score(probs []float64, labels []int32, classes int) EvalMetrics {
 		lossSum -= math.Log(math.Max(p[y], minProbability))
 	}
 	res.Loss = lossSum / float64(len(labels))
-	res.Accuracy = float64(res.Correct) / float64(len(labels))
-	for t, row := range res.Confusion {
-		total := 0
-		for _, v := range row {
-			total += v
-		}
-		if total > 0 {
-			res.PerClass[t] = float64(row[t]) / float64(total)
+	res.finish()
+	return res
+}
+
+// ArgMax returns the index of the first largest value.
+func ArgMax(v []float64) int {
+	best := 0
+	for j, x := range v {
+		if x > v[best] {
+			best = j
 		}
 	}
-	return res
+	return best
 }

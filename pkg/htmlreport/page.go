@@ -206,7 +206,7 @@ func resultFacts(res *run.Result) []fact {
 	f := []fact{
 		{"test accuracy", fmt.Sprintf("%.4f", res.Test.Accuracy)},
 		{"test loss", fmt.Sprintf("%.4f", res.Test.Loss)},
-		{fmt.Sprintf("best %s (epoch %d)", res.BestMetric, res.Best.Epoch), bestValue(res)},
+		{fmt.Sprintf("best %s (epoch %d)", res.BestMetric, res.Best.Epoch), fmt.Sprintf("%.4f", engine.MetricValue(res.Best, res.BestMetric))},
 		{"epochs trained", strconv.Itoa(len(res.Epochs))},
 		{"parameters", strconv.Itoa(res.Parameters)},
 		{"training time (last invocation)", fmt.Sprintf("%.1f s", res.TrainSeconds)},
@@ -219,20 +219,6 @@ func resultFacts(res *run.Result) []fact {
 		f = append(f, fact{"stopped", res.StopReason})
 	}
 	return f
-}
-
-// bestValue is the best epoch's value of the checkpoint metric.
-func bestValue(res *run.Result) string {
-	b := res.Best
-	switch res.BestMetric {
-	case "val_loss":
-		return fmt.Sprintf("%.4f", b.ValLoss)
-	case "train_acc":
-		return fmt.Sprintf("%.4f", b.TrainAcc)
-	case "train_loss":
-		return fmt.Sprintf("%.4f", b.TrainLoss)
-	}
-	return fmt.Sprintf("%.4f", b.ValAcc)
 }
 
 // runImages are a run's curves and, when it has them, update ratios.

@@ -84,7 +84,7 @@ func EvaluateEnsemble(paths []string, o EnsembleOptions) (*EnsembleReport, error
 		}
 		for i := range m.data.Y {
 			row := probs[i*c : (i+1)*c]
-			votes[i*c+argmaxFloat(row)]++
+			votes[i*c+engine.ArgMax(row)]++
 			for j, p := range row {
 				sum[i*c+j] += p
 			}
@@ -127,15 +127,4 @@ func voteScores(votes []int, mean []float64) []float64 {
 		out[i] = float64(votes[i]) + mean[i]*0.5
 	}
 	return out
-}
-
-// argmaxFloat is the index of the first largest value.
-func argmaxFloat(v []float64) int {
-	best := 0
-	for j, x := range v {
-		if x > v[best] {
-			best = j
-		}
-	}
-	return best
 }

@@ -63,6 +63,7 @@ type tbHook struct {
 	hparams []tboard.HParam
 	w       *tboard.Writer
 	vals    []tboard.TagValue // reused per step
+	ratios  []string          // update_ratio/TENSOR of the monitored tensors
 	err     error
 }
 
@@ -131,9 +132,14 @@ func (h *tbHook) StepEnd(t *engine.Trainer, s engine.StepStats) {
 		tboard.TagValue{Tag: tagStepAcc, Value: float64(s.Correct) / float64(s.N)},
 		tboard.TagValue{Tag: tagStepLR, Value: s.LR})
 	if s.Monitored {
+		if h.ratios == nil {
+			for _, name := range t.MonitoredParams() {
+				h.ratios = append(h.ratios, tagRatio+name)
+			}
+		}
 		v = append(v, tboard.TagValue{Tag: tagGradNorm, Value: s.GradNorm})
-		for i, name := range t.MonitoredParams() {
-			v = append(v, tboard.TagValue{Tag: tagRatio + name, Value: s.UpdateRatios[i]})
+		for i, tag := range h.ratios {
+			v = append(v, tboard.TagValue{Tag: tag, Value: s.UpdateRatios[i]})
 		}
 	}
 	h.vals = v

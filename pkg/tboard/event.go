@@ -49,6 +49,19 @@ type Value struct {
 
 // appendEvent appends e serialized as an Event.
 func appendEvent(b []byte, e *Event) []byte {
+	var enc eventEncoder
+	return enc.appendEvent(b, e)
+}
+
+// eventEncoder serializes Events with buffers it keeps for the nested
+// messages, so that a Writer writing every training step allocates
+// nothing once they have grown.
+type eventEncoder struct {
+	sum, val []byte
+}
+
+// appendEvent appends e serialized as an Event.
+func (enc *eventEncoder) appendEvent(b []byte, e *Event) []byte {
 	b = appendDouble(b, 1, e.WallTime)
 	b = appendVarint(b, 2, uint64(e.Step))
 	b = appendString(b, 3, e.FileVersion)
@@ -58,11 +71,12 @@ func appendEvent(b []byte, e *Event) []byte {
 	if len(e.Values) == 0 {
 		return b
 	}
-	var sum []byte
+	enc.sum = enc.sum[:0]
 	for i := range e.Values {
-		sum = appendMessage(sum, 1, e.Values[i].appendProto(nil))
+		enc.val = e.Values[i].appendProto(enc.val[:0])
+		enc.sum = appendMessage(enc.sum, 1, enc.val)
 	}
-	return appendMessage(b, 5, sum)
+	return appendMessage(b, 5, enc.sum)
 }
 
 // appendProto appends v serialized as a Summary.Value, fields in number order.

@@ -25,10 +25,9 @@ const recordOverhead = 8 + 4 + 4
 
 // appendRecord appends data framed as one TFRecord to buf.
 func appendRecord(buf, data []byte) []byte {
-	var head [12]byte
-	binary.LittleEndian.PutUint64(head[:8], uint64(len(data)))
-	binary.LittleEndian.PutUint32(head[8:], MaskedCRC(head[:8]))
-	buf = append(buf, head[:]...)
+	n := len(buf) // the length is checksummed in place: no header array to escape
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(len(data)))
+	buf = binary.LittleEndian.AppendUint32(buf, MaskedCRC(buf[n:n+8]))
 	buf = append(buf, data...)
 	return binary.LittleEndian.AppendUint32(buf, MaskedCRC(data))
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -26,14 +27,18 @@ type Options struct {
 // Flush makes them visible to TensorBoard and Close also syncs the file. A
 // Writer is safe for use by several goroutines.
 type Writer struct {
-	mu     sync.Mutex
-	path   string
-	now    func() time.Time
-	f      *os.File // nil for a writer on memory (tests)
-	closed bool
-	bw     *bufio.Writer
-	event  []byte // scratch: the serialized Event
-	record []byte // scratch: the framed record
+	mu      sync.Mutex
+	path    string
+	now     func() time.Time
+	f       *os.File // nil for a writer on memory (tests)
+	closed  bool
+	bw      *bufio.Writer
+	event   []byte    // scratch: the serialized Event
+	record  []byte    // scratch: the framed record
+	values  []Value   // scratch: the values of a Scalars event
+	simple  []float32 // scratch: their scalars
+	enc     eventEncoder
+	scalars Event // scratch: the event of a Scalars call
 }
 
 // Seconds converts t to seconds since the Unix epoch, the unit of event wall
@@ -106,7 +111,7 @@ func (w *Writer) write(e Event) error {
 
 // appendLocked frames e as a record and buffers it; w.mu is held.
 func (w *Writer) appendLocked(e *Event) error {
-	w.event = appendEvent(w.event[:0], e)
+	w.event = w.enc.appendEvent(w.event[:0], e)
 	w.record = appendRecord(w.record[:0], w.event)
 	if _, err := w.bw.Write(w.record); err != nil {
 		return fmt.Errorf("tboard: write %s: %w", w.path, err)
@@ -134,12 +139,20 @@ func (w *Writer) Scalars(step int64, values []TagValue) error {
 	if len(values) == 0 {
 		return nil
 	}
-	e := Event{Step: step, Values: make([]Value, len(values))}
-	for i, tv := range values {
-		x := float32(tv.Value)
-		e.Values[i] = Value{Tag: tv.Tag, Simple: &x}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return fmt.Errorf("tboard: %s: write after Close", w.path)
 	}
-	return w.write(e)
+	// Scratch slices, so that a training loop writing every step does not
+	// allocate: the event is serialized before they are reused.
+	w.values, w.simple = w.values[:0], slices.Grow(w.simple[:0], len(values))[:len(values)]
+	for i, tv := range values {
+		w.simple[i] = float32(tv.Value)
+		w.values = append(w.values, Value{Tag: tv.Tag, Simple: &w.simple[i]})
+	}
+	w.scalars = Event{WallTime: Seconds(w.now()), Step: step, Values: w.values}
+	return w.appendLocked(&w.scalars)
 }
 
 // Histogram writes one histogram; see NewHisto.
