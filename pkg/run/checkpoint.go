@@ -27,13 +27,14 @@ const (
 	metaClasses    = "classes"          // number of classes
 	metaVersion    = "nettrain_version" // nettrain version that wrote it
 	metaConfigHash = "config_sha256"    // "sha256:<hex>" of the resolved config YAML (ConfigHash)
+	metaClassNames = "class_names"      // the classes' names, JSON list; absent when the data names none
 )
 
 // saveCheckpoint writes the trainer's state atomically to path: the model's
 // tensors, the fitted preprocessing, the hooks' tensors (EMA) and the
 // optimizer state, in that order, with the config and shapes the model is
-// rebuilt from.
-func saveCheckpoint(path string, cfgYAML []byte, t *engine.Trainer) error {
+// rebuilt from, and the classes' names (classNames, len Classes or nil).
+func saveCheckpoint(path string, cfgYAML []byte, classNames []string, t *engine.Trainer) error {
 	snap, err := t.Snapshot()
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
@@ -48,6 +49,9 @@ func saveCheckpoint(path string, cfgYAML []byte, t *engine.Trainer) error {
 		metaClasses:    strconv.Itoa(t.Model.Classes),
 		metaVersion:    Version,
 	}}
+	if len(classNames) == t.Model.Classes {
+		f.Metadata[metaClassNames] = jsonOf(classNames)
+	}
 	for k, v := range snap.Metadata {
 		f.Metadata[k] = v
 	}
@@ -64,6 +68,9 @@ type Loaded struct {
 	Config  *config.Config
 	Model   *model.Model
 	Prep    data.Preprocessor // the fitted preprocessing, to apply to inputs
+	// ClassNames name the classes (len Model.Classes), when the training
+	// data named them; nil otherwise.
+	ClassNames []string
 	Epoch   int
 	Step    int64
 	Metrics engine.EpochMetrics
@@ -102,6 +109,11 @@ func loadCheckpoint(path string, ema bool) (*Loaded, error) {
 	}
 	if l.Prep, err = restorePreprocessing(f, f.Metadata[metaPreprocess], in); err != nil {
 		return nil, bad("preprocessing (metadata %q): %v", metaPreprocess, err)
+	}
+	if names, ok := f.Metadata[metaClassNames]; ok {
+		if err := json.Unmarshal([]byte(names), &l.ClassNames); err != nil || len(l.ClassNames) != classes {
+			return nil, bad("metadata %q is not a list of %d class names", metaClassNames, classes)
+		}
 	}
 	l.Epoch, _ = strconv.Atoi(f.Metadata[engine.MetaEpoch])
 	l.Step, _ = strconv.ParseInt(f.Metadata[engine.MetaStep], 10, 64)

@@ -178,7 +178,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	// The run folder's hooks (the trainer added the plan's own), each in its
 	// phase; see engine.Phase for the order they run in.
 	ck := cfg.Checkpoint
-	ckpt := &checkpointHook{dir: filepath.Join(runDir, CheckpointDir), cfgYAML: cfgYAML, monitor: ck.Monitor, mode: ck.Mode, keep: ck.KeepBest, every: ck.Every}
+	ckpt := &checkpointHook{dir: filepath.Join(runDir, CheckpointDir), cfgYAML: cfgYAML, classNames: tr.ClassNames, monitor: ck.Monitor, mode: ck.Mode, keep: ck.KeepBest, every: ck.Every}
 	res := &Result{RunDir: runDir, Parameters: nn.CountParams(m.Params()), BestMetric: ck.Monitor, ClassNames: tr.ClassNames}
 	metricsPath := filepath.Join(runDir, MetricsFile)
 	csv := &csvHook{}
@@ -346,14 +346,16 @@ type rankedEpoch struct {
 // bookkeeping never runs ahead of the files.
 type checkpointHook struct {
 	engine.BaseHook
-	dir      string
-	cfgYAML  []byte // the resolved config every checkpoint carries
-	monitor  string
-	mode     string
-	keep     int
-	every    int
-	ranked   []rankedEpoch // the best epochs, best first, at most keep
-	improved bool          // the last epoch became the best
+	dir     string
+	cfgYAML []byte // the resolved config every checkpoint carries
+	// classNames name the classes in every checkpoint (nil: unnamed).
+	classNames []string
+	monitor    string
+	mode       string
+	keep       int
+	every      int
+	ranked     []rankedEpoch // the best epochs, best first, at most keep
+	improved   bool          // the last epoch became the best
 }
 
 // better reports whether a beats b under the hook's mode; NaN never does.
@@ -382,7 +384,7 @@ func (h *checkpointHook) EpochEnd(t *engine.Trainer, m *engine.EpochMetrics) err
 		h.ranked = h.ranked[:min(len(h.ranked), h.keep)]
 	}
 	h.improved = rank == 0
-	save := func(name string) error { return saveCheckpoint(filepath.Join(h.dir, name), h.cfgYAML, t) }
+	save := func(name string) error { return saveCheckpoint(filepath.Join(h.dir, name), h.cfgYAML, h.classNames, t) }
 	if rank < h.keep && h.keep > 1 {
 		// Shift best-(rank+1)… down one place, dropping best-keep.
 		for i := min(had, h.keep-1); i > rank; i-- {
@@ -409,7 +411,7 @@ func (h *checkpointHook) EpochEnd(t *engine.Trainer, m *engine.EpochMetrics) err
 
 // saveLast writes last.ckpt with the trainer's current state.
 func (h *checkpointHook) saveLast(t *engine.Trainer) error {
-	return saveCheckpoint(filepath.Join(h.dir, LastCheckpoint), h.cfgYAML, t)
+	return saveCheckpoint(filepath.Join(h.dir, LastCheckpoint), h.cfgYAML, h.classNames, t)
 }
 
 func (h *checkpointHook) StateKey() string              { return "checkpoint" }
