@@ -136,6 +136,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.searchCommand())
 	root.AddCommand(a.plotCommand())
 	root.AddCommand(a.reportCommand())
+	root.AddCommand(a.averageCommand())
 	completeConfigFlags(root)
 	return root
 }

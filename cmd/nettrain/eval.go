@@ -14,6 +14,7 @@ import (
 
 // evalOptions are the flags of `nettrain eval`.
 type evalOptions struct {
+	checkpointSelection
 	data      string
 	split     string
 	batchSize int
@@ -25,10 +26,18 @@ type evalOptions struct {
 func (a *app) evalCommand() *cobra.Command {
 	o := &evalOptions{}
 	cmd := &cobra.Command{
-		Use:   "eval CHECKPOINT [CHECKPOINT...] [--ensemble mean|vote] [--data DIR] [--split test|val|train] [--ema] [--json]",
+		Use:   "eval CHECKPOINT|RUN_DIR [CHECKPOINT...] [--ensemble mean|vote] [--top-k K] [--data DIR] [--split test|val|train] [--ema] [--json]",
 		Short: "Score a checkpoint (accuracy, loss, per-class accuracy, confusion matrix), or several as an ensemble",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `Score a checkpoint, or several as an ensemble. A run folder stands for its
+kept checkpoints (one per epoch; --top-k best by --metric): the snapshot
+ensemble of one run (cosine warm restarts with checkpoint.every = the cycle
+length keep one snapshot per cycle).`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(_ *cobra.Command, args []string) error {
+			args, err := o.expand(args)
+			if err != nil {
+				return err
+			}
 			if len(args) > 1 || o.ensemble != "" {
 				return a.evalEnsemble(args, o)
 			}
@@ -40,6 +49,7 @@ func (a *app) evalCommand() *cobra.Command {
 	cmd.Flags().IntVar(&o.batchSize, "batch-size", 0, "evaluation batch size (default: train.eval_batch_size of the run)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object")
 	cmd.Flags().StringVar(&o.ensemble, "ensemble", "", "with several checkpoints: mean (average the predicted probabilities; the default) or vote (majority of the members' classes)")
+	o.addFlags(cmd)
 	cmd.Flags().BoolVar(&o.ema, "ema", false, "score the EMA weights stored in the checkpoint (ema.enabled) instead of the raw ones")
 	return cmd
 }

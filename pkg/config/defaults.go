@@ -89,10 +89,10 @@ func (c *Config) applyDerivedDefaults(isSet func(path string) bool, filename str
 		ck.Monitor = "train_acc"
 	}
 	if es := &c.Train.EarlyStopping; !isSet("train.early_stopping.mode") {
-		es.Mode = metricMode(es.Metric)
+		es.Mode = MetricMode(es.Metric)
 	}
 	if ck := &c.Checkpoint; !isSet("checkpoint.mode") {
-		ck.Mode = metricMode(ck.Monitor)
+		ck.Mode = MetricMode(ck.Monitor)
 	}
 	c.Optimizer.ApplyDefaults(under("optimizer"))
 	if isSet("search") {
@@ -120,9 +120,9 @@ func emptyListsToNil(v reflect.Value) {
 	}
 }
 
-// metricMode is the default mode of a monitored metric: "max" for
+// MetricMode is the default mode of a monitored metric: "max" for
 // accuracies, "min" for losses.
-func metricMode(metric string) string {
+func MetricMode(metric string) string {
 	if strings.HasSuffix(metric, "_acc") {
 		return "max"
 	}

@@ -34,6 +34,10 @@ type NamedTensor struct {
 	Tensor *tensor.Tensor
 }
 
+// ModelTensors lists m's parameters then its buffers as checkpoint tensors
+// under their own names, sharing storage with the model.
+func ModelTensors(m *model.Model) []checkpoint.Tensor { return toCheckpoint(prefixed("", m)) }
+
 // prefixed lists m's parameters then its buffers, named prefix+name.
 func prefixed(prefix string, m *model.Model) []NamedTensor {
 	var ts []NamedTensor

@@ -181,14 +181,7 @@ func applyStochastic(net nn.Layer, s Spec, b *builder) {
 }
 
 // walk calls f on l and every layer inside it, depth first, in order.
-func walk(l nn.Layer, f func(nn.Layer)) {
-	f(l)
-	if c, ok := l.(nn.Container); ok {
-		for _, k := range c.Children() {
-			walk(k.Layer, f)
-		}
-	}
-}
+func walk(l nn.Layer, f func(nn.Layer)) { nn.Walk(l, f) }
 
 // markFirstLayer lets a first linear or convolution layer skip its input
 // gradient when only parameter-free reshaping (flatten) precedes it: nobody

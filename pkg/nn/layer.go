@@ -75,6 +75,17 @@ type Container interface {
 	Children() []Named
 }
 
+// Walk calls f on l and every layer inside it (the children of
+// containers), depth first, in order.
+func Walk(l Layer, f func(Layer)) {
+	f(l)
+	if c, ok := l.(Container); ok {
+		for _, k := range c.Children() {
+			Walk(k.Layer, f)
+		}
+	}
+}
+
 // prefixedParams returns the parameters of children named
 // "child.param". The returned Params are copies that share Value and Grad
 // with the children's.

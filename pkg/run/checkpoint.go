@@ -3,6 +3,7 @@ package run
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
@@ -39,41 +40,68 @@ func saveCheckpoint(path string, cfgYAML []byte, classNames []string, t *engine.
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
+	f := modelFile(cfgYAML, classNames, t.Model, t.Prep)
+	for k, v := range snap.Metadata {
+		f.Metadata[k] = v
+	}
+	prep := f.Tensors
+	f.Tensors = append(slices.Clip(snap.Model), snap.Hooks...)
+	f.Tensors = append(f.Tensors, prep...)
+	f.Tensors = append(f.Tensors, snap.Optim...)
+	return checkpoint.Save(path, f)
+}
+
+// modelFile is the part of a checkpoint every reader of a model needs: the
+// metadata it is rebuilt from (config, shapes, preprocessing, class names)
+// and the fitted preprocessing's tensors, without the model's own tensors.
+func modelFile(cfgYAML []byte, classNames []string, m *model.Model, prep data.Preprocessor) *checkpoint.File {
 	jsonOf := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	prepMeta, prepTensors := preprocessMetadata(t.Prep)
+	prepMeta, prepTensors := preprocessMetadata(prep)
 	f := &checkpoint.File{Metadata: map[string]string{
 		metaConfigHash: configHash(cfgYAML),
 		metaConfig:     string(cfgYAML),
 		metaPreprocess: prepMeta,
-		metaInShape:    jsonOf(t.Model.InShape),
-		metaClasses:    strconv.Itoa(t.Model.Classes),
+		metaInShape:    jsonOf(m.InShape),
+		metaClasses:    strconv.Itoa(m.Classes),
 		metaVersion:    Version,
-	}}
-	if len(classNames) == t.Model.Classes {
+	}, Tensors: prepTensors}
+	if len(classNames) == m.Classes {
 		f.Metadata[metaClassNames] = jsonOf(classNames)
 	}
-	for k, v := range snap.Metadata {
+	return f
+}
+
+// SaveModel writes l's model alone to path, atomically: weights, buffers,
+// preprocessing and the config it is rebuilt from, plus the given metadata
+// (and l's epoch). Eval, predict, export, average and model.init_from read
+// it like any checkpoint; it holds no optimizer state, so training cannot
+// resume from it.
+func SaveModel(path string, l *Loaded, meta map[string]string) error {
+	cfgYAML, err := l.Config.Marshal()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	f := modelFile(cfgYAML, l.ClassNames, l.Model, l.Prep)
+	f.Metadata[engine.MetaEpoch] = strconv.Itoa(l.Epoch)
+	for k, v := range meta {
 		f.Metadata[k] = v
 	}
-	f.Tensors = append(f.Tensors, snap.Model...)
-	f.Tensors = append(f.Tensors, snap.Hooks...)
-	f.Tensors = append(f.Tensors, prepTensors...)
-	f.Tensors = append(f.Tensors, snap.Optim...)
+	f.Tensors = append(engine.ModelTensors(l.Model), f.Tensors...)
 	return checkpoint.Save(path, f)
 }
 
 // Loaded is a model restored from a checkpoint, with what it was trained
 // with.
 type Loaded struct {
-	Config  *config.Config
-	Model   *model.Model
-	Prep    data.Preprocessor // the fitted preprocessing, to apply to inputs
+	Config *config.Config
+	Model  *model.Model
+	Prep   data.Preprocessor // the fitted preprocessing, to apply to inputs
 	// ClassNames name the classes (len Model.Classes), when the training
 	// data named them; nil otherwise.
 	ClassNames []string
-	Epoch   int
-	Step    int64
-	Metrics engine.EpochMetrics
+	Epoch      int
+	Step       int64
+	Metrics    engine.EpochMetrics
 }
 
 // LoadCheckpoint reads a checkpoint, rebuilds its model from the stored
