@@ -108,7 +108,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"duplicate data", "data: {dir: y}\n", `x.yaml:2: data: duplicate key (first set at line 1)`},
 		// Kinds.
 		{"scalar for section", "optimizer: sgd\n", `x.yaml:2: optimizer: must be a mapping with keys type, lr, momentum, dampening, nesterov, betas, eps, alpha, centered, amsgrad, weight_decay, lr_decay, initial_accumulator, clip_grad_norm, clip_grad_value, groups; got "sgd"`},
-		{"list for section", "train: [1]\n", `x.yaml:2: train: must be a mapping with keys epochs, batch_size, eval_batch_size, accumulate, divergence_factor, max_loss_factor, early_stopping, label_smoothing, mixup, cutmix; got a list`},
+		{"list for section", "train: [1]\n", `x.yaml:2: train: must be a mapping with keys epochs, batch_size, eval_batch_size, accumulate, divergence_factor, max_loss_factor, early_stopping, label_smoothing, mixup, cutmix, freeze, freeze_bn, unfreeze_at; got a list`},
 		{"mapping for scalar", "optimizer: {lr: {value: 1}}\n", `x.yaml:2: optimizer.lr: must be a number, got a mapping`},
 		{"list for scalar", "train: {epochs: [1]}\n", `x.yaml:2: train.epochs: must be an integer, got a list`},
 		{"scalar for list", "model: {hidden: 256}\n", `x.yaml:2: model.hidden: must be a list of integers, got 256; for one element write [256]`},

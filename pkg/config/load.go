@@ -75,10 +75,15 @@ func Parse(data []byte, filename string, overrides []string) (*Config, error) {
 	}
 
 	c.applyDerivedDefaults(d.isSet, filename)
-	if err := c.resolveDataDir(filename, d.set["data.dir"]); err != nil {
-		e := &Error{Path: "data.dir", Msg: err.Error()}
-		d.locate(e)
-		return nil, e
+	for _, p := range []struct {
+		key string
+		v   *string
+	}{{"data.dir", &c.Data.Dir}, {"model.init_from", &c.Model.InitFrom}} {
+		if err := resolvePath(p.v, filename, d.set[p.key]); err != nil {
+			e := &Error{Path: p.key, Msg: err.Error()}
+			d.locate(e)
+			return nil, e
+		}
 	}
 
 	errs := c.validate()
@@ -91,22 +96,22 @@ func Parse(data []byte, filename string, overrides []string) (*Config, error) {
 	return c, nil
 }
 
-// resolveDataDir makes a relative data.dir absolute: relative to the folder
-// of the config file when it came from the file, to the working directory
-// when it came from --set.
-func (c *Config) resolveDataDir(filename string, o origin) error {
-	if c.Data.Dir == "" || filepath.IsAbs(c.Data.Dir) {
+// resolvePath makes a relative path key (data.dir, model.init_from)
+// absolute: relative to the folder of the config file when it came from
+// the file, to the working directory when it came from --set.
+func resolvePath(v *string, filename string, o origin) error {
+	if *v == "" || filepath.IsAbs(*v) {
 		return nil
 	}
-	dir := c.Data.Dir
+	dir := *v
 	if !strings.HasPrefix(o.src, "--set ") {
 		dir = filepath.Join(filepath.Dir(filename), dir)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return fmt.Errorf("cannot make %q absolute: %v", c.Data.Dir, err)
+		return fmt.Errorf("cannot make %q absolute: %v", *v, err)
 	}
-	c.Data.Dir = abs
+	*v = abs
 	return nil
 }
 

@@ -105,6 +105,28 @@ type Train struct {
 	// CutMix pastes a box of one training example into another and mixes
 	// the labels by area (key "train.cutmix"), Yun et al. 2019.
 	CutMix Mix `yaml:"cutmix"`
+	// Freeze lists globs on parameter names whose parameters are not
+	// trained (key "train.freeze"), e.g. ["stage1.*", "stage2.*"] to train
+	// only the later layers of a model loaded with model.init_from: they get
+	// no update, no weight decay or penalty and take no part in gradient
+	// clipping, as PyTorch's requires_grad=False. The leading layers that
+	// are frozen whole are not back-propagated through, so a frozen body
+	// costs only its forward pass. Every glob must match a parameter.
+	// Default empty (train everything).
+	Freeze []string `yaml:"freeze"`
+	// FreezeBN also keeps the running statistics of the frozen batch norms
+	// (those whose weight train.freeze matches) fixed: they normalize with
+	// them in training too, as calling .eval() on those PyTorch modules
+	// (key "train.freeze_bn"). Default false (the statistics keep moving
+	// with the new data).
+	FreezeBN bool `yaml:"freeze_bn"`
+	// UnfreezeAt ends the freeze after this many epochs (key
+	// "train.unfreeze_at"): from epoch n+1 on every parameter trains, at
+	// the rates optimizer.groups give (e.g. lr_scale 0.1 for the body): the
+	// staged plan of fine-tuning, head first, then the whole network.
+	// 0 (default) keeps train.freeze for the whole run; otherwise
+	// 1 <= n < train.epochs.
+	UnfreezeAt int `yaml:"unfreeze_at" range:">=0; 0 = never"`
 }
 
 // Mix is "train.mixup" or "train.cutmix": batch-level mixing with

@@ -161,6 +161,18 @@ func (t *Train) validate(ck *spec.Checker, hasVal bool) {
 	if es := t.EarlyStopping; es.Enabled {
 		needsVal(ck.At("early_stopping"), "metric", es.Metric, hasVal)
 	}
+	ck.Globs("freeze", t.Freeze)
+	if len(t.Freeze) == 0 {
+		if t.FreezeBN {
+			ck.Add("freeze_bn", "only used with train.freeze (the batch norms it freezes)")
+		}
+		if t.UnfreezeAt > 0 {
+			ck.Add("unfreeze_at", "only used with train.freeze")
+		}
+	}
+	if t.UnfreezeAt >= t.Epochs && t.Epochs >= 1 {
+		ck.Add("unfreeze_at", "must be < train.epochs (%d), got %d", t.Epochs, t.UnfreezeAt)
+	}
 }
 
 // validate checks the checkpoint section; ck is at "checkpoint".

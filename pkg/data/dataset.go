@@ -1,6 +1,9 @@
 package data
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // Dataset is N labelled examples of shape (C,H,W), stored NCHW as float32.
 type Dataset struct {
@@ -55,4 +58,37 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		s.Y[j] = d.Y[i]
 	}
 	return s
+}
+
+// SelectClasses returns the examples of d whose label is one of labels,
+// in their order in d, relabelled to the label's index in labels (the
+// examples of labels[0] become class 0); Classes is len(labels) and the
+// class names follow. A label outside [0, d.Classes) is an error naming
+// its index in labels.
+func (d *Dataset) SelectClasses(labels []int) (*Dataset, error) {
+	relabel := make(map[int32]int32, len(labels))
+	for i, l := range labels {
+		if l < 0 || l >= d.Classes {
+			return nil, fmt.Errorf("classes[%d]: label %d is not a class of the data (labels 0 to %d)", i, l, d.Classes-1)
+		}
+		relabel[int32(l)] = int32(i)
+	}
+	var idx []int
+	for i, y := range d.Y {
+		if _, ok := relabel[y]; ok {
+			idx = append(idx, i)
+		}
+	}
+	s := d.Subset(idx)
+	for i, y := range s.Y {
+		s.Y[i] = relabel[y]
+	}
+	s.Classes = len(labels)
+	if d.ClassNames != nil {
+		s.ClassNames = make([]string, len(labels))
+		for i, l := range labels {
+			s.ClassNames[i] = d.ClassNames[l]
+		}
+	}
+	return s, nil
 }

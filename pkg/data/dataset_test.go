@@ -3,6 +3,7 @@ package data
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -163,5 +164,44 @@ func TestStandardizer(t *testing.T) {
 	}
 	if s := FitStandardizer(&Dataset{}); s != (Standardizer{0, 1}) {
 		t.Errorf("empty: %+v", s)
+	}
+}
+
+// TestSelectClasses: the examples of the listed labels, in data order,
+// renumbered by their place in the list, with the class names following;
+// a label outside the data is an error naming its index.
+func TestSelectClasses(t *testing.T) {
+	d := markedDataset(10, 1, 2, 2, 5) // labels 0 1 2 3 4 0 1 2 3 4
+	d.ClassNames = []string{"a", "b", "c", "d", "e"}
+	cases := []struct {
+		labels   []int
+		examples []float32 // first value of each kept example: its index in d
+		y        []int32
+		names    []string
+		err      string
+	}{
+		{labels: []int{3, 1}, examples: []float32{1, 3, 6, 8}, y: []int32{1, 0, 1, 0}, names: []string{"d", "b"}},
+		{labels: []int{0, 1, 2, 3, 4}, examples: []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, y: d.Y, names: d.ClassNames},
+		{labels: []int{4, 5}, err: "classes[1]: label 5 is not a class of the data (labels 0 to 4)"},
+		{labels: []int{-1, 2}, err: "classes[0]: label -1"},
+	}
+	for _, tc := range cases {
+		s, err := d.SelectClasses(tc.labels)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%v: error %v, want %q", tc.labels, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", tc.labels, err)
+		}
+		var first []float32
+		for i := 0; i < s.N; i++ {
+			first = append(first, s.Example(i)[0])
+		}
+		if !slices.Equal(first, tc.examples) || !slices.Equal(s.Y, tc.y) || !slices.Equal(s.ClassNames, tc.names) || s.Classes != len(tc.labels) {
+			t.Errorf("%v: examples %v labels %v names %v classes %d; want %v %v %v %d", tc.labels, first, s.Y, s.ClassNames, s.Classes, tc.examples, tc.y, tc.names, len(tc.labels))
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -37,6 +38,12 @@ type Spec struct {
 	// validation split (key "data.train_limit"). 0 means all of them. Must be
 	// >= 0. Default 0.
 	TrainLimit int `yaml:"train_limit" range:">=0; 0 = all examples"`
+	// Classes keeps only the examples of these labels, in every split, and
+	// renumbers them 0, 1, ... in the listed order (key "data.classes"),
+	// e.g. [5, 6, 7, 8, 9]: a task made of some of the data set's
+	// classes; class names follow. At least 2 distinct labels, each >= 0.
+	// It applies before train_limit. Default empty: every class.
+	Classes []int `yaml:"classes" range:">=0"`
 }
 
 // DefaultSpec returns the data section's defaults (Dir is empty, so it
@@ -74,6 +81,14 @@ func (s Spec) Validate() error {
 	spec.CheckFields(&ck, s)
 	if s.LabelColumn != "" && s.Format != FormatCSV {
 		ck.Add("label_column", "only used by data.format csv (format is %q)", s.Format)
+	}
+	if len(s.Classes) == 1 {
+		ck.Add("classes", "needs at least 2 labels (or none: every class), got %v", s.Classes)
+	}
+	for i, c := range s.Classes {
+		if j := slices.Index(s.Classes, c); j < i {
+			ck.Add(fmt.Sprintf("classes[%d]", i), "label %d is already classes[%d]", c, j)
+		}
 	}
 	if s.Format == FormatCSV && strings.TrimSpace(s.LabelColumn) == "" {
 		ck.Add("label_column", `must not be empty (default "label")`)

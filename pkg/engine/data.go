@@ -51,11 +51,16 @@ func rawBatches(cfg *config.Config) bool {
 }
 
 // loadData loads one split ("train" or "test") of the data set at dir in
-// cfg's data.format, on up to workers goroutines.
+// cfg's data.format, on up to workers goroutines, keeping data.classes.
 func loadData(cfg *config.Config, dir, split string, workers int) (*data.Dataset, error) {
 	d, err := data.LoadWith(cfg.Data.Format, dir, split, data.LoadOptions{LabelColumn: cfg.Data.LabelColumn, Workers: workers})
 	if err != nil {
 		return nil, &InputError{Err: err}
+	}
+	if len(cfg.Data.Classes) > 0 {
+		if d, err = d.SelectClasses(cfg.Data.Classes); err != nil {
+			return nil, InputErrorf("data.%v (%s split of %s)", err, split, dir)
+		}
 	}
 	return d, nil
 }

@@ -89,3 +89,8 @@ func (t *Trainer) MonitoredParams() []string {
 	}
 	return t.mon.names
 }
+
+// MonitoredFrozen reports, per tensor of MonitoredParams, whether it is
+// frozen now (train.freeze): its update ratio is 0 by design, not a sign
+// of a too-low rate.
+func (t *Trainer) MonitoredFrozen(i int) bool { return t.mon != nil && t.mon.params[i].Frozen }

@@ -60,6 +60,11 @@ type Plan struct {
 	MaxLossFactor float64
 	// Monitor is the monitor section: what is measured beside training.
 	Monitor config.Monitor
+	// Freeze, FreezeBN and UnfreezeAt are train.freeze, train.freeze_bn
+	// and train.unfreeze_at (see freeze.go).
+	Freeze     []string
+	FreezeBN   bool
+	UnfreezeAt int
 }
 
 // NewPlan resolves cfg (already validated) into the plan the loop runs.
@@ -77,6 +82,7 @@ func NewPlan(cfg *config.Config) (*Plan, error) {
 		ClipGradValue: cfg.Optimizer.ClipGradValue, ClipGradNorm: cfg.Optimizer.ClipGradNorm, BaseLR: base,
 		Penalty: cfg.Regularization, EMA: cfg.EMA, EarlyStopping: tr.EarlyStopping, DivergenceFactor: tr.DivergenceFactor,
 		MaxLossFactor: tr.MaxLossFactor, Monitor: cfg.Monitor,
+		Freeze: tr.Freeze, FreezeBN: tr.FreezeBN, UnfreezeAt: tr.UnfreezeAt,
 		schedule: lrsched.Config{Spec: sc, BaseLR: base},
 	}
 	if pc := sc.Plateau; pc.Enabled {

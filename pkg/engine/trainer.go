@@ -96,6 +96,9 @@ type Trainer struct {
 	micro   []microBatch  // the mini-batches of the current accumulation group
 	abort   error         // set by Abort: ends the run after the current step
 	mon     *monitor      // nil when monitor.every is 0
+	// trainable are the parameters not frozen in the current epoch (all of
+	// them without train.freeze): the ones penalized and clipped.
+	trainable []*nn.Param
 }
 
 // Abort ends the run with err right after the current optimizer step's
@@ -135,6 +138,9 @@ var ErrPaused = errors.New("engine: paused")
 // computes on pool (nil: one thread, the caller's); two trainers on two
 // pools run side by side in one process, each as it would alone.
 func NewTrainer(p *Plan, m *model.Model, s *Splits, pool *tensor.Pool) (*Trainer, error) {
+	if err := CheckFreeze(p.Freeze, m); err != nil {
+		return nil, err
+	}
 	opt, err := p.newOptimizer(m.Params(), pool)
 	if err != nil {
 		return nil, err
@@ -156,6 +162,7 @@ func NewTrainer(p *Plan, m *model.Model, s *Splits, pool *tensor.Pool) (*Trainer
 		batches: newBatchPipelineWith(loader, s.Train, p.BatchSize, tf),
 	}
 	t.batches.workers = pool.Threads()
+	t.trainable = t.applyFreeze(0)
 	t.ce.Smoothing = p.LabelSmoothing
 	if p.EMA.Enabled {
 		if t.EMA, err = newEMA(p, m); err != nil {
@@ -248,7 +255,7 @@ func (t *Trainer) forwardBackward(x *tensor.Tensor, y []int32, soft *tensor.Tens
 // clipAndStep clips the accumulated gradients as configured and applies
 // one optimizer step at rate lr.
 func (t *Trainer) clipAndStep(lr float64) {
-	params := t.Model.Params()
+	params := t.trainable
 	if c := t.Plan.ClipGradValue; c > 0 {
 		optim.ClipGradValue(params, c)
 	}
@@ -272,10 +279,9 @@ func (t *Trainer) TrainStep(x *tensor.Tensor, y []int32, lr float64) (loss float
 // counts the rows whose prediction is the target's dominant class. soft
 // nil is TrainStep.
 func (t *Trainer) TrainStepSoft(x *tensor.Tensor, y []int32, soft *tensor.Tensor, lr float64) (loss float64, correct int) {
-	params := t.Model.Params()
-	nn.ZeroGrad(params)
+	nn.ZeroGrad(t.Model.Params())
 	loss, correct = t.forwardBackward(x, y, soft, 1, 0)
-	loss += t.addPenalty(params)
+	loss += t.addPenalty(t.trainable)
 	t.clipAndStep(lr)
 	return loss, correct
 }
@@ -310,6 +316,7 @@ func (t *Trainer) runEpoch() error {
 	k := t.Plan.Accumulate
 	nb := t.loader.NumBatches()
 	bs, n := t.Plan.BatchSize, t.Train.N
+	t.trainable = t.applyFreeze(epoch)
 	params := t.Model.Params()
 	err := t.batches.epochBatches(epoch, p.Batch, func(b int, buf *batchBuf) error {
 		x, y := &buf.x, buf.y[:buf.n]
@@ -326,7 +333,7 @@ func (t *Trainer) runEpoch() error {
 			return nil
 		}
 		lr := t.LR(int(t.Step)) * t.lrScale()
-		penalty := t.addPenalty(params)
+		penalty := t.addPenalty(t.trainable)
 		if err := t.checkDiverged(epoch, lr); err != nil {
 			return err
 		}
@@ -334,7 +341,7 @@ func (t *Trainer) runEpoch() error {
 		var gradNorm float64
 		var ratios []float64
 		if measured {
-			gradNorm = t.mon.beforeStep(params)
+			gradNorm = t.mon.beforeStep(t.trainable)
 		}
 		t.clipAndStep(lr)
 		if measured {

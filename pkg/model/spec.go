@@ -128,6 +128,24 @@ type Spec struct {
 	// initial loss is close to ln(C). Must be >= 0 and finite. Default 1
 	// (the plain init, as in PyTorch).
 	HeadInitScale float64 `yaml:"head_init_scale" range:">=0"`
+	// InitFrom is a nettrain checkpoint whose weights and buffers
+	// initialize the model by name (key "model.init_from"): transfer
+	// learning from a model trained on another task. Every tensor of the
+	// model that the checkpoint has, and that InitInclude and InitExclude
+	// select, is loaded and must have the same shape (else an error naming
+	// it); the others keep the init of model.init (a new head). Training
+	// prints what was loaded, excluded and newly initialized. A relative
+	// path is resolved as data.dir's. It applies when a run starts, not on
+	// --resume. Default empty (model.init only).
+	InitFrom string `yaml:"init_from"`
+	// InitInclude restricts model.init_from to the tensors matching one of
+	// these globs on tensor names (key "model.init_include"), e.g.
+	// ["stage1.*"]. Default empty: every tensor.
+	InitInclude []string `yaml:"init_include"`
+	// InitExclude leaves the tensors matching any of these globs to
+	// model.init (key "model.init_exclude"), e.g. ["fc3.*"] for a new
+	// classifier of another number of classes. Default empty.
+	InitExclude []string `yaml:"init_exclude"`
 	// Layers is the explicit layer list of arch "layers", input to output
 	// (key "model.layers"). Required and non-empty when arch is "layers";
 	// must be empty for any other arch. Default empty.
@@ -442,6 +460,16 @@ func (s Spec) check(ck *spec.Checker) {
 		ck.Add("layers", `required when model.arch is "layers": a non-empty list such as [{type: flatten}, {type: linear, out: 10}]`)
 	case s.Arch != "layers" && len(s.Layers) > 0:
 		ck.Add("layers", `only used with model.arch "layers" (arch is %q)`, s.Arch)
+	}
+	ck.Globs("init_include", s.InitInclude)
+	ck.Globs("init_exclude", s.InitExclude)
+	if s.InitFrom == "" {
+		if len(s.InitInclude) > 0 {
+			ck.Add("init_include", "only used with model.init_from")
+		}
+		if len(s.InitExclude) > 0 {
+			ck.Add("init_exclude", "only used with model.init_from")
+		}
 	}
 	names := make(map[string]int)
 	for i, l := range s.Layers {

@@ -72,6 +72,10 @@ type BatchNorm struct {
 	Weight, Bias  *Param  // γ and β, (C,)
 	RunningMean   *Buffer // (C,), initially 0
 	RunningVar    *Buffer // (C,), initially 1
+	// Frozen keeps the running statistics fixed: the layer normalizes with
+	// them in training too, as a PyTorch batch norm put in eval mode
+	// (train.freeze_bn), and back-propagates through them as constants.
+	Frozen bool
 
 	train  bool           // whether the last Forward used batch statistics
 	shape  []int          // shape of the last input
@@ -130,7 +134,7 @@ func (b *BatchNorm) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 // max(y, 0) instead of y.
 func (b *BatchNorm) forward(c *Context, x *tensor.Tensor, relu bool) *tensor.Tensor {
 	n, inner := b.layout(x.Shape)
-	b.train = c.Train
+	b.train = c.Train && !b.Frozen
 	b.shape = x.Shape
 	if b.train && n*inner < 2 {
 		panic(fmt.Sprintf("nn: %s in training needs more than one value per channel, got input %v", b.Describe(), x.Shape))

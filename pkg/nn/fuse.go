@@ -79,7 +79,8 @@ func planSteps(layers []Named) []Named {
 // (see Fuse). In training it runs one fused pass: the batch norm writes
 // max(y, 0), and in Backward masks the gradient to where y > 0 from x̂,
 // which it recomputes from its input anyway, without reading y back. In
-// evaluation it runs BN and then ReLU, each on its own. Either way the
+// evaluation (and with the batch norm Frozen) it runs BN and then ReLU,
+// each on its own. Either way the
 // output, the gradients and the running statistics are those of the two
 // layers run apart, bit for bit.
 //
@@ -110,7 +111,7 @@ func NewBatchNormReLU(bn *BatchNorm, relu *Activation) *BatchNormReLU {
 // Forward: x is (N, C, ...), as for BatchNorm; y has its shape. In
 // training the relu is applied in batch norm's own pass over x.
 func (f *BatchNormReLU) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
-	f.fused = c.Train
+	f.fused = c.Train && !f.BN.Frozen
 	if f.fused {
 		return f.BN.forward(c, x, true)
 	}

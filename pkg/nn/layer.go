@@ -31,6 +31,11 @@ type Param struct {
 	// Decay reports whether weight penalties (L2) apply by default: true for
 	// weights, false for biases.
 	Decay bool
+	// Frozen excludes the parameter from training, as PyTorch's
+	// requires_grad=False: optimizers leave it and its state alone, and
+	// weight penalties and gradient clipping skip it (train.freeze). It is
+	// set on the model's own Params (the ones Model.Params returns).
+	Frozen bool
 }
 
 // Layer is one differentiable operation.
@@ -113,6 +118,8 @@ type Sequential struct {
 	Layers []Named
 	steps  []Named // the plan made by Fuse; nil: run Layers
 	params []*Param
+	// stop is the first step Backward runs (see SetBackwardStop).
+	stop int
 }
 
 // NewSequential returns a container of the given named layers. Names must be
@@ -136,16 +143,27 @@ func (s *Sequential) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	return x
 }
 
-// Backward runs every step's backward pass in reverse order. It stops when
-// a step returns a nil input gradient (see Linear.NoInputGrad): the layers
-// before it have nothing to learn.
+// Backward runs every step's backward pass in reverse order, down to the
+// step set by SetBackwardStop. It stops when a step returns a nil input
+// gradient (see Linear.NoInputGrad): the layers before it have nothing to
+// learn. It returns nil when it stopped before the first step.
 func (s *Sequential) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	steps := s.Steps()
-	for i := len(steps) - 1; i >= 0 && dy != nil; i-- {
+	for i := len(steps) - 1; i >= s.stop && dy != nil; i-- {
 		dy = steps[i].Layer.Backward(c, dy)
+	}
+	if s.stop > 0 {
+		return nil
 	}
 	return dy
 }
+
+// SetBackwardStop makes Backward skip the first n steps of the plan
+// (Steps), as when they are frozen and the input needs no gradient: their
+// parameters get no gradient and Backward returns nil. 0 (the default)
+// back-propagates through every step. n counts the steps of the current
+// plan: call it after Fuse, which replans them.
+func (s *Sequential) SetBackwardStop(n int) { s.stop = min(max(n, 0), len(s.Steps())) }
 
 // Steps returns what Forward runs, in order: the plan made by Fuse, in
 // which a *BatchNorm directly followed by a relu is one *BatchNormReLU step

@@ -42,6 +42,9 @@ func newAdagrad(b *base, cfg Config) (*Adagrad, error) {
 func (a *Adagrad) Step(lr float64) {
 	eps := float32(a.eps)
 	for i, p := range a.params {
+		if p.Frozen {
+			continue // no update, no state change (requires_grad=False)
+		}
 		a.steps[i]++
 		t := float64(a.steps[i])
 		nclr := float32(-(a.lr(i, lr) / (1 + (t-1)*a.lrDecay)))

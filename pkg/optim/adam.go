@@ -59,6 +59,9 @@ func (a *Adam) Step(lr float64) {
 	c1, c2 := float32(1-a.beta1), float32(1-a.beta2)
 	eps := float32(a.eps)
 	for i, p := range a.params {
+		if p.Frozen {
+			continue // no update, no state change (requires_grad=False)
+		}
 		a.steps[i]++
 		t := float64(a.steps[i])
 		lri := a.lr(i, lr)

@@ -16,9 +16,10 @@ import (
 // the float32 operations and the multiply-adds PyTorch's kernels fuse: the
 // golden cases (testdata/torch/optim_golden.json) agree bit for bit.
 type Optimizer interface {
-	// Step applies one update to every parameter from its gradient. lr is
-	// the base learning rate of this step (from the schedule); a parameter
-	// group scales it by its LRScale.
+	// Step applies one update to every parameter from its gradient,
+	// skipping the Frozen ones (their values and state stay as they are).
+	// lr is the base learning rate of this step (from the schedule); a
+	// parameter group scales it by its LRScale.
 	Step(lr float64)
 	// State returns a snapshot (deep copies) of the optimizer's state as
 	// named tensors "<param>.<key>", with the keys of PyTorch's state dict:

@@ -1,9 +1,8 @@
 package optim
 
 import (
-	"path"
-
 	"github.com/nettrain/nettrain/pkg/nn"
+	"github.com/nettrain/nettrain/pkg/spec"
 )
 
 // AddL2 adds the L2 penalty λ·Σw² over the parameters with Decay set
@@ -94,18 +93,9 @@ type Penalty struct {
 func (p Penalty) Applies(q *nn.Param) bool {
 	in := q.Decay
 	if len(p.Include) > 0 {
-		in = matchAny(p.Include, q.Name)
+		in = spec.MatchAny(p.Include, q.Name)
 	}
-	return in && !matchAny(p.Exclude, q.Name)
-}
-
-func matchAny(patterns []string, name string) bool {
-	for _, pat := range patterns {
-		if ok, _ := path.Match(pat, name); ok {
-			return true
-		}
-	}
-	return false
+	return in && !spec.MatchAny(p.Exclude, q.Name)
 }
 
 // AddPenalty adds the penalty to the loss: it accumulates its gradient

@@ -59,6 +59,9 @@ func (r *RMSProp) Step(lr float64) {
 	al, c := float32(r.alpha), float32(1-r.alpha)
 	eps, mu := float32(r.eps), float32(r.momentum)
 	for i, p := range r.params {
+		if p.Frozen {
+			continue // no update, no state change (requires_grad=False)
+		}
 		r.steps[i]++
 		nlr := float32(-r.lr(i, lr))
 		g := r.gradWithDecay(i, &r.scratch)

@@ -108,6 +108,9 @@ func newSGD(b *base, cfg SGDConfig) (*SGD, error) {
 func (s *SGD) Step(lr float64) {
 	mu, damp := float32(s.cfg.Momentum), float32(1-s.cfg.Dampening)
 	for i, p := range s.params {
+		if p.Frozen {
+			continue // no update, no state change (requires_grad=False)
+		}
 		eta := float32(s.lr(i, lr))
 		first := s.steps[i] == 0
 		if mu == 0 || first {

@@ -222,18 +222,7 @@ func (s Spec) Config() Config {
 func (p Penalty) Validate() error {
 	var ck spec.Checker
 	spec.CheckFields(&ck, p)
-	for _, list := range []struct {
-		key  string
-		pats []string
-	}{{"include", p.Include}, {"exclude", p.Exclude}} {
-		for i, pat := range list.pats {
-			key := fmt.Sprintf("%s[%d]", list.key, i)
-			if pat == "" {
-				ck.Add(key, `must not be empty: a glob on parameter names, e.g. "*.weight"`)
-			} else if _, err := path.Match(pat, ""); err != nil {
-				ck.Add(key, "bad glob %q: %v", pat, err)
-			}
-		}
-	}
+	ck.Globs("include", p.Include)
+	ck.Globs("exclude", p.Exclude)
 	return ck.Err()
 }

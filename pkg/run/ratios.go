@@ -70,6 +70,10 @@ func (h *ratioWarnHook) StepEnd(t *engine.Trainer, s engine.StepStats) {
 	scale := h.baseLR / s.LR
 	st := &h.st
 	for i, r := range s.UpdateRatios {
+		if t.MonitoredFrozen(i) {
+			st.Below[i], st.Above[i] = 0, 0
+			continue
+		}
 		r *= scale
 		below, above := r < h.low, r > h.high
 		switch {

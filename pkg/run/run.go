@@ -145,6 +145,15 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err := engine.CheckCompatible(test, m.InShape, m.Classes, "test set"); err != nil {
 		return nil, err
 	}
+	if err := engine.CheckFreeze(cfg.Train.Freeze, m); err != nil {
+		return nil, err
+	}
+	var initRep *InitReport
+	if resume == nil && cfg.Model.InitFrom != "" {
+		if initRep, err = InitFrom(m, cfg.Model); err != nil {
+			return nil, err
+		}
+	}
 	if resume == nil {
 		if err := prepareRunDir(runDir, opt.Overwrite); err != nil {
 			return nil, err
@@ -170,9 +179,15 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err := m.Summary(out); err != nil {
 		return nil, err
 	}
+	if initRep != nil {
+		initRep.Print(out)
+	}
 	t, err := engine.NewTrainer(plan, m, splits, opt.Pool)
 	if err != nil {
 		return nil, err
+	}
+	if line := t.FreezeSummary(t.Epoch); line != "" {
+		fmt.Fprintln(out, line)
 	}
 
 	// The run folder's hooks (the trainer added the plan's own), each in its
