@@ -47,6 +47,7 @@ func Default() *Config {
 			CutMix:        Mix{P: 1},
 		},
 		EMA:        EMA{Decay: 0.999},
+		SWA:        SWA{AnnealEpochs: 1, AnnealStrategy: "cos", BNUpdate: true},
 		Checkpoint: Checkpoint{Monitor: "val_acc", Mode: "max", KeepBest: 1},
 		Monitor:    Monitor{Every: 20, RatioLow: 1e-4, RatioHigh: 1e-1, Window: 10, HistogramsEvery: 1, HistogramBins: 64, TensorBoard: true},
 		Output:     Output{Dir: defaultOutputDir(defaultName)},

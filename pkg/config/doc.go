@@ -23,7 +23,7 @@
 //	regularization  optim.Penalty          l2, l1, include, exclude
 //	schedule        lrsched.Spec           type (constant|step|multistep|exponential|cosine|cosine_restarts|
 //	                                       linear|poly|invsqrt|onecycle), warmup, scale_rule, plateau
-//	train, ema, checkpoint, output          this package's own: only the training loop reads them
+//	train, ema, swa, checkpoint, output     this package's own: only the training loop reads them
 //
 // This package composes them and keeps what only it knows: YAML decoding
 // with line numbers and did-you-mean, --set overrides, file paths, the

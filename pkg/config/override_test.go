@@ -77,7 +77,7 @@ func TestOverrideErrors(t *testing.T) {
 		{"cross-key", "", []string{"optimizer.nesterov=true"}, `--set optimizer.nesterov=true: optimizer.nesterov: requires optimizer.momentum > 0`},
 		{"all malformed overrides reported", "", []string{"a", "b=1"},
 			"--set a: malformed override: want key.path=value, e.g. --set optimizer.lr=0.1\n" +
-				`--set b=1: b: unknown key; known keys: version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, checkpoint, monitor, output, search`},
+				`--set b=1: b: unknown key; known keys: version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, output, search`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 //
 // Each section is the spec type of the package that uses it, which defines
 // its keys, defaults and checks once; the sections only the training loop
-// reads (train, ema, checkpoint, output) are defined here.
+// reads (train, ema, swa, checkpoint, output) are defined here.
 //
 // A Config returned by [Load] or [Parse] is resolved: every default is
 // filled in, data.dir is absolute, and it has passed [Config.Validate].
@@ -52,6 +52,8 @@ type Config struct {
 	Train Train `yaml:"train"`
 	// EMA keeps an exponential moving average of the weights (key "ema").
 	EMA EMA `yaml:"ema"`
+	// SWA is stochastic weight averaging (Izmailov et al. 2018).
+	SWA SWA `yaml:"swa"`
 	// Checkpoint says which checkpoints a run keeps (key "checkpoint").
 	Checkpoint Checkpoint `yaml:"checkpoint"`
 	// Monitor says what is measured beside training: gradient norms,
@@ -177,6 +179,38 @@ type EMA struct {
 	Warmup bool `yaml:"warmup"`
 }
 
+// SWA is the "swa" section: stochastic weight averaging (Izmailov et al.
+// 2018), as torch.optim.swa_utils: from epoch Start on the learning rate
+// anneals to LR (SWALR) and the weights at the end of every epoch are
+// averaged with equal weight (AveragedModel); after the last epoch the
+// average's batch-norm statistics are re-estimated on the training data
+// (update_bn) and it is written to checkpoints/swa.ckpt and scored.
+type SWA struct {
+	// Enabled turns it on (key "swa.enabled"). Default false.
+	Enabled bool `yaml:"enabled"`
+	// Start is the first epoch (1-based) whose final weights enter the
+	// average and the epoch the annealing starts (key "swa.start"), at most
+	// train.epochs. 0 (default) is the last quarter: epochs −
+	// max(⌊epochs/4⌋, 1) + 1 (epoch 13 of 15).
+	Start int `yaml:"start" range:">=0; 0 = the last quarter"`
+	// LR is the constant SWA learning rate the schedule anneals to (key
+	// "swa.lr", SWALR's swa_lr), > 0; 0 (default) keeps the schedule's
+	// rates (averaging only).
+	LR float64 `yaml:"lr" range:">=0; 0 = the schedule's rate"`
+	// AnnealEpochs is the length of the annealing to swa.lr (key
+	// "swa.anneal_epochs"), >= 0; 0 jumps at once. Default 1 (PyTorch's
+	// SWALR: 10).
+	AnnealEpochs float64 `yaml:"anneal_epochs" range:">=0"`
+	// AnnealStrategy is "cos" (default) or "linear" (key
+	// "swa.anneal_strategy").
+	AnnealStrategy string `yaml:"anneal_strategy"`
+	// BNUpdate re-estimates the average's batch-norm statistics by one
+	// pass over the training data, a cumulative average (key
+	// "swa.bn_update"). Default true; false averages them like the
+	// weights.
+	BNUpdate bool `yaml:"bn_update"`
+}
+
 // Checkpoint is the "checkpoint" section: which checkpoints a run keeps
 // beside last.ckpt.
 type Checkpoint struct {
@@ -236,4 +270,12 @@ type Output struct {
 	// unlike data.dir) and is kept as written, not made absolute. Must not be
 	// empty. Default "runs/<name>".
 	Dir string `yaml:"dir"`
+}
+
+// StartEpoch is swa.start resolved for a run of epochs epochs.
+func (s SWA) StartEpoch(epochs int) int {
+	if s.Start > 0 {
+		return s.Start
+	}
+	return epochs - max(epochs/4, 1) + 1
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nettrain/nettrain/pkg/augment"
+	"github.com/nettrain/nettrain/pkg/lrsched"
 	"github.com/nettrain/nettrain/pkg/spec"
 )
 
@@ -63,6 +64,10 @@ func (c *Config) validate() []*Error {
 	hasVal := c.Data.ValSplit != 0
 	c.Train.validate(ck.At("train"), hasVal)
 	spec.CheckFields(ck.At("ema"), c.EMA)
+	spec.CheckFields(ck.At("swa"), c.SWA)
+	if s := c.SWA; s.Enabled && s.Start > c.Train.Epochs && c.Train.Epochs >= 1 {
+		ck.Add("swa.start", "must be <= train.epochs (%d), got %d", c.Train.Epochs, s.Start)
+	}
 	c.Checkpoint.validate(ck.At("checkpoint"), hasVal)
 	spec.CheckFields(ck.At("monitor"), c.Monitor)
 	if m := c.Monitor; m.RatioLow >= m.RatioHigh && m.RatioHigh > 0 {
@@ -132,6 +137,11 @@ var MonitoredMetrics = []string{"val_loss", "val_acc", "train_loss", "train_acc"
 
 // MetricModes are the values of a monitored metric's mode.
 var MetricModes = []string{"min", "max"}
+
+// KeyNames lists the names of the swa name keys ([spec.Namer]).
+func (SWA) KeyNames() map[string]spec.Names {
+	return map[string]spec.Names{"anneal_strategy": {List: lrsched.AnnealStrategies}}
+}
 
 // KeyNames lists the names of the early-stopping name keys ([spec.Namer]).
 func (EarlyStopping) KeyNames() map[string]spec.Names {

@@ -52,6 +52,8 @@ type Plan struct {
 	Penalty optim.Penalty
 	// EMA is the moving average of the weights (EMA.Enabled false: off).
 	EMA config.EMA
+	// SWA is stochastic weight averaging (SWA.Enabled false: off).
+	SWA config.SWA
 	// EarlyStopping is train.early_stopping (Enabled false: off).
 	EarlyStopping config.EarlyStopping
 	// DivergenceFactor is train.divergence_factor (0: off).
@@ -80,7 +82,7 @@ func NewPlan(cfg *config.Config) (*Plan, error) {
 		Accumulate: max(tr.Accumulate, 1), LabelSmoothing: tr.LabelSmoothing, Mixup: tr.Mixup, CutMix: tr.CutMix,
 		Augment: cfg.Augment, Model: cfg.Model, Optimizer: cfg.Optimizer.Config(),
 		ClipGradValue: cfg.Optimizer.ClipGradValue, ClipGradNorm: cfg.Optimizer.ClipGradNorm, BaseLR: base,
-		Penalty: cfg.Regularization, EMA: cfg.EMA, EarlyStopping: tr.EarlyStopping, DivergenceFactor: tr.DivergenceFactor,
+		Penalty: cfg.Regularization, EMA: cfg.EMA, SWA: cfg.SWA, EarlyStopping: tr.EarlyStopping, DivergenceFactor: tr.DivergenceFactor,
 		MaxLossFactor: tr.MaxLossFactor, Monitor: cfg.Monitor,
 		Freeze: tr.Freeze, FreezeBN: tr.FreezeBN, UnfreezeAt: tr.UnfreezeAt,
 		schedule: lrsched.Config{Spec: sc, BaseLR: base},
@@ -101,7 +103,8 @@ func (p *Plan) StepsPerEpoch(batches int) int {
 }
 
 // Schedule returns the learning-rate schedule for a run of perEpoch
-// optimizer steps per epoch: a pure function of the global step.
+// optimizer steps per epoch: a pure function of the global step, with
+// SWALR from swa.start on when swa.lr is set.
 func (p *Plan) Schedule(perEpoch int) (lrsched.Schedule, error) {
 	c := p.schedule
 	c.StepsPerEpoch, c.TotalSteps = perEpoch, perEpoch*p.Epochs
@@ -109,7 +112,7 @@ func (p *Plan) Schedule(perEpoch int) (lrsched.Schedule, error) {
 	if err != nil {
 		return nil, InputErrorf("schedule: %w", err)
 	}
-	return s, nil
+	return p.swaSchedule(s, perEpoch)
 }
 
 // WarmupSteps is schedule.warmup_epochs in optimizer steps for a run of

@@ -69,6 +69,8 @@ type Trainer struct {
 	Plateau *lrsched.Plateau
 	// EMA, when set, is the moving average of the weights (ema.enabled).
 	EMA *EMA
+	// SWA, when set, is the stochastic weight average (swa.enabled).
+	SWA *SWA
 	// Penalty is the weight penalty added to the loss (regularization.l1,
 	// l2, include, exclude).
 	Penalty optim.Penalty
@@ -169,10 +171,18 @@ func NewTrainer(p *Plan, m *model.Model, s *Splits, pool *tensor.Pool) (*Trainer
 			return nil, err
 		}
 	}
+	if p.SWA.Enabled {
+		if t.SWA, err = newSWA(p, m); err != nil {
+			return nil, err
+		}
+	}
 	t.mon = newMonitor(p.Monitor.Every, m.Params())
 	t.AddHook(PhaseMeasure, validationHook{})
 	if t.EMA != nil {
 		t.AddHook(PhaseMeasure, &emaHook{ema: t.EMA})
+	}
+	if t.SWA != nil {
+		t.AddHook(PhaseMeasure, &swaHook{swa: t.SWA})
 	}
 	if t.Plateau != nil {
 		t.AddHook(PhaseControl, &plateauHook{plateau: t.Plateau, metric: p.PlateauMetric})

@@ -363,13 +363,8 @@ func (b *builder) oneCycle() (Schedule, error) {
 	case !finite(fdiv) || fdiv < 1:
 		return nil, errorf("final_div_factor", "must be >= 1 (0 means 1e4), got %g", c.FinalDivFactor)
 	}
-	var anneal func(start, end, pct float64) float64
-	switch c.AnnealStrategy {
-	case "", "cos":
-		anneal = func(start, end, pct float64) float64 { return end + (start-end)/2.0*(math.Cos(math.Pi*pct)+1) }
-	case "linear":
-		anneal = func(start, end, pct float64) float64 { return (end-start)*pct + start }
-	default:
+	anneal := annealFunc(c.AnnealStrategy)
+	if anneal == nil {
 		return nil, errorf("anneal_strategy", "unknown strategy %q; known: %s", c.AnnealStrategy, strings.Join(AnnealStrategies, ", "))
 	}
 	initial := maxLR / div
@@ -422,4 +417,41 @@ func withWarmup(inner Schedule, w int, a float64) Schedule {
 		}
 		return inner(step)
 	}
+}
+
+// annealFunc returns the interpolation from start to end at fraction pct
+// in [0, 1] of strategy "cos" ("" too) or "linear", as PyTorch's OneCycleLR
+// and SWALR anneal; nil for another name.
+func annealFunc(strategy string) func(start, end, pct float64) float64 {
+	switch strategy {
+	case "", "cos":
+		return func(start, end, pct float64) float64 { return end + (start-end)/2.0*(math.Cos(math.Pi*pct)+1) }
+	case "linear":
+		return func(start, end, pct float64) float64 { return (end-start)*pct + start }
+	}
+	return nil
+}
+
+// SWA returns base until step start, then PyTorch's SWALR: the rate moves
+// from base(start) to swaLR over annealSteps steps (strategy "cos" or
+// "linear"; 0 steps jumps at once) and stays at swaLR. SWALR anneals per
+// epoch; this anneals per step over the same span.
+func SWA(base Schedule, start, annealSteps int, swaLR float64, strategy string) (Schedule, error) {
+	anneal := annealFunc(strategy)
+	if anneal == nil {
+		return nil, errorf("anneal_strategy", "unknown strategy %q; known: %s", strategy, strings.Join(AnnealStrategies, ", "))
+	}
+	if !finite(swaLR) || swaLR <= 0 {
+		return nil, errorf("lr", "must be > 0, got %g", swaLR)
+	}
+	from := base(start)
+	return func(step int) float64 {
+		switch {
+		case step < start:
+			return base(step)
+		case step >= start+annealSteps:
+			return swaLR
+		}
+		return anneal(from, swaLR, float64(step-start)/float64(annealSteps))
+	}, nil
 }

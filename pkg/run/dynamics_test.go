@@ -119,6 +119,7 @@ func TestResumeIsExact(t *testing.T) {
 		{"after epoch 1", nil, Options{StopAfterEpochs: 1}},
 		{"mid-epoch at step 21", nil, Options{StopAfterSteps: 21}},
 		{"mid-epoch with accumulate 2", []string{"train.accumulate=2"}, Options{StopAfterSteps: 11}},
+		{"swa, stopped inside the averaged epochs", []string{"swa.enabled=true", "swa.start=2", "swa.lr=0.01"}, Options{StopAfterSteps: 21}},
 		{"staged unfreeze, stopped in the frozen epoch", []string{"train.freeze=[fc1.*]", "train.unfreeze_at=1"}, Options{StopAfterSteps: 7}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/data"
 	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
@@ -95,7 +96,14 @@ type Result struct {
 	// ClassNames name the classes of Test.Confusion's rows, when the data
 	// set names them.
 	ClassNames []string `json:"class_names,omitempty"`
+	// SWA is the test score of checkpoints/swa.ckpt, the stochastic weight
+	// average (swa.enabled), and SWAVal its validation score.
+	SWA    *engine.EvalMetrics `json:"swa,omitempty"`
+	SWAVal *engine.EvalMetrics `json:"swa_val,omitempty"`
 }
+
+// SWACheckpoint is the file name of the stochastic weight average.
+const SWACheckpoint = "swa.ckpt"
 
 // Run-directory layout.
 const (
@@ -288,6 +296,11 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("reloading the best checkpoint: %w", err)
 	}
 	res.Test = engine.Evaluate(loaded.Model, test, plan.EvalBatchSize, opt.Pool)
+	if t.SWA != nil && t.SWA.Updates > 0 {
+		if err := finishSWA(cfg, t, splits, test, filepath.Join(ckpt.dir, SWACheckpoint), tr.ClassNames, res, out, opt.Pool); err != nil {
+			return nil, err
+		}
+	}
 	if err := tb.finish(t.Step, res, false); err != nil {
 		return nil, err
 	}
@@ -482,4 +495,35 @@ func CheckConfig(cfg *config.Config, source string, workers int) (*model.Model, 
 		return nil, err
 	}
 	return engine.BuildModel(cfg, source, s.InShape(), s.Train.Classes)
+}
+
+// finishSWA re-estimates the batch-norm statistics of the trainer's weight
+// average (unless swa.bn_update is off), writes it to path and scores it
+// on the validation and test splits into res.
+func finishSWA(cfg *config.Config, t *engine.Trainer, splits *engine.Splits, test *data.Dataset, path string, classNames []string, res *Result, out io.Writer, pool *tensor.Pool) error {
+	m := t.SWA.Model
+	note := "batch-norm statistics averaged"
+	if cfg.SWA.BNUpdate && len(engine.BatchNormLayers(m)) > 0 {
+		train, err := engine.LoadSplit(cfg, cfg.Data.Dir, "train", splits.Prep, pool.Threads())
+		if err != nil {
+			return err
+		}
+		engine.UpdateBatchNorm(m, train, cfg.Train.BatchSize, cfg.Seed, pool)
+		note = fmt.Sprintf("batch-norm statistics re-estimated on %d training examples", train.N)
+	}
+	l := &Loaded{Config: cfg, Model: m, Prep: splits.Prep, ClassNames: classNames, Epoch: t.Epoch}
+	if err := SaveModel(path, l, map[string]string{"swa_epochs": fmt.Sprint(t.SWA.Updates), metaBNUpdate: fmt.Sprint(cfg.SWA.BNUpdate)}); err != nil {
+		return err
+	}
+	r := engine.Evaluate(m, test, t.Plan.EvalBatchSize, pool)
+	res.SWA = &r
+	val := ""
+	if splits.Val != nil {
+		v := engine.Evaluate(m, splits.Val, t.Plan.EvalBatchSize, pool)
+		res.SWAVal = &v
+		val = fmt.Sprintf("val acc %.4f, ", v.Accuracy)
+	}
+	fmt.Fprintf(out, "swa: average of epochs %d-%d (%s) → %s: %stest accuracy %.4f  loss %.4f\n",
+		t.SWA.Start, t.Epoch, note, path, val, r.Accuracy, r.Loss)
+	return nil
 }
