@@ -487,14 +487,27 @@ func (h *consoleHook) EpochEnd(_ *engine.Trainer, m *engine.EpochMetrics) error 
 }
 
 // CheckConfig validates what config loading cannot: the data folder loads
-// (on up to workers goroutines) and the model builds for its shapes. It
-// returns the built model.
+// (on up to workers goroutines), the model builds for its shapes,
+// train.freeze matches its parameters and model.init_from loads into it.
+// It returns the built model.
 func CheckConfig(cfg *config.Config, source string, workers int) (*model.Model, error) {
 	s, err := engine.LoadTrainSplits(cfg, workers)
 	if err != nil {
 		return nil, err
 	}
-	return engine.BuildModel(cfg, source, s.InShape(), s.Train.Classes)
+	m, err := engine.BuildModel(cfg, source, s.InShape(), s.Train.Classes)
+	if err != nil {
+		return nil, err
+	}
+	if err := engine.CheckFreeze(cfg.Train.Freeze, m); err != nil {
+		return nil, err
+	}
+	if cfg.Model.InitFrom != "" {
+		if _, err := InitFrom(m, cfg.Model); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }
 
 // finishSWA re-estimates the batch-norm statistics of the trainer's weight
