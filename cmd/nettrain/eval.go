@@ -21,6 +21,9 @@ type evalOptions struct {
 	json      bool
 	ema       bool
 	ensemble  string
+	// predictions is the per-example predictions file to write (.csv or
+	// .json), or "".
+	predictions string
 }
 
 func (a *app) evalCommand() *cobra.Command {
@@ -48,6 +51,7 @@ length keep one snapshot per cycle).`,
 	cmd.Flags().StringVar(&o.split, "split", "test", "split to score: test, val or train (val/train are carved as in training)")
 	cmd.Flags().IntVar(&o.batchSize, "batch-size", 0, "evaluation batch size (default: train.eval_batch_size of the run)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object")
+	cmd.Flags().StringVar(&o.predictions, "predictions", "", "also write every example's label, predicted class and class probabilities to FILE (.csv, or .json)")
 	cmd.Flags().StringVar(&o.ensemble, "ensemble", "", "with several checkpoints: mean (average the predicted probabilities; the default) or vote (majority of the members' classes)")
 	o.addFlags(cmd)
 	cmd.Flags().BoolVar(&o.ema, "ema", false, "score the EMA weights stored in the checkpoint (ema.enabled) instead of the raw ones")
@@ -84,6 +88,15 @@ func (a *app) eval(path string, o *evalOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.predictions != "" {
+		er, err := run.EvaluateEnsemble([]string{path}, run.EnsembleOptions{EvalOptions: eo})
+		if err != nil {
+			return err
+		}
+		if err := run.WritePredictions(o.predictions, er); err != nil {
+			return err
+		}
+	}
 	if o.json {
 		return a.printJSON(r)
 	}
@@ -100,6 +113,11 @@ func (a *app) evalEnsemble(paths []string, o *evalOptions) error {
 	r, err := run.EvaluateEnsemble(paths, run.EnsembleOptions{Method: o.ensemble, EvalOptions: eo})
 	if err != nil {
 		return err
+	}
+	if o.predictions != "" {
+		if err := run.WritePredictions(o.predictions, r); err != nil {
+			return err
+		}
 	}
 	if o.json {
 		return a.printJSON(r)

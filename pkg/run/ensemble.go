@@ -35,6 +35,13 @@ type EnsembleReport struct {
 	// ClassNames name the classes, when the data names them.
 	ClassNames []string `json:"class_names,omitempty"`
 	engine.EvalMetrics
+	// Probs are the ensemble's probabilities per example, (N, C): the
+	// members' mean under either method; Labels the examples' labels and
+	// Predicted the ensemble's class of each (the vote's under
+	// EnsembleVote). WritePredictions writes them.
+	Probs     []float64 `json:"-"`
+	Labels    []int32   `json:"-"`
+	Predicted []int     `json:"-"`
 }
 
 // MemberAverages are the members' mean accuracy and loss.
@@ -96,10 +103,17 @@ func EvaluateEnsemble(paths []string, o EnsembleOptions) (*EnsembleReport, error
 	}
 	rep.ClassNames = classNames(first.data, c)
 	rep.EvalMetrics = engine.Score(sum, first.data.Y, c)
+	scores := sum
 	if o.Method == EnsembleVote {
 		loss := rep.Loss
-		rep.EvalMetrics = engine.Score(voteScores(votes, sum), first.data.Y, c)
+		scores = voteScores(votes, sum)
+		rep.EvalMetrics = engine.Score(scores, first.data.Y, c)
 		rep.Loss = loss
+	}
+	rep.Probs, rep.Labels = sum, first.data.Y
+	rep.Predicted = make([]int, len(first.data.Y))
+	for i := range rep.Predicted {
+		rep.Predicted[i] = engine.ArgMax(scores[i*c : (i+1)*c])
 	}
 	return rep, nil
 }
