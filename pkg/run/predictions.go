@@ -5,9 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/engine"
@@ -45,7 +43,7 @@ func (r *EnsembleReport) Predictions() []Prediction {
 func WritePredictions(path string, r *EnsembleReport) error {
 	rows := r.Predictions()
 	var b bytes.Buffer
-	if strings.EqualFold(filepath.Ext(path), ".json") {
+	if IsJSONPath(path) {
 		enc, err := json.MarshalIndent(rows, "", " ")
 		if err != nil {
 			return err

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nettrain/nettrain/pkg/run"
+)
+
+// TestPredictMatchesEval: `predict` on the test folder of an image-folder
+// data set gives, image by image, the classes and probabilities that
+// `eval --predictions` gives on the same split; flip TTA and JSON work; bad
+// input is one line and exit 2.
+func TestPredictMatchesEval(t *testing.T) {
+	dir := t.TempDir()
+	folder, err := filepath.Abs("../../testdata/images/folder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Join(dir, "run")
+	if code, _, errs := nettrain(t, "train", "-c", quickstart, "--out", runDir, "--set", "data.format=folder", "--set", "data.dir="+folder,
+		"--set", "data.val_split=0", "--set", "model.hidden=[8]", "--set", "train.epochs=3"); code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	ckpt := filepath.Join(runDir, "checkpoints", "best.ckpt")
+	evalCSV := filepath.Join(dir, "eval.csv")
+	if code, _, errs := nettrain(t, "eval", ckpt, "--predictions", evalCSV); code != 0 {
+		t.Fatalf("eval: %s", errs)
+	}
+	want := readCSV(t, evalCSV)
+	code, out, errs := nettrain(t, "predict", ckpt, filepath.Join(folder, "test"))
+	if code != 0 {
+		t.Fatalf("predict: exit %d %s", code, errs)
+	}
+	got, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(got) != 5 {
+		t.Fatalf("predict: %d rows, eval --predictions %d", len(got)-1, len(want)-1)
+	}
+	for i := 1; i < len(got); i++ {
+		// predict: input,predicted,name,probability; eval: index,label,label_name,predicted,predicted_name,probability
+		if got[i][1] != want[i][3] || got[i][2] != want[i][4] || got[i][3] != want[i][5] {
+			t.Errorf("image %s: predict %v, eval %v", got[i][0], got[i][1:4], want[i][3:6])
+		}
+	}
+
+	jsonOut := filepath.Join(dir, "p.json")
+	if code, _, errs := nettrain(t, "predict", ckpt, filepath.Join(folder, "test", "red"), "--tta", "flip", "--top-k", "3", "--out", jsonOut); code != 0 {
+		t.Fatalf("predict --tta flip: %s", errs)
+	}
+	var rows []run.ImagePrediction
+	b, _ := os.ReadFile(jsonOut)
+	if err := json.Unmarshal(b, &rows); err != nil || len(rows) != 2 || len(rows[0].Top) != 3 || rows[0].Top[0].Class != rows[0].Predicted {
+		t.Fatalf("JSON with top-3: %v %+v", err, rows)
+	}
+
+	small := filepath.Join(dir, "small.png")
+	writePNG(t, small, image.NewRGBA(image.Rect(0, 0, 4, 4)))
+	notImage := filepath.Join(dir, "text.png")
+	if err := os.WriteFile(notImage, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"wrong size", []string{"predict", ckpt, small}, "image is 4x4, the model takes 8x8"},
+		{"not an image", []string{"predict", ckpt, notImage}, "not a PNG or JPEG image"},
+		{"not an image file", []string{"predict", ckpt, evalCSV}, "not an image file"},
+		{"empty folder", []string{"predict", ckpt, empty}, "no .png/.jpg/.jpeg images"},
+		{"missing input", []string{"predict", ckpt, filepath.Join(dir, "nope.png")}, "nope.png"},
+		{"no checkpoint", []string{"predict", small, small}, "no checkpoint given"},
+		{"bad tta", []string{"predict", ckpt, small, "--tta", "crop"}, "allowed: flip"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := nettrain(t, c.args...)
+			if code != exitUsage || !strings.Contains(errs, c.want) || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+				t.Errorf("exit %d, stderr %q; want exit %d and one line with %q", code, errs, exitUsage, c.want)
+			}
+		})
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}

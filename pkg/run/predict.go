@@ -1,0 +1,234 @@
+package run
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/engine"
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// PredictOptions say how Predict runs.
+type PredictOptions struct {
+	// TopK is how many of the most probable classes each row lists
+	// (>= 1; 0 means 1).
+	TopK int
+	// FlipTTA averages each image's probabilities with those of its
+	// horizontal mirror (test-time augmentation).
+	FlipTTA bool
+	// EMA uses the checkpoints' EMA weights.
+	EMA bool
+	// BatchSize is the inference batch size (0: the first checkpoint's
+	// train.eval_batch_size).
+	BatchSize int
+	// Pool is the thread budget (nil: the calling goroutine).
+	Pool *tensor.Pool
+}
+
+// ImagePrediction is Predict's answer for one image.
+type ImagePrediction struct {
+	Input       string  `json:"input"`
+	Predicted   int     `json:"predicted"`
+	Name        string  `json:"name,omitempty"`
+	Probability float64 `json:"probability"`
+	// Top lists the TopK most probable classes, most probable first.
+	Top []ClassProbability `json:"top"`
+}
+
+// ClassProbability is one class and its probability.
+type ClassProbability struct {
+	Class       int     `json:"class"`
+	Name        string  `json:"name,omitempty"`
+	Probability float64 `json:"probability"`
+}
+
+// Predict classifies the PNG/JPEG images the inputs name (files, or
+// folders searched recursively, data.ImageFiles) with the checkpoints at
+// ckpts, as an ensemble of their mean probabilities when there are
+// several. Each image is decoded as the image-folder loader decodes
+// training images and must have the models' input size; each member
+// applies its own stored preprocessing. Members must predict the same
+// classes from the same input shape. Bad input is an *InputError naming the
+// file.
+func Predict(ckpts, inputs []string, o PredictOptions) ([]ImagePrediction, error) {
+	if len(ckpts) == 0 {
+		return nil, engine.InputErrorf("predict: no checkpoint given (CHECKPOINT.ckpt ... INPUT ...)")
+	}
+	files, err := data.ImageFiles(inputs)
+	if err != nil {
+		return nil, engine.InputErrorf("predict: %v", err)
+	}
+	load := LoadCheckpoint
+	if o.EMA {
+		load = LoadCheckpointEMA
+	}
+	var first *Loaded
+	var raw [3]int
+	var sum []float64
+	var x *data.Dataset
+	for _, path := range ckpts {
+		l, err := load(path)
+		if err != nil {
+			return nil, err
+		}
+		in := rawShape(l)
+		if first == nil {
+			first, raw = l, in
+			x, err = decodeImages(files, in)
+			if err != nil {
+				return nil, err
+			}
+			x.Classes = l.Model.Classes
+		} else if l.Model.Classes != first.Model.Classes || in != raw {
+			return nil, engine.InputErrorf("predict: %s takes %v images and predicts %d classes, %s %v and %d: members must agree",
+				path, in, l.Model.Classes, ckpts[0], raw, first.Model.Classes)
+		}
+		bs := l.Config.Train.EvalBatchSize
+		if o.BatchSize > 0 {
+			bs = o.BatchSize
+		}
+		views := []*data.Dataset{x}
+		if o.FlipTTA {
+			views = append(views, flipped(x))
+		}
+		for _, v := range views {
+			d := v.Subset(allIndices(v.N))
+			if err := l.Prep.Apply(d, o.Pool.Threads()); err != nil {
+				return nil, engine.InputErrorf("predict: %s: %v", path, err)
+			}
+			p := engine.Probabilities(l.Model, d, bs, o.Pool)
+			if sum == nil {
+				sum = make([]float64, len(p))
+			}
+			for i, q := range p {
+				sum[i] += q
+			}
+		}
+	}
+	runs := float64(len(ckpts))
+	if o.FlipTTA {
+		runs *= 2
+	}
+	c := first.Model.Classes
+	k := min(max(o.TopK, 1), c)
+	out := make([]ImagePrediction, len(files))
+	for i, f := range files {
+		row := sum[i*c : (i+1)*c]
+		for j := range row {
+			row[j] /= runs
+		}
+		order := make([]int, c)
+		for j := range order {
+			order[j] = j
+		}
+		sort.SliceStable(order, func(a, b int) bool { return row[order[a]] > row[order[b]] })
+		top := make([]ClassProbability, k)
+		for j := range top {
+			top[j] = ClassProbability{Class: order[j], Name: className(first.ClassNames, order[j]), Probability: row[order[j]]}
+		}
+		best := engine.ArgMax(row)
+		out[i] = ImagePrediction{Input: f, Predicted: best, Name: className(first.ClassNames, best), Probability: row[best], Top: top}
+	}
+	return out, nil
+}
+
+// rawShape is the (C,H,W) of the images a checkpoint's model takes, before
+// its preprocessing.
+func rawShape(l *Loaded) [3]int {
+	if in := l.Prep.State().Header.InShape; in[0] > 0 {
+		return in
+	}
+	return [3]int{l.Model.InShape[0], l.Model.InShape[1], l.Model.InShape[2]}
+}
+
+// decodeImages decodes files into a data set of shape in, labels 0.
+func decodeImages(files []string, in [3]int) (*data.Dataset, error) {
+	d := &data.Dataset{N: len(files), C: in[0], H: in[1], W: in[2], Y: make([]int32, len(files))}
+	f := d.FeatureLen()
+	d.X = make([]float32, len(files)*f)
+	for i, p := range files {
+		if err := data.DecodeImage(p, d.X[i*f:(i+1)*f], in[0], in[1], in[2]); err != nil {
+			return nil, engine.InputErrorf("predict: %s: %v", p, err)
+		}
+	}
+	return d, nil
+}
+
+// flipped returns a copy of d with every image mirrored left to right.
+func flipped(d *data.Dataset) *data.Dataset {
+	m := d.Subset(allIndices(d.N))
+	w := d.W
+	for r := 0; r < len(m.X); r += w {
+		slices.Reverse(m.X[r : r+w])
+	}
+	return m
+}
+
+func allIndices(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}
+
+func className(names []string, c int) string {
+	if c < len(names) {
+		return names[c]
+	}
+	return ""
+}
+
+// WriteImagePredictions writes rows as JSON (an array) when asJSON, else
+// CSV: input,predicted,name,probability and, for each of the top k,
+// top<i>,top<i>_name,top<i>_probability.
+func WriteImagePredictions(w io.Writer, rows []ImagePrediction, asJSON bool) error {
+	if asJSON {
+		b, err := json.MarshalIndent(rows, "", " ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	var b bytes.Buffer
+	cw := csv.NewWriter(&b)
+	head := []string{"input", "predicted", "name", "probability"}
+	k := 0
+	if len(rows) > 0 {
+		k = len(rows[0].Top)
+	}
+	if k > 1 {
+		for i := 1; i <= k; i++ {
+			head = append(head, fmt.Sprintf("top%d", i), fmt.Sprintf("top%d_name", i), fmt.Sprintf("top%d_probability", i))
+		}
+	}
+	_ = cw.Write(head)
+	for _, r := range rows {
+		rec := []string{r.Input, strconv.Itoa(r.Predicted), r.Name, formatProb(r.Probability)}
+		if k > 1 {
+			for _, t := range r.Top {
+				rec = append(rec, strconv.Itoa(t.Class), t.Name, formatProb(t.Probability))
+			}
+		}
+		_ = cw.Write(rec)
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// IsJSONPath reports whether path names a JSON file (.json).
+func IsJSONPath(path string) bool { return strings.EqualFold(filepath.Ext(path), ".json") }
