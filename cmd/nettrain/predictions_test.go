@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -30,15 +29,7 @@ func TestEvalPredictions(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(csvPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, csvPath)
 	if len(recs) != rep.N+1 || recs[0][0] != "index" || len(recs[0]) != 6+10 {
 		t.Fatalf("%d rows, header %v; want %d examples and 10 probabilities", len(recs)-1, recs[0], rep.N)
 	}

@@ -150,3 +150,17 @@ func SearchCSVWithoutTimes(t testing.TB, dir string) string {
 	}
 	return strings.Join(rows, "\n")
 }
+
+// SameBits reports whether a and b hold the same float32 values bit for
+// bit (so -0 differs from +0 and a NaN equals only the same NaN).
+func SameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -2,11 +2,11 @@ package run
 
 import (
 	"bytes"
-	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/engine"
 )
 
@@ -24,17 +24,7 @@ func tensorsOf(t *testing.T, path string) map[string][]float32 {
 	return out
 }
 
-func sameBits(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}
+var sameBits = testfix.SameBits
 
 // TestTransfer pretrains a CNN on classes 0–4, then learns classes 5–9
 // from it: init_from loads the body and reports the new head; with the body
