@@ -82,6 +82,7 @@ func TestPredictMatchesEval(t *testing.T) {
 		{"not an image file", []string{"predict", ckpt, evalCSV}, "not an image file"},
 		{"empty folder", []string{"predict", ckpt, empty}, "no .png/.jpg/.jpeg images"},
 		{"missing input", []string{"predict", ckpt, filepath.Join(dir, "nope.png")}, "nope.png"},
+		{"IDX of another shape", []string{"predict", ckpt, "../../testdata/fashion-mnist-small/t10k-images-idx3-ubyte.gz"}, "images of shape [28 28], the model takes (C,H,W) [3 8 8]"},
 		{"no checkpoint", []string{"predict", small, small}, "no checkpoint given"},
 		{"bad tta", []string{"predict", ckpt, small, "--tta", "crop"}, "allowed: flip"},
 	}

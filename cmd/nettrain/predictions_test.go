@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nettrain/nettrain/pkg/run"
@@ -44,6 +46,22 @@ func TestEvalPredictions(t *testing.T) {
 	}
 	if correct != rep.Correct {
 		t.Errorf("predictions file: %d correct, eval says %d", correct, rep.Correct)
+	}
+
+	// predict on the test IDX file: the same classes, example by example.
+	idx, _ := filepath.Abs("../../testdata/fashion-mnist-small/t10k-images-idx3-ubyte.gz")
+	code, out, errs = nettrain(t, "predict", ckpt, idx)
+	if code != 0 {
+		t.Fatalf("predict on IDX: exit %d %s", code, errs)
+	}
+	pred, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(pred) != len(recs) {
+		t.Fatalf("predict on IDX: %d rows (%v), eval %d", len(pred), err, len(recs))
+	}
+	for i := 1; i < len(pred); i++ {
+		if pred[i][0] != idx+"#"+strconv.Itoa(i-1) || pred[i][1] != recs[i][3] || pred[i][3] != recs[i][5] {
+			t.Fatalf("row %d: predict %v, eval %v", i, pred[i][:4], recs[i][3:6])
+		}
 	}
 
 	if code, _, errs := nettrain(t, "eval", ckpt, ckpt, "--predictions", jsonPath); code != 0 {

@@ -51,8 +51,9 @@ type ClassProbability struct {
 	Probability float64 `json:"probability"`
 }
 
-// Predict classifies the PNG/JPEG images the inputs name (files, or
-// folders searched recursively, data.ImageFiles) with the checkpoints at
+// Predict classifies the images the inputs name (PNG/JPEG files, folders
+// of them searched recursively, IDX image files; see readInputs) with the
+// checkpoints at
 // ckpts, as an ensemble of their mean probabilities when there are
 // several. Each image is decoded as the image-folder loader decodes
 // training images and must have the models' input size; each member
@@ -63,10 +64,6 @@ func Predict(ckpts, inputs []string, o PredictOptions) ([]ImagePrediction, error
 	if len(ckpts) == 0 {
 		return nil, engine.InputErrorf("predict: no checkpoint given (CHECKPOINT.ckpt ... INPUT ...)")
 	}
-	files, err := data.ImageFiles(inputs)
-	if err != nil {
-		return nil, engine.InputErrorf("predict: %v", err)
-	}
 	load := LoadCheckpoint
 	if o.EMA {
 		load = LoadCheckpointEMA
@@ -75,6 +72,7 @@ func Predict(ckpts, inputs []string, o PredictOptions) ([]ImagePrediction, error
 	var raw [3]int
 	var sum []float64
 	var x *data.Dataset
+	var files []string // the name of each example: a path, or IDX file#index
 	for _, path := range ckpts {
 		l, err := load(path)
 		if err != nil {
@@ -83,8 +81,7 @@ func Predict(ckpts, inputs []string, o PredictOptions) ([]ImagePrediction, error
 		in := rawShape(l)
 		if first == nil {
 			first, raw = l, in
-			x, err = decodeImages(files, in)
-			if err != nil {
+			if x, files, err = readInputs(inputs, in); err != nil {
 				return nil, err
 			}
 			x.Classes = l.Model.Classes
@@ -150,17 +147,58 @@ func rawShape(l *Loaded) [3]int {
 	return [3]int{l.Model.InShape[0], l.Model.InShape[1], l.Model.InShape[2]}
 }
 
-// decodeImages decodes files into a data set of shape in, labels 0.
-func decodeImages(files []string, in [3]int) (*data.Dataset, error) {
-	d := &data.Dataset{N: len(files), C: in[0], H: in[1], W: in[2], Y: make([]int32, len(files))}
+// readInputs reads the examples the inputs name, in order, into a data
+// set of shape in (labels 0) and names them: image files and folders
+// (data.ImageFiles, decoded as the folder loader does) by path, the images
+// of an IDX file (a name ending in -ubyte, .idx or either with .gz: dims
+// (N,H,W) for 1 channel or (N,C,H,W), pixels / 255 as the IDX loader does)
+// as FILE#i.
+func readInputs(inputs []string, in [3]int) (*data.Dataset, []string, error) {
+	d := &data.Dataset{C: in[0], H: in[1], W: in[2]}
 	f := d.FeatureLen()
-	d.X = make([]float32, len(files)*f)
-	for i, p := range files {
-		if err := data.DecodeImage(p, d.X[i*f:(i+1)*f], in[0], in[1], in[2]); err != nil {
-			return nil, engine.InputErrorf("predict: %s: %v", p, err)
+	var names []string
+	for _, input := range inputs {
+		if isIDXName(input) {
+			dims, pix, err := data.ReadIDXFile(input)
+			if err != nil {
+				return nil, nil, engine.InputErrorf("predict: %v", err)
+			}
+			shape := dims[1:]
+			if len(shape) == 2 {
+				shape = append([]int{1}, shape...)
+			}
+			if len(dims) < 3 || !slices.Equal(shape, in[:]) {
+				return nil, nil, engine.InputErrorf("predict: %s: images of shape %v, the model takes (C,H,W) %v", input, dims[1:], in)
+			}
+			for i := range dims[0] {
+				for _, v := range pix[i*f : (i+1)*f] {
+					d.X = append(d.X, float32(v)/255)
+				}
+				names = append(names, fmt.Sprintf("%s#%d", input, i))
+			}
+			continue
+		}
+		files, err := data.ImageFiles([]string{input})
+		if err != nil {
+			return nil, nil, engine.InputErrorf("predict: %v", err)
+		}
+		for _, p := range files {
+			d.X = append(d.X, make([]float32, f)...)
+			if err := data.DecodeImage(p, d.X[len(d.X)-f:], in[0], in[1], in[2]); err != nil {
+				return nil, nil, engine.InputErrorf("predict: %s: %v", p, err)
+			}
+			names = append(names, p)
 		}
 	}
-	return d, nil
+	d.N = len(names)
+	d.Y = make([]int32, d.N)
+	return d, names, nil
+}
+
+// isIDXName reports whether path is named as an IDX file.
+func isIDXName(path string) bool {
+	base := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
+	return strings.HasSuffix(base, "-ubyte") || strings.HasSuffix(base, ".idx")
 }
 
 // flipped returns a copy of d with every image mirrored left to right.
