@@ -72,6 +72,9 @@ func TestPredictMatchesEval(t *testing.T) {
 	if err := os.Mkdir(empty, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if code, out, errs := nettrain(t, "predict", ckpt, small, "--resize"); code != 0 || !strings.Contains(out, "small.png") {
+		t.Errorf("--resize of a 4x4 image: exit %d %s%s", code, out, errs)
+	}
 	cases := []struct {
 		name string
 		args []string

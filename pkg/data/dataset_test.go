@@ -1,7 +1,12 @@
 package data
 
 import (
+	"image"
+	"image/color"
+	"image/png"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -204,4 +209,74 @@ func TestSelectClasses(t *testing.T) {
 			t.Errorf("%v: examples %v labels %v names %v classes %d; want %v %v %v %d", tc.labels, first, s.Y, s.ClassNames, s.Classes, tc.examples, tc.y, tc.names, len(tc.labels))
 		}
 	}
+}
+
+// TestDecodeImageResize: a uniform image keeps its value when scaled down
+// or up (bilinear), gray or colour; without resize another size is refused.
+func TestDecodeImageResize(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name   string
+		img    image.Image
+		c      int
+		want   []float32 // per channel
+		errSub string
+	}{
+		{"gray 16x16 down to 8x8", uniformGray(16, 16, 51), 1, []float32{0.2}, ""},
+		{"gray 4x4 up to 8x8 into 3 channels", uniformGray(4, 4, 204), 3, []float32{0.8, 0.8, 0.8}, ""},
+		{"colour 12x10 to 8x8", uniformRGB(12, 10, color.NRGBA{255, 0, 102, 255}), 3, []float32{1, 0, 0.4}, ""},
+		{"colour into 1 channel", uniformRGB(8, 8, color.NRGBA{1, 2, 3, 255}), 1, nil, "colour image"},
+	}
+	for _, tc := range cases {
+		path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".png")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, tc.img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		dst := make([]float32, tc.c*64)
+		err = DecodeImage(path, dst, tc.c, 8, 8, true)
+		if tc.errSub != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.errSub) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.errSub)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for ch, want := range tc.want {
+			for _, v := range dst[ch*64 : (ch+1)*64] {
+				if math.Abs(float64(v-want)) > 1e-6 {
+					t.Fatalf("%s: channel %d holds %v, want %v", tc.name, ch, v, want)
+				}
+			}
+		}
+		if b := tc.img.Bounds(); b.Dx() != 8 || b.Dy() != 8 {
+			if err := DecodeImage(path, dst, tc.c, 8, 8, false); err == nil || !strings.Contains(err.Error(), "--resize") {
+				t.Errorf("%s without resize: %v", tc.name, err)
+			}
+		}
+	}
+}
+
+func uniformGray(w, h int, v uint8) image.Image {
+	m := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range m.Pix {
+		m.Pix[i] = v
+	}
+	return m
+}
+
+func uniformRGB(w, h int, c color.NRGBA) image.Image {
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			m.SetNRGBA(x, y, c)
+		}
+	}
+	return m
 }

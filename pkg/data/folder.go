@@ -313,6 +313,12 @@ func decodeInto(path string, dst []float32, c, w, h int) error {
 	if err != nil {
 		return err
 	}
+	return pixelsInto(img, dst, c, w, h)
+}
+
+// pixelsInto writes img, which must be w×h, into dst, shape (c,h,w) with
+// c = 1 or 3, scaled to [0,1].
+func pixelsInto(img image.Image, dst []float32, c, w, h int) error {
 	b := img.Bounds()
 	if b.Dx() != w || b.Dy() != h {
 		return fmt.Errorf("decoded size %dx%d differs from the header's %dx%d", b.Dx(), b.Dy(), w, h)

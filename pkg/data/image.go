@@ -2,11 +2,14 @@ package data
 
 import (
 	"fmt"
+	"image"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"golang.org/x/image/draw"
 )
 
 // ImageFiles lists the PNG and JPEG files a list of inputs names, in
@@ -56,18 +59,35 @@ func ImageFiles(inputs []string) ([]string, error) {
 
 // DecodeImage decodes the PNG or JPEG file at path into dst, shape
 // (c,h,w), scaled to [0,1] as the folder loader does (a gray image fills
-// all three channels of a c = 3 input). An image of another size, a colour
-// image for c = 1, or a file that does not decode is an error saying so.
-func DecodeImage(path string, dst []float32, c, h, w int) error {
+// all three channels of a c = 3 input). An image of another size is an
+// error unless resize, which scales it to w×h first (bilinear,
+// golang.org/x/image/draw). A colour image for c = 1, or a file that does
+// not decode, is an error saying so.
+func DecodeImage(path string, dst []float32, c, h, w int, resize bool) error {
 	cfg, err := decodeConfig(path)
 	if err != nil {
 		return err
 	}
-	if cfg.Width != w || cfg.Height != h {
-		return fmt.Errorf("image is %dx%d, the model takes %dx%d", cfg.Width, cfg.Height, w, h)
-	}
 	if c == 1 && !grayModel(cfg.ColorModel) {
 		return fmt.Errorf("a colour image, the model takes 1 channel (grayscale)")
 	}
-	return decodeInto(path, dst, c, w, h)
+	if cfg.Width == w && cfg.Height == h {
+		return decodeInto(path, dst, c, w, h)
+	}
+	if !resize {
+		return fmt.Errorf("image is %dx%d, the model takes %dx%d (--resize scales it)", cfg.Width, cfg.Height, w, h)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxImagePixels {
+		return fmt.Errorf("unsupported image size %dx%d (want 1..%d pixels)", cfg.Width, cfg.Height, maxImagePixels)
+	}
+	img, err := decodeImage(path)
+	if err != nil {
+		return err
+	}
+	var scaled draw.Image = image.NewNRGBA(image.Rect(0, 0, w, h))
+	if grayModel(img.ColorModel()) {
+		scaled = image.NewGray(image.Rect(0, 0, w, h))
+	}
+	draw.BiLinear.Scale(scaled, scaled.Bounds(), img, img.Bounds(), draw.Src, nil)
+	return pixelsInto(scaled, dst, c, w, h)
 }

@@ -27,6 +27,9 @@ type PredictOptions struct {
 	FlipTTA bool
 	// EMA uses the checkpoints' EMA weights.
 	EMA bool
+	// Resize scales images of another size to the model's (bilinear)
+	// instead of refusing them.
+	Resize bool
 	// BatchSize is the inference batch size (0: the first checkpoint's
 	// train.eval_batch_size).
 	BatchSize int
@@ -81,7 +84,7 @@ func Predict(ckpts, inputs []string, o PredictOptions) ([]ImagePrediction, error
 		in := rawShape(l)
 		if first == nil {
 			first, raw = l, in
-			if x, files, err = readInputs(inputs, in); err != nil {
+			if x, files, err = readInputs(inputs, in, o.Resize); err != nil {
 				return nil, err
 			}
 			x.Classes = l.Model.Classes
@@ -152,8 +155,8 @@ func rawShape(l *Loaded) [3]int {
 // (data.ImageFiles, decoded as the folder loader does) by path, the images
 // of an IDX file (a name ending in -ubyte, .idx or either with .gz: dims
 // (N,H,W) for 1 channel or (N,C,H,W), pixels / 255 as the IDX loader does)
-// as FILE#i.
-func readInputs(inputs []string, in [3]int) (*data.Dataset, []string, error) {
+// as FILE#i. resize scales image files of another size (not IDX images).
+func readInputs(inputs []string, in [3]int, resize bool) (*data.Dataset, []string, error) {
 	d := &data.Dataset{C: in[0], H: in[1], W: in[2]}
 	f := d.FeatureLen()
 	var names []string
@@ -184,7 +187,7 @@ func readInputs(inputs []string, in [3]int) (*data.Dataset, []string, error) {
 		}
 		for _, p := range files {
 			d.X = append(d.X, make([]float32, f)...)
-			if err := data.DecodeImage(p, d.X[len(d.X)-f:], in[0], in[1], in[2]); err != nil {
+			if err := data.DecodeImage(p, d.X[len(d.X)-f:], in[0], in[1], in[2], resize); err != nil {
 				return nil, nil, engine.InputErrorf("predict: %s: %v", p, err)
 			}
 			names = append(names, p)
