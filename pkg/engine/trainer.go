@@ -101,6 +101,14 @@ type Trainer struct {
 	// trainable are the parameters not frozen in the current epoch (all of
 	// them without train.freeze): the ones penalized and clipped.
 	trainable []*nn.Param
+	// features caches the frozen body's output (feature extraction), nil
+	// when the body is not cached; from is the first step a training
+	// forward runs (0 unless the epoch trains on cached features).
+	features *featureCache
+	from     int
+	// noFeatureCache turns the cache off, for tests that compare the two
+	// paths.
+	noFeatureCache bool
 }
 
 // Abort ends the run with err right after the current optimizer step's
@@ -245,7 +253,7 @@ func (t *Trainer) forwardBackward(x *tensor.Tensor, y []int32, soft *tensor.Tens
 	k := t.Plan.Accumulate
 	t.ctx = nn.Context{Train: true, Seed: t.Plan.Seed, Step: t.Step*int64(k) + int64(micro), Pool: t.Pool}
 	ctx := &t.ctx
-	logits := t.Model.Net.Forward(ctx, x)
+	logits := t.Model.Net.ForwardSteps(ctx, x, t.from, len(t.Model.Net.Steps()))
 	if soft != nil {
 		loss, correct = t.ce.ForwardSoft(logits, soft)
 	} else {
@@ -328,8 +336,16 @@ func (t *Trainer) runEpoch() error {
 	bs, n := t.Plan.BatchSize, t.Train.N
 	t.trainable = t.applyFreeze(epoch)
 	params := t.Model.Params()
-	err := t.batches.epochBatches(epoch, p.Batch, func(b int, buf *batchBuf) error {
+	pipe, fc := t.batches, t.featureCacheFor()
+	if fc != nil {
+		pipe, t.from = fc.batches, fc.from
+		defer func() { t.from = 0 }()
+	}
+	err := pipe.epochBatches(epoch, p.Batch, func(b int, buf *batchBuf) error {
 		x, y := &buf.x, buf.y[:buf.n]
+		if fc != nil {
+			x = fc.input(x)
+		}
 		first := b - b%k
 		last := min(first+k, nb)
 		if b == first {

@@ -137,7 +137,14 @@ func NewSequential(layers ...Named) *Sequential {
 
 // Forward runs every step of the plan (Steps) in order.
 func (s *Sequential) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
-	for _, st := range s.Steps() {
+	return s.ForwardSteps(c, x, 0, len(s.Steps()))
+}
+
+// ForwardSteps runs the steps [from, to) of the plan on x, the input of
+// step from: the frozen body of a model alone, or its head on cached
+// features (see SetBackwardStop).
+func (s *Sequential) ForwardSteps(c *Context, x *tensor.Tensor, from, to int) *tensor.Tensor {
+	for _, st := range s.Steps()[from:to] {
 		x = st.Layer.Forward(c, x)
 	}
 	return x
@@ -164,6 +171,9 @@ func (s *Sequential) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 // back-propagates through every step. n counts the steps of the current
 // plan: call it after Fuse, which replans them.
 func (s *Sequential) SetBackwardStop(n int) { s.stop = min(max(n, 0), len(s.Steps())) }
+
+// BackwardStop returns the number of leading steps Backward skips.
+func (s *Sequential) BackwardStop() int { return s.stop }
 
 // Steps returns what Forward runs, in order: the plan made by Fuse, in
 // which a *BatchNorm directly followed by a relu is one *BatchNormReLU step

@@ -194,9 +194,6 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if line := t.FreezeSummary(t.Epoch); line != "" {
-		fmt.Fprintln(out, line)
-	}
 
 	// The run folder's hooks (the trainer added the plan's own), each in its
 	// phase; see engine.Phase for the order they run in.
@@ -239,6 +236,11 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 			return nil, err
 		}
 		fmt.Fprintf(out, "resuming %s at epoch %d, batch %d (step %d)\n", runDir, t.Epoch+1, t.Position(), t.Step)
+	}
+	for _, line := range []string{t.FreezeSummary(t.Epoch), t.FeatureCacheSummary(t.Epoch)} {
+		if line != "" {
+			fmt.Fprintln(out, line)
+		}
 	}
 	if err := csv.open(metricsPath, resume != nil); err != nil {
 		return nil, err
