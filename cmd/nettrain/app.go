@@ -137,6 +137,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.plotCommand())
 	root.AddCommand(a.reportCommand())
 	root.AddCommand(a.averageCommand())
+	root.AddCommand(a.exportCommand())
 	completeConfigFlags(root)
 	return root
 }
