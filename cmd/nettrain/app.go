@@ -138,6 +138,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.reportCommand())
 	root.AddCommand(a.averageCommand())
 	root.AddCommand(a.predictCommand())
+	root.AddCommand(a.exportCommand())
 	completeConfigFlags(root)
 	return root
 }

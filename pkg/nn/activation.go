@@ -437,3 +437,26 @@ func (a *Activation) Describe() string {
 
 // Name returns the registry name of the activation.
 func (a *Activation) Name() string { return a.name }
+
+// Settings returns the activation's effective settings: Slope for
+// leaky_relu and Alpha for elu with their defaults filled in, Approximate
+// "none" or "tanh" for gelu, and Channels for prelu (0: one shared slope);
+// the fields that do not apply to the activation are zero. Exporters
+// (pkg/export) read them to write the same function in another format.
+func (a *Activation) Settings() ActivationOptions {
+	var o ActivationOptions
+	switch a.kind {
+	case actLeakyReLU:
+		o.Slope = float64(a.slope)
+	case actELU:
+		o.Alpha = float64(a.alpha)
+	case actGELU:
+		o.Approximate = "none"
+		if a.tanhApprox {
+			o.Approximate = "tanh"
+		}
+	case actPReLU:
+		o.Channels = a.opt.Channels
+	}
+	return o
+}
