@@ -69,7 +69,7 @@ var marshalGolden = map[string]string{
 	"configs/search/fashion-mlp-grid.yaml":            "6f210fae6f3d8af14499273f2a9d61efe1652cd20cce8e3a42b5163a48a69f73",
 	"configs/search/fashion-mlp-random.yaml":          "53a1c30e89315254f90eea9eeed48556266103632e83e8e6bf45e584b4aa6deb",
 	"configs/transfer/pretrain-0-4.yaml":              "676969779b062f2c904d6424937b7a4d642b87ec4802dd9aa5a1784afd84dacd",
-	"configs/transfer/target-features.yaml":           "77bc1ba1e1cd68f1c45fa26ba62b9b3afa90187c013ffccdef74a58d916c29d7",
+	"configs/transfer/target-features.yaml":           "05d54de85af4f7fe615a8bcadc8c8363b243cc894dc6bac45755fd1a34011786",
 	"configs/transfer/target-finetune.yaml":           "c89e79c674f424af12ebf3e3edc049238be23c43787e426721890620a28f13e9",
 	"configs/transfer/target-scratch-3x.yaml":         "8467a9c6426c8ba23e88b76fe5bc146eed24aa9146158e3938772124b5cd3504",
 	"configs/transfer/target-scratch.yaml":            "f266074890e8b3ae2405c0f9abe6f44f2e3f53d961a2532493abbd1d658ffcc0",
