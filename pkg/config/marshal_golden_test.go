@@ -69,11 +69,11 @@ var marshalGolden = map[string]string{
 	"configs/search/fashion-mlp-grid.yaml":            "6f210fae6f3d8af14499273f2a9d61efe1652cd20cce8e3a42b5163a48a69f73",
 	"configs/search/fashion-mlp-random.yaml":          "53a1c30e89315254f90eea9eeed48556266103632e83e8e6bf45e584b4aa6deb",
 	"configs/transfer/pretrain-0-4.yaml":              "676969779b062f2c904d6424937b7a4d642b87ec4802dd9aa5a1784afd84dacd",
-	"configs/transfer/target-features.yaml":           "05d54de85af4f7fe615a8bcadc8c8363b243cc894dc6bac45755fd1a34011786",
-	"configs/transfer/target-finetune.yaml":           "c89e79c674f424af12ebf3e3edc049238be23c43787e426721890620a28f13e9",
+	"configs/transfer/target-features.yaml":           "a032aadb1f3d99816da1bcfc8f6fcb927e0d2268775dc60a08575c5e25df0358",
+	"configs/transfer/target-finetune.yaml":           "b9d600920127a9d2cedc1302cd5f1cb706b4ddf02708de6d164f7a478c5d1b63",
 	"configs/transfer/target-scratch-3x.yaml":         "8467a9c6426c8ba23e88b76fe5bc146eed24aa9146158e3938772124b5cd3504",
 	"configs/transfer/target-scratch.yaml":            "f266074890e8b3ae2405c0f9abe6f44f2e3f53d961a2532493abbd1d658ffcc0",
-	"configs/transfer/target-staged.yaml":             "03480ddaf2fd8eb863e7d6cc2a3f20cd9c65917c6739b4443d8e10025e06d40d",
+	"configs/transfer/target-staged.yaml":             "f053dd8a9a34c82d7322c30458483ee793a07a539c4a3ca897fe8e4a08cda717",
 	"inline/adagrad":                                  "c5928dd917502e830cb1ea827c13f549ad11f4d24cc6357c4f1abe936f6ad821",
 	"inline/adam":                                     "e88d73da70fd1b924020b37fe3dbea40232a939891fdc4f1d82f84d53a8c3c43",
 	"inline/augment":                                  "7b40f456e1b3a168be2fd4972eb75e0636fcdf3d9a6f093e83ff86033326493c",
@@ -97,8 +97,8 @@ var marshalGolden = map[string]string{
 
 // marshalGoldenConfigs loads every case of TestMarshalGolden: the shipped
 // configs, the valid fixtures, the inline cases and Default. data.dir is
-// set to "/data" so that the hash does not depend on where the repository
-// is checked out.
+// set to "/data", and a model.init_from to its path from the repository,
+// so that the hash does not depend on where the repository is checked out.
 func marshalGoldenConfigs(t *testing.T) map[string]*Config {
 	t.Helper()
 	cfgs := map[string]*Config{}
@@ -107,6 +107,9 @@ func marshalGoldenConfigs(t *testing.T) map[string]*Config {
 			t.Fatalf("%s: %v", name, err)
 		}
 		c.Data.Dir = "/data"
+		if i := strings.Index(c.Model.InitFrom, "/runs/"); i >= 0 {
+			c.Model.InitFrom = c.Model.InitFrom[i+1:]
+		}
 		cfgs[name] = c
 	}
 	err := filepath.WalkDir("../../configs", func(p string, d fs.DirEntry, err error) error {
