@@ -141,6 +141,9 @@ func ModulePath(out string) string {
 // Validate checks the options: a known format, an output file, and
 // Preprocess only for onnx. Its errors are input errors naming the flag.
 func (o Options) Validate() error {
+	if o.Format == "" {
+		return engine.InputErrorf("--format: required; allowed: %s", strings.Join(Formats, ", "))
+	}
 	if !slices.Contains(Formats, o.Format) {
 		return engine.InputErrorf("--format: unknown format %q; allowed: %s", o.Format, strings.Join(Formats, ", "))
 	}
