@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -15,15 +14,7 @@ import (
 // header starts with the given columns.
 func csvColumn(t *testing.T, path, header, col string) []string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	recs := readCSV(t, path)
 	if len(recs) == 0 || !strings.HasPrefix(strings.Join(recs[0], ",")+",", header+",") {
 		t.Fatalf("%s: header %v, want it to start with %s", path, recs[:min(len(recs), 1)], header)
 	}

@@ -19,6 +19,11 @@ import (
 // imageExts are the file extensions (lower case) LoadImageFolder reads.
 var imageExts = []string{".png", ".jpg", ".jpeg"}
 
+// isImageName reports whether a file name has one of imageExts (any case).
+func isImageName(name string) bool {
+	return slices.Contains(imageExts, strings.ToLower(filepath.Ext(name)))
+}
+
 // maxImagePixels bounds W*H of one image (a decompression-bomb guard).
 const maxImagePixels = 1 << 26
 
@@ -93,7 +98,7 @@ func LoadImageFolder(root, split string, workers int) (*Dataset, error) {
 		}
 		for _, e := range ents {
 			name := e.Name()
-			if strings.HasPrefix(name, ".") || !slices.Contains(imageExts, strings.ToLower(filepath.Ext(name))) {
+			if strings.HasPrefix(name, ".") || !isImageName(name) {
 				continue
 			}
 			p := filepath.Join(dir, name)

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"golang.org/x/image/draw"
@@ -25,7 +24,7 @@ func ImageFiles(inputs []string) ([]string, error) {
 			return nil, fmt.Errorf("%s: %v", in, unwrapPath(err))
 		}
 		if !st.IsDir() {
-			if !slices.Contains(imageExts, strings.ToLower(filepath.Ext(in))) {
+			if !isImageName(in) {
 				return nil, fmt.Errorf("%s: not an image file (allowed: %s) or a folder of them", in, strings.Join(imageExts, ", "))
 			}
 			out = append(out, in)
@@ -42,7 +41,7 @@ func ImageFiles(inputs []string) ([]string, error) {
 				}
 				return nil
 			}
-			if !d.IsDir() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(p))) {
+			if !d.IsDir() && isImageName(p) {
 				out = append(out, p)
 			}
 			return nil
