@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -109,12 +110,27 @@ func TestExportCommand(t *testing.T) {
 
 	// Interop on raw test images: Preprocess + Net in PyTorch, the ONNX
 	// model with the preprocessing inside in ONNX Runtime.
+	raws, x := rawTestCase(t, dir, "cnn_raw", l, 32)
+	raws.Module, raws.Weights, raws.ONNX = out("net.py"), out("net.safetensors"), out("net.onnx")
+	bare := exporttest.Case{Name: "cnn_preprocessed", ONNX: out("bare.onnx"), Want: raws.Want}
+	bare.WriteInput(t, dir, x, raws.Shape)
+	t.Run("torch", func(t *testing.T) { exporttest.Torch(t, []exporttest.Case{raws}) })
+	t.Run("onnxruntime", func(t *testing.T) { exporttest.ONNXRuntime(t, []exporttest.Case{raws, bare}) })
+	t.Run("onnx_checker", func(t *testing.T) { exporttest.ONNXChecker(t, []exporttest.Case{raws, bare}) })
+}
+
+// rawTestCase returns an interop case over the first n raw test images of
+// the checkpoint's data (Raw: the other runtime applies the preprocessing)
+// with nettrain's logits as Want, and the preprocessed images (N, C, H, W).
+// The caller sets the case's exported files.
+func rawTestCase(t *testing.T, dir, name string, l *run.Loaded, n int) (exporttest.Case, []float32) {
+	t.Helper()
 	none, _ := data.NewPreprocessor(data.PreprocessConfig{})
 	test, err := engine.LoadSplit(l.Config, l.Config.Data.Dir, "test", none, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 32
+	n = min(n, test.N)
 	raw := slices.Clone(test.X[:n*test.FeatureLen()])
 	var x []float32
 	for i := range n {
@@ -125,14 +141,52 @@ func TestExportCommand(t *testing.T) {
 		x = append(x, e...)
 	}
 	shape := []int{n, test.C, test.H, test.W}
-	want := slices.Clone(l.Model.Net.Forward(&nn.Context{}, tensor.FromData(x, shape...)).Data)
-	raws := exporttest.Case{Name: "cnn_raw", Module: out("net.py"), Weights: out("net.safetensors"), ONNX: out("net.onnx"), Raw: true, Want: want}
-	raws.WriteInput(t, dir, raw, shape)
-	bare := exporttest.Case{Name: "cnn_preprocessed", ONNX: out("bare.onnx"), Want: want}
-	bare.WriteInput(t, dir, x, shape)
-	t.Run("torch", func(t *testing.T) { exporttest.Torch(t, []exporttest.Case{raws}) })
-	t.Run("onnxruntime", func(t *testing.T) { exporttest.ONNXRuntime(t, []exporttest.Case{raws, bare}) })
-	t.Run("onnx_checker", func(t *testing.T) { exporttest.ONNXChecker(t, []exporttest.Case{raws, bare}) })
+	c := exporttest.Case{Name: name, Raw: true}
+	c.Want = slices.Clone(l.Model.Net.Forward(&nn.Context{}, tensor.FromData(x, shape...)).Data)
+	c.WriteInput(t, dir, raw, shape)
+	return c, x
+}
+
+// TestExportTrainedCheckpoints exports the checkpoints listed (separated
+// by spaces) in $NETTRAIN_EXPORT_CHECKPOINTS as PyTorch modules and ONNX
+// models with the preprocessing inside, and runs both, in PyTorch, ONNX
+// Runtime and onnx.checker, on the first $NETTRAIN_EXPORT_IMAGES (default
+// 1,000) raw test images of each checkpoint's data, against nettrain's
+// logits within exporttest.Tolerance. It makes the README's export table
+// from full-data checkpoints; make test does not set the variable, and
+// TestExportCommand covers the same path on a small model.
+func TestExportTrainedCheckpoints(t *testing.T) {
+	list := strings.Fields(os.Getenv("NETTRAIN_EXPORT_CHECKPOINTS"))
+	if len(list) == 0 {
+		t.Skip("set NETTRAIN_EXPORT_CHECKPOINTS to the checkpoints to check")
+	}
+	n := 1000
+	if s := os.Getenv("NETTRAIN_EXPORT_IMAGES"); s != "" {
+		if _, err := fmt.Sscan(s, &n); err != nil || n < 1 {
+			t.Fatalf("NETTRAIN_EXPORT_IMAGES=%q: want a positive count", s)
+		}
+	}
+	dir := t.TempDir()
+	var cases []exporttest.Case
+	for i, ckpt := range list {
+		l, err := run.LoadCheckpoint(ckpt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("%d_%s", i, l.Config.Model.Arch)
+		c, _ := rawTestCase(t, dir, name, l, n)
+		c.Weights, c.Module, c.ONNX = filepath.Join(dir, name+".safetensors"), filepath.Join(dir, name+".py"), filepath.Join(dir, name+".onnx")
+		for _, args := range [][]string{{"--format", "pytorch", "--out", c.Weights}, {"--format", "onnx", "--preprocess", "--out", c.ONNX}} {
+			if code, stdout, errs := nettrain(t, append([]string{"export", ckpt}, args...)...); code != 0 {
+				t.Fatalf("export %s %v: exit %d\n%s%s", ckpt, args, code, stdout, errs)
+			}
+		}
+		t.Logf("case %s: %s, %d test images", name, ckpt, c.Shape[0])
+		cases = append(cases, c)
+	}
+	t.Run("torch", func(t *testing.T) { exporttest.Torch(t, cases) })
+	t.Run("onnxruntime", func(t *testing.T) { exporttest.ONNXRuntime(t, cases) })
+	t.Run("onnx_checker", func(t *testing.T) { exporttest.ONNXChecker(t, cases) })
 }
 
 // TestExportErrors: bad flags, checkpoints and models get one line naming
