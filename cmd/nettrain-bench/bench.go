@@ -200,6 +200,11 @@ func bench(o *options, log io.Writer) (*report, error) {
 		}
 		r.py = info
 	}
+	// PyTorch and numpy run with the processor's own OpenBLAS kernel.
+	torchEnv, unset := gemmEnv(os.Environ())
+	if unset && py != nil {
+		r.notes = append(r.notes, fmt.Sprintf("OPENBLAS_CORETYPE=%s and OPENBLAS_L2_SIZE were unset for the PyTorch and numpy commands", os.Getenv("OPENBLAS_CORETYPE")))
+	}
 	if busy, ok := busyCores(time.Second); ok && busy >= 0.25 {
 		r.notes = append(r.notes, fmt.Sprintf("other processes kept %.1f of the %d cores busy just before the run: the numbers are low and noisy", busy, runtime.NumCPU()))
 	}
@@ -228,7 +233,11 @@ func bench(o *options, log io.Writer) (*report, error) {
 		}
 	}
 	for _, m := range o.models {
-		r.models = append(r.models, modelRow{name: m, torch: map[string]float64{}})
+		net, err := engine.BuildModel(cfgs[m], filepath.Join(dir, m+".yaml"), []int{1, 28, 28}, 10)
+		if err != nil {
+			return nil, err
+		}
+		r.models = append(r.models, modelRow{name: m, flops: net.TrainingFLOPs(), torch: map[string]float64{}})
 	}
 	// Rounds alternate the frameworks, so that a slow spell of a shared
 	// machine hits both; each keeps its fastest round.
@@ -236,6 +245,10 @@ func bench(o *options, log io.Writer) (*report, error) {
 		tag := ""
 		if o.rounds > 1 {
 			tag = fmt.Sprintf(" (round %d of %d)", round, o.rounds)
+		}
+		if len(o.models) > 0 {
+			// The MFU yardstick, timed in every round beside the training.
+			r.peak = max(r.peak, timeGemm(pool, peakShape, o.gemm))
 		}
 		for i, m := range o.models {
 			fmt.Fprintf(log, "nettrain-bench: nettrain %s%s: training %d images on %d threads...\n", m, tag, r.images, o.threads)
@@ -255,7 +268,7 @@ func bench(o *options, log io.Writer) (*report, error) {
 		for _, policy := range ompWaitPolicies {
 			fmt.Fprintf(log, "nettrain-bench: PyTorch %s (OpenMP wait policy %s)%s: training %d images on %d threads...\n",
 				strings.Join(o.models, ", "), policy, tag, r.images, o.threads)
-			tr, err := py.train(o.models, o.images, dataDir, policy)
+			tr, err := py.train(o.models, o.images, dataDir, policy, torchEnv)
 			if err != nil {
 				return nil, fmt.Errorf("PyTorch: %w", err)
 			}
@@ -272,12 +285,8 @@ func bench(o *options, log io.Writer) (*report, error) {
 		r.gemms = append(r.gemms, gemmRow{shape: s, nettrain: timeGemm(pool, s, o.gemm)})
 	}
 	if py != nil {
-		env, unset := gemmEnv(os.Environ())
-		if unset {
-			r.notes = append(r.notes, fmt.Sprintf("OPENBLAS_CORETYPE=%s and OPENBLAS_L2_SIZE were unset for the numpy GEMM command", os.Getenv("OPENBLAS_CORETYPE")))
-		}
 		fmt.Fprintf(log, "nettrain-bench: numpy: %d shapes on %d threads...\n", len(gemmShapes), o.threads)
-		nr, err := py.gemm(gemmShapes, env)
+		nr, err := py.gemm(gemmShapes, torchEnv)
 		if err != nil {
 			return nil, fmt.Errorf("numpy GEMM: %w", err)
 		}

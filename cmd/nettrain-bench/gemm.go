@@ -17,10 +17,14 @@ type gemmShape struct {
 	Use            string // which layer computes it, for the table
 }
 
+// peakShape is the 512³ A·B multiply whose rate is the yardstick of
+// model-FLOP utilization and of the other shapes.
+var peakShape = gemmShape{M: 512, N: 512, K: 512, Use: "square reference"}
+
 // gemmShapes are the bench models' hot matrix multiplies, each in the three
 // variants A·B, Aᵀ·B and A·Bᵀ; Use names the one training runs.
 var gemmShapes = allVariants([]gemmShape{
-	{M: 512, N: 512, K: 512, Use: "square reference"},
+	peakShape,
 	{M: 128, N: 512, K: 784, TransB: true, Use: "MLP fc1 forward x·Wᵀ"},
 	{M: 512, N: 784, K: 128, TransA: true, Use: "MLP fc1 dW = dyᵀ·x"},
 	{M: 128, N: 512, K: 256, Use: "MLP fc2 dx = dy·W (fc1 needs no dx)"},

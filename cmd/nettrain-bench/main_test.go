@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -87,14 +88,17 @@ func TestReport(t *testing.T) {
 	torch, numpy := "1.13.0", "1.24.2"
 	r := &report{images: 2560, threads: 2, goVersion: "go1.26",
 		py: &pyInfo{Torch: &torch, Numpy: &numpy, BLAS: blasInfo{Library: "/usr/lib/libopenblas.so", Kind: "openblas"}},
-		models: []modelRow{{name: "mlp", nettrain: 5000, torch: map[string]float64{"passive": 10000, "default": 2000}},
+		models: []modelRow{{name: "mlp", flops: 2e6, nettrain: 5000, torch: map[string]float64{"passive": 10000, "default": 2000}},
 			{name: "cnn", nettrain: 100}},
-		gemms:    []gemmRow{{shape: gemmShapes[0], nettrain: 10, blas: 40}},
+		peak:     8,
+		gemms:    []gemmRow{{shape: gemmShapes[0], nettrain: 10, blas: 40}, {shape: gemmShapes[1], nettrain: 9, blas: 30}},
 		gemmBLAS: "openblas", gemmArch: "Zen"}
 	var out bytes.Buffer
 	r.print(&out)
 	s := out.String()
-	for _, want := range []string{"2560 training images", "kernel Zen", "nettrain/best PyTorch", "0.50", "nettrain/PyTorch default", "2.50", "10000", "2000", "OpenMP default", "OpenBLAS GFLOP/s", "% of OpenBLAS", "25%", "512×512×512", "A·B"} {
+	for _, want := range []string{"2560 training images", "kernel Zen", "nettrain/best PyTorch", "0.50", "nettrain/PyTorch default", "2.50", "10000", "2000", "OpenMP default", "OpenBLAS GFLOP/s", "% of OpenBLAS", "25%", "512×512×512", "A·B",
+		// MFU against the faster 512³ A·B (10 GFLOP/s): 2 MFLOP × 5000/s = 10 GFLOP/s, PyTorch's 20.
+		"train MFLOP/img", "2.00", "100%", "200%", "512³ GEMM rate in this run, 10.0 GFLOP/s", "% of 512³", "90%"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q:\n%s", want, s)
 		}
@@ -102,11 +106,26 @@ func TestReport(t *testing.T) {
 	if strings.Contains(s, "warning") {
 		t.Errorf("report warns with OpenBLAS:\n%s", s)
 	}
-	r.py.BLAS.Kind, r.gemmBLAS = "reference", "reference"
+	r.py.BLAS.Kind, r.gemmBLAS = "blis", "blis"
 	out.Reset()
 	r.print(&out)
-	if s := out.String(); !strings.Contains(s, "warning: numpy and PyTorch's linear layers run on the reference BLAS") || !strings.Contains(s, "ref-BLAS GFLOP/s") {
-		t.Errorf("report with the reference BLAS:\n%s", s)
+	if s := out.String(); !strings.Contains(s, "warning: numpy and PyTorch's linear layers run on the blis BLAS") || !strings.Contains(s, "BLIS GFLOP/s") {
+		t.Errorf("report with BLIS:\n%s", s)
+	}
+}
+
+// TestCheckBLAS: the reference BLAS is refused with one line saying what
+// to install; the others pass.
+func TestCheckBLAS(t *testing.T) {
+	err := checkBLAS(blasInfo{Library: "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3", Kind: "reference"})
+	var ue *usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "libopenblas0-pthread") || !strings.Contains(err.Error(), "libblas.so.3") {
+		t.Errorf("reference BLAS: %v", err)
+	}
+	for _, k := range []string{"openblas", "mkl", "blis", "unknown"} {
+		if err := checkBLAS(blasInfo{Kind: k}); err != nil {
+			t.Errorf("%s: %v", k, err)
+		}
 	}
 }
 
@@ -130,9 +149,10 @@ func TestRunNettrainOnly(t *testing.T) {
 		t.Errorf("output:\n%s", s)
 	}
 	for _, l := range strings.Split(s, "\n") {
-		if f := strings.Fields(l); len(f) == 6 && f[0] == "mlp" {
-			if f[1] == "-" || f[2] != "-" || f[3] != "-" || f[4] != "-" || f[5] != "-" {
-				t.Errorf("mlp row %q: want a nettrain speed and no PyTorch one", l)
+		if f := strings.Fields(l); len(f) == 9 && f[0] == "mlp" {
+			// model, MFLOP, nettrain, 2× PyTorch, 2 ratios, 2 MFUs.
+			if f[1] != "2.41" || f[2] == "-" || f[3] != "-" || f[4] != "-" || f[5] != "-" || f[6] != "-" || !strings.HasSuffix(f[7], "%") || f[8] != "-" {
+				t.Errorf("mlp row %q: want its training FLOPs, a nettrain speed and MFU, and no PyTorch one", l)
 			}
 			return
 		}

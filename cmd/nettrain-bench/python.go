@@ -80,7 +80,7 @@ func withoutVars(env []string, names ...string) []string {
 	return out
 }
 
-// gemmEnv is the environment of the numpy GEMM command: when
+// gemmEnv is the environment of the PyTorch and numpy commands: when
 // OPENBLAS_CORETYPE is set (some machines force an older kernel that way,
 // for old OpenBLAS builds that crash on their processor), it and
 // OPENBLAS_L2_SIZE are removed, so numpy runs the kernel OpenBLAS picks for
@@ -139,7 +139,20 @@ func (p *python) info() (*pyInfo, error) {
 	if info.Numpy == nil {
 		return nil, usageErrorf("numpy does not import in %s (%s): apt-get install python3-numpy (or pass --skip-torch)", p.exe, info.NumpyError)
 	}
+	if err := checkBLAS(info.BLAS); err != nil {
+		return nil, err
+	}
 	return &info, nil
+}
+
+// checkBLAS refuses the unoptimized reference BLAS (Debian's libblas3, the
+// default when no other BLAS is installed): PyTorch's linear layers and
+// numpy run about 20 times slower on it, which is no baseline.
+func checkBLAS(b blasInfo) error {
+	if b.Kind == "reference" {
+		return usageErrorf("PyTorch and numpy run on the reference BLAS (%s), about 20x slower than OpenBLAS and no baseline: apt-get install libopenblas0-pthread (or pass --skip-torch)", b.Library)
+	}
+	return nil
 }
 
 // ompWaitPolicies are the OpenMP wait policies PyTorch trains under
@@ -148,9 +161,9 @@ func (p *python) info() (*pyInfo, error) {
 var ompWaitPolicies = []string{"passive", "default"}
 
 // train runs the PyTorch side of the model benchmark under one OpenMP wait
-// policy (see ompWaitPolicies).
-func (p *python) train(models []string, images int, dataDir, ompWait string) (map[string]torchResult, error) {
-	out, err := p.run(withoutVars(os.Environ(), "OMP_WAIT_POLICY"), "--mode", "train", "--images", strconv.Itoa(images),
+// policy (see ompWaitPolicies), in env (see gemmEnv).
+func (p *python) train(models []string, images int, dataDir, ompWait string, env []string) (map[string]torchResult, error) {
+	out, err := p.run(withoutVars(env, "OMP_WAIT_POLICY"), "--mode", "train", "--images", strconv.Itoa(images),
 		"--threads", strconv.Itoa(p.threads), "--models", strings.Join(models, ","), "--data", dataDir, "--omp-wait", ompWait)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 // modelRow is one trained model; a zero speed was not measured.
 type modelRow struct {
 	name     string
+	flops    int64              // training FLOPs per image in the matrix multiplies (model.TrainingFLOPs)
 	nettrain float64            // images per second
 	torch    map[string]float64 // PyTorch's images per second by OpenMP wait policy (ompWaitPolicies)
 }
@@ -33,7 +34,8 @@ type gemmRow struct {
 // report is everything one run measured.
 type report struct {
 	images, threads int
-	rounds          int // training rounds; the speeds are each framework's best
+	rounds          int     // training rounds; the speeds are each framework's best
+	peak            float64 // nettrain's 512³ GEMM GFLOP/s, timed beside the training: the MFU yardstick
 	goVersion       string
 	py              *pyInfo // nil with --skip-torch
 	models          []modelRow
@@ -41,6 +43,24 @@ type report struct {
 	gemmBLAS        string // the BLAS numpy's GEMM ran on ("openblas", "reference", …)
 	gemmArch        string // its kernel (OpenBLAS core name), if known
 	notes           []string
+}
+
+// peakRate is the MFU yardstick: nettrain's fastest 512³ A·B in GFLOP/s,
+// timed beside the training or in the GEMM table; 0 if neither ran.
+func (r *report) peakRate() float64 {
+	p := r.peak
+	for _, g := range r.gemms {
+		if g.shape == peakShape {
+			p = max(p, g.nettrain)
+		}
+	}
+	return p
+}
+
+// mfu formats the model-FLOP utilization of a speed in images per second,
+// "-" when either it or the yardstick is missing.
+func (r *report) mfu(m modelRow, imagesPerSecond float64) string {
+	return ratio(100*float64(m.flops)*imagesPerSecond/1e9, r.peakRate(), "%.0f%%")
 }
 
 // blasName is the column name of numpy's BLAS: "OpenBLAS" when numpy runs on
@@ -78,7 +98,7 @@ func (r *report) print(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w)
-	if r.py != nil && r.py.BLAS.Kind != "openblas" && r.py.BLAS.Kind != "" {
+	if r.py != nil && r.py.BLAS.Kind != "openblas" && r.py.BLAS.Kind != "" && r.py.BLAS.Kind != "unknown" {
 		fmt.Fprintf(w, "warning: numpy and PyTorch's linear layers run on the %s BLAS, not OpenBLAS: `apt-get install libopenblas0-pthread` for the intended baseline\n", r.py.BLAS.Kind)
 	}
 	for _, n := range r.notes {
@@ -88,12 +108,16 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		// Right-aligned numbers; names padded so they read left-aligned.
-		fmt.Fprintln(tw, "model  \tnettrain img/s\tPyTorch img/s (passive)\tPyTorch img/s (OpenMP default)\tnettrain/best PyTorch\tnettrain/PyTorch default\t")
+		fmt.Fprintln(tw, "model  \ttrain MFLOP/img\tnettrain img/s\tPyTorch img/s (passive)\tPyTorch img/s (OpenMP default)\tnettrain/best PyTorch\tnettrain/PyTorch default\tnettrain MFU\tbest PyTorch MFU\t")
 		for _, m := range r.models {
-			fmt.Fprintf(tw, "%-7s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, num(m.nettrain, 0), num(m.torch["passive"], 0),
-				num(m.torch["default"], 0), ratio(m.nettrain, m.bestTorch(), "%.2f"), ratio(m.nettrain, m.torch["default"], "%.2f"))
+			fmt.Fprintf(tw, "%-7s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, num(float64(m.flops)/1e6, 2), num(m.nettrain, 0), num(m.torch["passive"], 0),
+				num(m.torch["default"], 0), ratio(m.nettrain, m.bestTorch(), "%.2f"), ratio(m.nettrain, m.torch["default"], "%.2f"),
+				r.mfu(m, m.nettrain), r.mfu(m, m.bestTorch()))
 		}
 		tw.Flush()
+		if p := r.peakRate(); p > 0 {
+			fmt.Fprintf(w, "MFU (model-FLOP utilization): training FLOPs per image in the matrix multiplies (forward, weight gradients, the input gradients computed) × images/s ÷ nettrain's 512³ GEMM rate in this run, %.1f GFLOP/s on %d threads.\n", p, r.threads)
+		}
 		if r.py != nil {
 			fmt.Fprintln(w, "PyTorch trains with OMP_WAIT_POLICY=PASSIVE and with the OpenMP default (as installed); the first ratio is against the faster.")
 		}
@@ -105,11 +129,11 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintln(w)
 		b := r.blasName()
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "GEMM M×N×K\tvariant\tnettrain GFLOP/s\t%s GFLOP/s\t%% of %s\tused by\n", b, b)
+		fmt.Fprintf(tw, "GEMM M×N×K\tvariant\tnettrain GFLOP/s\t%% of 512³\t%s GFLOP/s\t%% of %s\tused by\n", b, b)
 		for _, g := range r.gemms {
 			s := g.shape
-			fmt.Fprintf(tw, "%d×%d×%d\t%s\t%8s\t%8s\t%6s\t%s\n", s.M, s.N, s.K, s.variantLabel(), num(g.nettrain, 1), num(g.blas, 1),
-				ratio(100*g.nettrain, g.blas, "%.0f%%"), s.Use)
+			fmt.Fprintf(tw, "%d×%d×%d\t%s\t%8s\t%6s\t%8s\t%6s\t%s\n", s.M, s.N, s.K, s.variantLabel(), num(g.nettrain, 1),
+				ratio(100*g.nettrain, r.peakRate(), "%.0f%%"), num(g.blas, 1), ratio(100*g.nettrain, g.blas, "%.0f%%"), s.Use)
 		}
 		tw.Flush()
 	}

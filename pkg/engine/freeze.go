@@ -205,19 +205,21 @@ func (t *Trainer) featureCacheFor() *featureCache {
 }
 
 // cacheableSteps returns how many leading steps the current freeze lets
-// the trainer cache (see featureCacheFor), or 0.
+// the trainer cache (see featureCacheFor), or 0: the frozen steps up to the
+// first one that is not deterministic in training. Frozen steps after it
+// (a dropout between a frozen body and a new head) run on every batch.
 func (t *Trainer) cacheableSteps() int {
 	net := t.Model.Net
-	from := net.BackwardStop()
-	if from == 0 || from >= len(net.Steps()) || t.batches.tf.prep != nil || t.batches.tf.mixing() {
+	stop := net.BackwardStop()
+	if stop == 0 || stop >= len(net.Steps()) || t.batches.tf.prep != nil || t.batches.tf.mixing() {
 		return 0
 	}
-	for _, st := range net.Steps()[:from] {
+	for i, st := range net.Steps()[:stop] {
 		if !deterministicInTraining(st.Layer) {
-			return 0
+			return i
 		}
 	}
-	return from
+	return stop
 }
 
 // input returns the batch x as the head takes it: reshaped from the

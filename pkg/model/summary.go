@@ -28,6 +28,11 @@ func (m *Model) Summary(w io.Writer) error {
 // FLOPs returns the forward floating-point operations per example.
 func (m *Model) FLOPs() int64 { return nn.CountFLOPs(m.Net, m.InShape) }
 
+// TrainingFLOPs returns the floating-point operations of one example's
+// training step in the model's matrix multiplies (see nn.TrainingFLOPs):
+// the numerator of model-FLOP utilization.
+func (m *Model) TrainingFLOPs() int64 { return nn.TrainingFLOPs(m.Net, m.InShape) }
+
 // summarize writes the rows of the steps of s for input shape in and
 // returns the output shape.
 func summarize(w io.Writer, prefix string, s *nn.Sequential, in []int) []int {

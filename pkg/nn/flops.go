@@ -150,3 +150,68 @@ func (b *BasicBlock) FLOPs(in []int) int64 {
 	}
 	return n + numel64(out) + CountFLOPs(b.Act2, out)
 }
+
+// TrainingFLOPs returns the floating-point operations of one example's
+// training step in the matrix multiplies of l, for the per-example input
+// shape in: for every Linear and Conv2d layer (biases aside) the forward
+// product, the weight gradient, and the input gradient unless the layer
+// skips it (NoInputGrad, as the builders set it on a first layer that
+// nothing trainable precedes) — 2 or 3 times the forward count. It is the
+// numerator of model-FLOP utilization; elementwise layers (batch norm,
+// activations, pooling) are not counted, and 0 means the input does not
+// fit.
+func TrainingFLOPs(l Layer, in []int) int64 {
+	n, _, ok := trainingFLOPs(l, in)
+	if !ok {
+		return 0
+	}
+	return n
+}
+
+// trainingFLOPs is TrainingFLOPs and l's output shape.
+func trainingFLOPs(l Layer, in []int) (n int64, out []int, ok bool) {
+	out, err := l.OutShape(in)
+	if err != nil {
+		return 0, nil, false
+	}
+	passes := func(noInputGrad bool) int64 {
+		if noInputGrad {
+			return 2
+		}
+		return 3
+	}
+	switch v := l.(type) {
+	case *Linear:
+		return passes(v.NoInputGrad) * 2 * int64(v.In) * int64(v.Out), out, true
+	case *Conv2d:
+		return passes(v.NoInputGrad) * 2 * int64(v.InC) * int64(v.KH) * int64(v.KW) * numel64(out), out, true
+	case *BasicBlock:
+		n, mid, ok := trainingFLOPs(v.Conv1, in)
+		if !ok {
+			return 0, nil, false
+		}
+		m, _, ok := trainingFLOPs(v.Conv2, mid)
+		if !ok {
+			return 0, nil, false
+		}
+		if v.Shortcut != nil {
+			s, _, ok := trainingFLOPs(v.Shortcut, in)
+			if !ok {
+				return 0, nil, false
+			}
+			m += s
+		}
+		return n + m, out, true
+	case Container:
+		shape := in
+		for _, c := range v.Children() {
+			m, o, ok := trainingFLOPs(c.Layer, shape)
+			if !ok {
+				return 0, nil, false
+			}
+			n, shape = n+m, o
+		}
+		return n, out, true
+	}
+	return 0, out, true
+}
