@@ -3,13 +3,17 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/pkg/data"
 	"github.com/nettrain/nettrain/pkg/run"
 )
 
@@ -52,6 +56,45 @@ func TestPredictMatchesEval(t *testing.T) {
 		}
 	}
 
+	// The same images as CSV rows of 0–255 pixels (NCHW, a label column
+	// ignored): the same predictions.
+	files, err := data.ImageFiles([]string{filepath.Join(folder, "test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table strings.Builder
+	table.WriteString("label")
+	for j := range 3 * 8 * 8 {
+		fmt.Fprintf(&table, ",p%d", j)
+	}
+	for _, f := range files {
+		px := make([]float32, 3*8*8)
+		if err := data.DecodeImage(f, px, 3, 8, 8, false); err != nil {
+			t.Fatal(err)
+		}
+		table.WriteString("\n7")
+		for _, v := range px {
+			fmt.Fprintf(&table, ",%d", int(math.Round(float64(v)*255)))
+		}
+	}
+	rowsCSV := filepath.Join(dir, "rows.csv")
+	if err := os.WriteFile(rowsCSV, []byte(table.String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = nettrain(t, "predict", ckpt, rowsCSV)
+	if code != 0 {
+		t.Fatalf("predict CSV: exit %d %s", code, errs)
+	}
+	fromCSV, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(fromCSV) != len(got) {
+		t.Fatalf("predict CSV: %v, %d rows, want %d", err, len(fromCSV), len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if want := fmt.Sprintf("%s#%d", rowsCSV, i-1); fromCSV[i][0] != want || !slices.Equal(fromCSV[i][1:], got[i][1:]) {
+			t.Errorf("CSV row %d: %v, the image %v", i-1, fromCSV[i], got[i])
+		}
+	}
+
 	jsonOut := filepath.Join(dir, "p.json")
 	if code, _, errs := nettrain(t, "predict", ckpt, filepath.Join(folder, "test", "red"), "--tta", "flip", "--top-k", "3", "--out", jsonOut); code != 0 {
 		t.Fatalf("predict --tta flip: %s", errs)
@@ -68,6 +111,10 @@ func TestPredictMatchesEval(t *testing.T) {
 	if err := os.WriteFile(notImage, []byte("hello"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	notes := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notes, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	empty := filepath.Join(dir, "empty")
 	if err := os.Mkdir(empty, 0o755); err != nil {
 		t.Fatal(err)
@@ -82,7 +129,9 @@ func TestPredictMatchesEval(t *testing.T) {
 	}{
 		{"wrong size", []string{"predict", ckpt, small}, "image is 4x4, the model takes 8x8"},
 		{"not an image", []string{"predict", ckpt, notImage}, "not a PNG or JPEG image"},
-		{"not an image file", []string{"predict", ckpt, evalCSV}, "not an image file"},
+		{"not an image file", []string{"predict", ckpt, notes}, "not an image file"},
+		{"CSV of another width", []string{"predict", ckpt, "../../testdata/images/tabular/test.csv"}, "3 feature columns, the model takes 192"},
+		{"CSV with text", []string{"predict", ckpt, evalCSV}, `column 3 "label_name": invalid number`},
 		{"empty folder", []string{"predict", ckpt, empty}, "no .png/.jpg/.jpeg images"},
 		{"missing input", []string{"predict", ckpt, filepath.Join(dir, "nope.png")}, "nope.png"},
 		{"IDX of another shape", []string{"predict", ckpt, "../../testdata/fashion-mnist-small/t10k-images-idx3-ubyte.gz"}, "images of shape [28 28], the model takes (C,H,W) [3 8 8]"},

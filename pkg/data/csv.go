@@ -34,6 +34,9 @@ type CSVOptions struct {
 	// IntLabels requires integer labels (the training set's were
 	// integers). It is ignored when ClassNames is set.
 	IntLabels bool
+	// Unlabelled accepts a table without the label column, as for
+	// prediction: every column is then a feature and every label 0.
+	Unlabelled bool
 }
 
 // ReadCSV reads a labelled table from r; name (usually the file path) is
@@ -75,11 +78,15 @@ func ReadCSV(r io.Reader, name string, opts CSVOptions) (*Dataset, error) {
 		return nil, csvErr(name, err)
 	}
 	header = slices.Clone(header)
-	li, err := checkHeader(name, header, labelCol)
+	li, err := checkHeader(name, header, labelCol, opts.Unlabelled)
 	if err != nil {
 		return nil, err
 	}
-	nf := len(header) - 1
+	nf := len(header)
+	if li >= 0 {
+		nf--
+	}
+	rows := 0
 
 	var x []float32
 	var labels []string
@@ -107,15 +114,21 @@ func ReadCSV(r io.Reader, name string, opts CSVOptions) (*Dataset, error) {
 			}
 			x = append(x, v)
 		}
+		rows++
+		if li < 0 {
+			continue
+		}
 		labels = append(labels, strings.TrimSpace(rec[li]))
 		ln, _ := cr.FieldPos(li)
 		labelLines = append(labelLines, ln)
 	}
-	n := len(labels)
-	if n == 0 {
+	if rows == 0 {
 		return nil, fmt.Errorf("csv %s: no data rows after the header", name)
 	}
-	d := &Dataset{X: x, Y: make([]int32, n), N: n, C: nf, H: 1, W: 1}
+	d := &Dataset{X: x, Y: make([]int32, rows), N: rows, C: nf, H: 1, W: 1}
+	if li < 0 {
+		return d, nil
+	}
 	if err := mapLabels(name, labelCol, labels, labelLines, opts, d); err != nil {
 		return nil, err
 	}
@@ -142,8 +155,8 @@ func csvErr(name string, err error) error {
 }
 
 // checkHeader cleans the header names in place and returns the index of
-// the label column.
-func checkHeader(name string, header []string, labelCol string) (int, error) {
+// the label column, -1 when it is missing and unlabelled allows that.
+func checkHeader(name string, header []string, labelCol string, unlabelled bool) (int, error) {
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	}
@@ -162,6 +175,9 @@ func checkHeader(name string, header []string, labelCol string) (int, error) {
 		if h == labelCol {
 			li = j
 		}
+	}
+	if li < 0 && unlabelled {
+		return -1, nil
 	}
 	if li < 0 {
 		return -1, fmt.Errorf("csv %s: no label column %q in the header (columns: %s)", name, labelCol, quoteList(header, 10))
@@ -336,7 +352,7 @@ func csvHeader(path, labelCol string) ([]string, error) {
 		return nil, csvErr(path, err)
 	}
 	header = slices.Clone(header)
-	li, err := checkHeader(path, header, labelCol)
+	li, err := checkHeader(path, header, labelCol, false)
 	if err != nil {
 		return nil, err
 	}

@@ -155,12 +155,23 @@ func rawShape(l *Loaded) [3]int {
 // (data.ImageFiles, decoded as the folder loader does) by path, the images
 // of an IDX file (a name ending in -ubyte, .idx or either with .gz: dims
 // (N,H,W) for 1 channel or (N,C,H,W), pixels / 255 as the IDX loader does)
-// as FILE#i. resize scales image files of another size (not IDX images).
+// as FILE#i, and the rows of a CSV file (a name ending in .csv; see
+// csvInputs) as FILE#i. resize scales image files of another size (not
+// IDX or CSV images).
 func readInputs(inputs []string, in [3]int, resize bool) (*data.Dataset, []string, error) {
 	d := &data.Dataset{C: in[0], H: in[1], W: in[2]}
 	f := d.FeatureLen()
 	var names []string
 	for _, input := range inputs {
+		if strings.EqualFold(filepath.Ext(input), ".csv") {
+			x, rowNames, err := csvInputs(input, in)
+			if err != nil {
+				return nil, nil, err
+			}
+			d.X = append(d.X, x...)
+			names = append(names, rowNames...)
+			continue
+		}
 		if isIDXName(input) {
 			dims, pix, err := data.ReadIDXFile(input)
 			if err != nil {
@@ -196,6 +207,34 @@ func readInputs(inputs []string, in [3]int, resize bool) (*data.Dataset, []strin
 	d.N = len(names)
 	d.Y = make([]int32, d.N)
 	return d, names, nil
+}
+
+// csvInputs reads the rows of a CSV file with a header (data.ReadCSV;
+// a "label" column, if there is one, is ignored) as examples of shape in:
+// for a model trained on a table ((F,1,1)), the F feature columns as they
+// are, as training read them; for an image model, C·H·W pixel columns in
+// NCHW order with values 0–255, divided by 255 as the IDX and image
+// loaders do (the layout of the usual Fashion-MNIST CSV). Rows are named
+// FILE#i, i counting data rows from 0.
+func csvInputs(path string, in [3]int) ([]float32, []string, error) {
+	t, err := data.LoadCSVFile(path, data.CSVOptions{Unlabelled: true})
+	if err != nil {
+		return nil, nil, engine.InputErrorf("predict: %v", err)
+	}
+	f := in[0] * in[1] * in[2]
+	if t.C != f {
+		return nil, nil, engine.InputErrorf("predict: %s: %d feature columns, the model takes %d (C,H,W %v)", path, t.C, f, in)
+	}
+	if in[1]*in[2] > 1 {
+		for i, v := range t.X {
+			t.X[i] = v / 255
+		}
+	}
+	names := make([]string, t.N)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s#%d", path, i)
+	}
+	return t.X, names, nil
 }
 
 // isIDXName reports whether path is named as an IDX file.
