@@ -70,6 +70,8 @@ func TestReadCSV(t *testing.T) {
 		{"custom label column, quotes", "y,\"f,1\"\n\"b\",\"7\"\n", CSVOptions{LabelColumn: "y"}, []float32{7}, []int32{0}, 1, []string{"b"}},
 		{"imposed classes", "x,label\n1,b\n2,b\n", CSVOptions{ClassNames: []string{"a", "b", "c"}}, []float32{1, 2}, []int32{1, 1}, 3, []string{"a", "b", "c"}},
 		{"imposed classes, integer-looking", "x,label\n1,2\n", CSVOptions{ClassNames: []string{"1", "2"}}, []float32{1}, []int32{1}, 2, []string{"1", "2"}},
+		{"unlabelled: every column a feature", "a,b\n1,2\n\n3,4\n", CSVOptions{Unlabelled: true}, []float32{1, 2, 3, 4}, []int32{0, 0}, 0, nil},
+		{"unlabelled, a label column present", "a,label\n1,cat\n", CSVOptions{Unlabelled: true}, []float32{1}, []int32{0}, 1, []string{"cat"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
