@@ -16,23 +16,34 @@ import (
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/run"
+	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
-// benchModels are the models of configs/bench, in table order.
-var benchModels = []string{"mlp", "cnn", "resnet8"}
+// benchModels are the models of configs/bench, in table order: three on
+// Fashion-MNIST, two on synthetic RGB 32×32 images (isRGB).
+var benchModels = []string{"mlp", "cnn", "resnet8", "resnet20-rgb", "vgg-rgb"}
+
+// isRGB reports whether bench model m trains on the synthetic RGB folder.
+func isRGB(m string) bool { return strings.HasSuffix(m, "-rgb") }
+
+// trialsBatch is the batch size of the search-throughput comparison.
+const trialsBatch = 128
 
 // options are the command-line flags.
 type options struct {
-	images    int
-	threads   int
-	rounds    int // training rounds, nettrain and PyTorch alternating; the best of each is reported
-	models    []string
-	skipTorch bool
-	skipGemm  bool
-	data      string // "" = the configs' data.dir
-	python    string
-	benchDir  string // "" = configs/bench in the working folder or above
-	gemm      gemmTiming
+	images     int
+	rgbImages  int   // synthetic RGB images per RGB model
+	batches    []int // batch sizes, each timed per model
+	threads    int
+	rounds     int // training rounds, nettrain and PyTorch alternating; the best of each is reported
+	models     []string
+	skipTorch  bool
+	skipGemm   bool
+	skipTrials bool
+	data       string // "" = the configs' data.dir
+	python     string
+	benchDir   string // "" = configs/bench in the working folder or above
+	gemm       gemmTiming
 }
 
 // usageError is bad usage or something missing: exit status 2.
@@ -69,15 +80,19 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("nettrain-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nettrain-bench [--images N] [--threads T] [--rounds R] [--models mlp,cnn,resnet8] [--skip-torch] [--skip-gemm]")
-		fmt.Fprintln(stderr, "Trains the configs/bench models in nettrain and PyTorch and times tensor.Gemm against numpy's BLAS.")
+		fmt.Fprintln(stderr, "usage: nettrain-bench [--images N] [--rgb-images N] [--batches 32,128,512] [--threads T] [--rounds R] [--models mlp,cnn,...] [--skip-torch] [--skip-gemm] [--skip-trials]")
+		fmt.Fprintln(stderr, "Trains the configs/bench models in nettrain and PyTorch, times their inference and the throughput of two one-thread trials, and times tensor.Gemm against numpy's BLAS.")
 		fs.PrintDefaults()
 	}
 	models := strings.Join(benchModels, ",")
 	fs.IntVar(&o.images, "images", 60000, "training images per model, at most the 60000 of Fashion-MNIST (60000 = one epoch)")
+	fs.IntVar(&o.rgbImages, "rgb-images", 10000, "synthetic RGB 32x32 training images per RGB model (resnet20-rgb, vgg-rgb)")
+	batches := strconv.Itoa(trialsBatch)
+	fs.StringVar(&batches, "batches", batches, "comma-separated batch sizes, each timed per model (training and inference)")
+	fs.BoolVar(&o.skipTrials, "skip-trials", false, fmt.Sprintf("skip two concurrent one-thread trials against one trial on every thread (batch %d)", trialsBatch))
 	fs.IntVar(&o.threads, "threads", 2, "threads for nettrain, PyTorch (torch.set_num_threads) and the BLAS")
 	fs.IntVar(&o.rounds, "rounds", 1, "training rounds: nettrain and PyTorch take turns, and each one's fastest round is reported (shared machines drift by ±20% within minutes)")
-	fs.StringVar(&models, "models", models, "comma-separated models to train: mlp, cnn, resnet8")
+	fs.StringVar(&models, "models", models, "comma-separated models to train: "+strings.Join(benchModels, ", "))
 	fs.BoolVar(&o.skipTorch, "skip-torch", false, "run nothing in Python: no PyTorch training, no numpy GEMM")
 	fs.BoolVar(&o.skipGemm, "skip-gemm", false, "skip the GEMM timings")
 	fs.StringVar(&o.data, "data", "", "Fashion-MNIST IDX folder (default: data.dir of configs/bench, Debian's /usr/share/datasets/fashion-mnist)")
@@ -94,6 +109,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.images < 1 {
 		return nil, usageErrorf("--images: must be >= 1, got %d", o.images)
+	}
+	if o.rgbImages < 1 {
+		return nil, usageErrorf("--rgb-images: must be >= 1, got %d", o.rgbImages)
+	}
+	for _, b := range strings.Split(batches, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(b))
+		if err != nil || n < 1 {
+			return nil, usageErrorf("--batches: %q is not a batch size >= 1 (want e.g. 32,128,512)", strings.TrimSpace(b))
+		}
+		if !slices.Contains(o.batches, n) {
+			o.batches = append(o.batches, n)
+		}
 	}
 	if o.threads < 1 {
 		return nil, usageErrorf("--threads: must be >= 1, got %d", o.threads)
@@ -159,37 +186,50 @@ func bench(o *options, log io.Writer) (*report, error) {
 			return nil, err
 		}
 	}
-	overrides := []string{"data.train_limit=" + strconv.Itoa(o.images), "data.val_split=0", "train.epochs=1"}
-	if o.data != "" {
-		abs, err := filepath.Abs(o.data)
+	dataDir := o.data
+	if dataDir != "" {
+		abs, err := filepath.Abs(dataDir)
 		if err != nil {
 			return nil, usageErrorf("--data: %v", err)
 		}
-		overrides = append(overrides, "data.dir="+abs)
+		dataDir = abs
 	}
-	cfgs := map[string]*config.Config{}
-	for _, m := range o.models {
-		cfg, err := config.Load(filepath.Join(dir, m+".yaml"), overrides)
-		if err != nil {
-			return nil, &usageError{err.Error()}
-		}
-		cfgs[m] = cfg
-	}
-	dataDir := o.data
-	if len(o.models) > 0 {
-		dataDir = cfgs[o.models[0]].Data.Dir
-	} else if dataDir == "" {
-		dataDir = "/usr/share/datasets/fashion-mnist"
-	}
-	if len(o.models) > 0 {
-		if err := checkData(dataDir); err != nil {
-			return nil, err
-		}
-	}
-	r := &report{images: o.images, threads: o.threads, rounds: o.rounds, goVersion: runtime.Version()}
+	r := &report{images: o.images, rgbImages: o.rgbImages, threads: o.threads, rounds: o.rounds, goVersion: runtime.Version()}
 	if o.images > 60000 {
 		r.notes = append(r.notes, fmt.Sprintf("--images %d: Fashion-MNIST has 60000 training images; every model trains on all of them", o.images))
 		r.images = 60000
+	}
+	// One config per model and batch size; the Fashion-MNIST data folder
+	// comes from the first of them unless --data names one.
+	cfgs := map[benchKey]*config.Config{}
+	overrides := map[benchKey][]string{}
+	fashion := false
+	for _, m := range o.models {
+		images := o.images
+		if isRGB(m) {
+			images = o.rgbImages
+		} else {
+			fashion = true
+		}
+		for _, b := range o.batches {
+			over := []string{"data.train_limit=" + strconv.Itoa(images), "data.val_split=0", "train.epochs=1", "train.batch_size=" + strconv.Itoa(b)}
+			if dataDir != "" && !isRGB(m) {
+				over = append(over, "data.dir="+dataDir)
+			}
+			cfg, err := config.Load(filepath.Join(dir, m+".yaml"), over)
+			if err != nil {
+				return nil, &usageError{err.Error()}
+			}
+			if dataDir == "" && !isRGB(m) {
+				dataDir = cfg.Data.Dir
+			}
+			cfgs[benchKey{m, b}], overrides[benchKey{m, b}] = cfg, over
+		}
+	}
+	if fashion {
+		if err := checkData(dataDir); err != nil {
+			return nil, err
+		}
 	}
 	var py *python
 	if !o.skipTorch {
@@ -222,23 +262,25 @@ func bench(o *options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	if len(o.models) > 0 {
-		// The same training files, a smaller test set: see benchDataDir.
-		dir, err := benchDataDir(dataDir, tmp)
-		if err != nil {
-			return nil, &usageError{err.Error()}
-		}
-		for _, cfg := range cfgs {
-			cfg.Data.Dir = dir
-		}
+	if err := setBenchData(cfgs, dataDir, o.rgbImages, tmp, log); err != nil {
+		return nil, err
 	}
 	for _, m := range o.models {
-		net, err := engine.BuildModel(cfgs[m], filepath.Join(dir, m+".yaml"), []int{1, 28, 28}, 10)
+		cfg := cfgs[benchKey{m, o.batches[0]}]
+		shape := []int{1, 28, 28}
+		if isRGB(m) {
+			shape = []int{3, 32, 32}
+		}
+		net, err := engine.BuildModel(cfg, filepath.Join(dir, m+".yaml"), shape, 10)
 		if err != nil {
 			return nil, err
 		}
-		r.models = append(r.models, modelRow{name: m, flops: net.TrainingFLOPs(), torch: map[string]float64{}})
+		for _, b := range o.batches {
+			r.models = append(r.models, modelRow{name: m, batch: b, flops: net.TrainingFLOPs(), inferFlops: net.InferenceFLOPs(),
+				torch: map[string]float64{}, torchInfer: map[string]float64{}})
+		}
 	}
+	trials := !o.skipTrials && o.threads > 1
 	// Rounds alternate the frameworks, so that a slow spell of a shared
 	// machine hits both; each keeps its fastest round.
 	for round := 1; round <= o.rounds; round++ {
@@ -250,30 +292,54 @@ func bench(o *options, log io.Writer) (*report, error) {
 			// The MFU yardstick, timed in every round beside the training.
 			r.peak = max(r.peak, timeGemm(pool, peakShape, o.gemm))
 		}
-		for i, m := range o.models {
-			fmt.Fprintf(log, "nettrain-bench: nettrain %s%s: training %d images on %d threads...\n", m, tag, r.images, o.threads)
-			res, err := run.Train(cfgs[m], run.Options{ConfigPath: filepath.Join(dir, m+".yaml"),
-				OutDir: filepath.Join(tmp, fmt.Sprintf("%s-%d", m, round)), Pool: pool})
+		for i := range r.models {
+			row := &r.models[i]
+			fmt.Fprintf(log, "nettrain-bench: nettrain %s, batch %d%s: training %d images on %d threads...\n", row.name, row.batch, tag, r.trainImages(row.name), o.threads)
+			cfg := cfgs[benchKey{row.name, row.batch}]
+			out := filepath.Join(tmp, fmt.Sprintf("%s-b%d-%d", row.name, row.batch, round))
+			train, infer, err := nettrainRun(cfg, filepath.Join(dir, row.name+".yaml"), out, pool, true)
 			if err != nil {
-				return nil, fmt.Errorf("nettrain %s: %w", m, err)
+				return nil, err
 			}
-			if len(res.Epochs) == 0 {
-				return nil, fmt.Errorf("nettrain %s: no epoch trained", m)
+			row.nettrain, row.infer = max(row.nettrain, train), max(row.infer, infer)
+			if trials && row.batch == trialsBatch {
+				fmt.Fprintf(log, "nettrain-bench: nettrain %s%s: two trials of one thread each at once...\n", row.name, tag)
+				both, err := nettrainTrials(filepath.Join(dir, row.name+".yaml"), overrides[benchKey{row.name, row.batch}], cfg.Data.Dir, out)
+				if err != nil {
+					return nil, err
+				}
+				row.trials = max(row.trials, both)
 			}
-			r.models[i].nettrain = max(r.models[i].nettrain, res.Epochs[0].ImagesPerSecond)
 		}
 		if py == nil || len(o.models) == 0 {
 			continue
 		}
-		for _, policy := range ompWaitPolicies {
-			fmt.Fprintf(log, "nettrain-bench: PyTorch %s (OpenMP wait policy %s)%s: training %d images on %d threads...\n",
-				strings.Join(o.models, ", "), policy, tag, r.images, o.threads)
-			tr, err := py.train(o.models, o.images, dataDir, policy, torchEnv)
-			if err != nil {
-				return nil, fmt.Errorf("PyTorch: %w", err)
+		for _, b := range o.batches {
+			for _, policy := range ompWaitPolicies {
+				fmt.Fprintf(log, "nettrain-bench: PyTorch %s, batch %d (OpenMP wait policy %s)%s: training and inference on %d threads...\n",
+					strings.Join(o.models, ", "), b, policy, tag, o.threads)
+				tr, err := py.train(torchRun{models: o.models, images: o.images, rgbImages: o.rgbImages, batch: b, dataDir: dataDir, ompWait: policy}, torchEnv)
+				if err != nil {
+					return nil, fmt.Errorf("PyTorch: %w", err)
+				}
+				for i := range r.models {
+					if row := &r.models[i]; row.batch == b {
+						row.torch[policy] = max(row.torch[policy], tr[row.name].ImagesPerSecond)
+						row.torchInfer[policy] = max(row.torchInfer[policy], tr[row.name].InferImagesPerSecond)
+					}
+				}
 			}
-			for i := range r.models {
-				r.models[i].torch[policy] = max(r.models[i].torch[policy], tr[r.models[i].name].ImagesPerSecond)
+			if trials && b == trialsBatch {
+				fmt.Fprintf(log, "nettrain-bench: PyTorch %s%s: two one-thread trials at once...\n", strings.Join(o.models, ", "), tag)
+				both, err := py.trials(torchRun{models: o.models, images: o.images, rgbImages: o.rgbImages, batch: b, dataDir: dataDir, ompWait: "passive"}, torchEnv)
+				if err != nil {
+					return nil, fmt.Errorf("PyTorch: %w", err)
+				}
+				for i := range r.models {
+					if row := &r.models[i]; row.batch == b {
+						row.torchTrials = max(row.torchTrials, both[row.name])
+					}
+				}
 			}
 		}
 	}
@@ -300,6 +366,103 @@ func bench(o *options, log io.Writer) (*report, error) {
 		}
 	}
 	return r, nil
+}
+
+// benchKey is one model at one batch size.
+type benchKey struct {
+	model string
+	batch int
+}
+
+// setBenchData points the configs at the data the bench trains on: a copy
+// of the Fashion-MNIST folder with a smaller test set (benchDataDir), and
+// a synthetic RGB folder of rgbImages images (synthFolder) for the RGB
+// models.
+func setBenchData(cfgs map[benchKey]*config.Config, fashionDir string, rgbImages int, tmp string, log io.Writer) error {
+	var fashion, rgb string
+	for k, cfg := range cfgs {
+		var err error
+		switch {
+		case isRGB(k.model) && rgb == "":
+			fmt.Fprintf(log, "nettrain-bench: writing %d synthetic RGB 32x32 PNGs...\n", rgbImages)
+			rgb, err = synthFolder{train: rgbImages, test: benchTestImages / 10, size: 32, seed: 1}.write(filepath.Join(tmp, "rgb"))
+		case !isRGB(k.model) && fashion == "":
+			fashion, err = benchDataDir(fashionDir, tmp)
+			if err != nil {
+				err = &usageError{err.Error()}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if isRGB(k.model) {
+			cfg.Data.Dir = rgb
+		} else {
+			cfg.Data.Dir = fashion
+		}
+	}
+	return nil
+}
+
+// nettrainRun trains cfg for its one epoch into out and returns the
+// training images per second and, when infer is set, the images per
+// second of evaluating the trained checkpoint on the same training images
+// at the same batch size (what `nettrain eval --split train` computes,
+// data loading not timed).
+func nettrainRun(cfg *config.Config, path, out string, pool *tensor.Pool, infer bool) (train, inferRate float64, err error) {
+	res, err := run.Train(cfg, run.Options{ConfigPath: path, OutDir: out, Pool: pool})
+	if err != nil {
+		return 0, 0, fmt.Errorf("nettrain %s: %w", filepath.Base(path), err)
+	}
+	if len(res.Epochs) == 0 {
+		return 0, 0, fmt.Errorf("nettrain %s: no epoch trained", filepath.Base(path))
+	}
+	if !infer {
+		return res.Epochs[0].ImagesPerSecond, 0, nil
+	}
+	l, err := run.LoadCheckpoint(filepath.Join(out, "checkpoints", "last.ckpt"))
+	if err != nil {
+		return 0, 0, err
+	}
+	d, err := engine.LoadSplit(l.Config, cfg.Data.Dir, "train", l.Prep, pool.Threads())
+	if err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	engine.Evaluate(l.Model, d, cfg.Train.BatchSize, pool)
+	return res.Epochs[0].ImagesPerSecond, float64(d.N) / time.Since(start).Seconds(), nil
+}
+
+// nettrainTrials trains the config at path (with overrides, on the data
+// in dataDir) twice at once, each run on a pool of one thread (what a
+// search with two parallel trials does), and returns the sum of their
+// training speeds.
+func nettrainTrials(path string, overrides []string, dataDir, out string) (float64, error) {
+	var rates [2]float64
+	errs := make(chan error, 2)
+	for i := range rates {
+		cfg, err := config.Load(path, overrides)
+		if err != nil {
+			return 0, &usageError{err.Error()}
+		}
+		cfg.Data.Dir = dataDir
+		go func() {
+			pool, err := engine.NewPool(1)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer pool.Close()
+			rates[i], _, err = nettrainRun(cfg, path, fmt.Sprintf("%s-trial%d", out, i), pool, false)
+			errs <- err
+		}()
+	}
+	for range rates {
+		if err := <-errs; err != nil {
+			return 0, err
+		}
+	}
+	return rates[0] + rates[1], nil
 }
 
 // busyCores samples /proc/stat over d while this process sleeps and

@@ -18,6 +18,9 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--images", "0"}, "--images: must be >= 1"},
 		{[]string{"--threads", "0"}, "--threads: must be >= 1"},
 		{[]string{"--rounds", "0"}, "--rounds: must be >= 1"},
+		{[]string{"--rgb-images", "0"}, "--rgb-images: must be >= 1"},
+		{[]string{"--batches", "32,x"}, `--batches: "x" is not a batch size >= 1`},
+		{[]string{"--batches", "0"}, `--batches: "0" is not a batch size >= 1`},
 		{[]string{"--models", "mlp,vgg"}, `--models: unknown model "vgg"`},
 		{[]string{"--nope"}, "flag provided but not defined"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
@@ -39,15 +42,16 @@ func TestParseFlagsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.images != 60000 || o.threads != 2 || o.rounds != 1 || !slices.Equal(o.models, benchModels) || o.skipTorch {
+	if o.images != 60000 || o.rgbImages != 10000 || !slices.Equal(o.batches, []int{128}) || o.threads != 2 || o.rounds != 1 ||
+		!slices.Equal(o.models, benchModels) || o.skipTorch || o.skipTrials {
 		t.Errorf("defaults: %+v", o)
 	}
-	o, err = parseFlags([]string{"--models", "resnet8, mlp,mlp"}, &bytes.Buffer{})
+	o, err = parseFlags([]string{"--models", "resnet8, mlp,mlp", "--batches", "32, 512,32"}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(o.models, []string{"resnet8", "mlp"}) {
-		t.Errorf("models %v", o.models)
+	if !slices.Equal(o.models, []string{"resnet8", "mlp"}) || !slices.Equal(o.batches, []int{32, 512}) {
+		t.Errorf("models %v, batches %v", o.models, o.batches)
 	}
 }
 
@@ -88,8 +92,9 @@ func TestReport(t *testing.T) {
 	torch, numpy := "1.13.0", "1.24.2"
 	r := &report{images: 2560, threads: 2, goVersion: "go1.26",
 		py: &pyInfo{Torch: &torch, Numpy: &numpy, BLAS: blasInfo{Library: "/usr/lib/libopenblas.so", Kind: "openblas"}},
-		models: []modelRow{{name: "mlp", flops: 2e6, nettrain: 5000, torch: map[string]float64{"passive": 10000, "default": 2000}},
-			{name: "cnn", nettrain: 100}},
+		models: []modelRow{{name: "mlp", batch: 128, flops: 2e6, inferFlops: 1e6, nettrain: 5000, torch: map[string]float64{"passive": 10000, "default": 2000},
+			infer: 30000, torchInfer: map[string]float64{"passive": 12000, "default": 9000}, trials: 6000, torchTrials: 8000},
+			{name: "cnn", batch: 32, nettrain: 100}},
 		peak:     8,
 		gemms:    []gemmRow{{shape: gemmShapes[0], nettrain: 10, blas: 40}, {shape: gemmShapes[1], nettrain: 9, blas: 30}},
 		gemmBLAS: "openblas", gemmArch: "Zen"}
@@ -98,7 +103,9 @@ func TestReport(t *testing.T) {
 	s := out.String()
 	for _, want := range []string{"2560 training images", "kernel Zen", "nettrain/best PyTorch", "0.50", "nettrain/PyTorch default", "2.50", "10000", "2000", "OpenMP default", "OpenBLAS GFLOP/s", "% of OpenBLAS", "25%", "512×512×512", "A·B",
 		// MFU against the faster 512³ A·B (10 GFLOP/s): 2 MFLOP × 5000/s = 10 GFLOP/s, PyTorch's 20.
-		"train MFLOP/img", "2.00", "100%", "200%", "512³ GEMM rate in this run, 10.0 GFLOP/s", "% of 512³", "90%"} {
+		"train MFLOP/img", "2.00", "100%", "200%", "512³ GEMM rate in this run, 10.0 GFLOP/s", "% of 512³", "90%",
+		// Inference: 30000/12000 = 2.50, MFU 1 MFLOP × 30000/s ÷ 10 GFLOP/s = 300%; trials 6000/5000 = 1.20, 8000/10000 = 0.80, 6000/8000 = 0.75.
+		"forward MFLOP/img", "PyTorch no_grad img/s", "300%", "2 trials × 1 thread", "1.20", "0.80", "0.75"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q:\n%s", want, s)
 		}
@@ -145,17 +152,58 @@ func TestRunNettrainOnly(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	s := stdout.String()
-	if !strings.Contains(s, "256 training images per model") || !strings.Contains(s, "mlp") || !strings.Contains(s, "Best of 2 rounds") {
+	if !strings.Contains(s, "256 training images per Fashion-MNIST model") || !strings.Contains(s, "mlp") || !strings.Contains(s, "Best of 2 rounds") {
 		t.Errorf("output:\n%s", s)
 	}
 	for _, l := range strings.Split(s, "\n") {
-		if f := strings.Fields(l); len(f) == 9 && f[0] == "mlp" {
-			// model, MFLOP, nettrain, 2× PyTorch, 2 ratios, 2 MFUs.
-			if f[1] != "2.41" || f[2] == "-" || f[3] != "-" || f[4] != "-" || f[5] != "-" || f[6] != "-" || !strings.HasSuffix(f[7], "%") || f[8] != "-" {
+		if f := strings.Fields(l); len(f) == 10 && f[0] == "mlp" {
+			// model, batch, MFLOP, nettrain, 2× PyTorch, 2 ratios, 2 MFUs.
+			if f[1] != "128" || f[2] != "2.41" || f[3] == "-" || f[4] != "-" || f[5] != "-" || f[6] != "-" || f[7] != "-" || !strings.HasSuffix(f[8], "%") || f[9] != "-" {
 				t.Errorf("mlp row %q: want its training FLOPs, a nettrain speed and MFU, and no PyTorch one", l)
 			}
 			return
 		}
 	}
 	t.Errorf("no mlp row in:\n%s", s)
+}
+
+// TestRunRGBTrials runs an RGB model on a small synthetic folder with the
+// inference timing and the two-trial comparison: every nettrain column of
+// the three tables is filled, the PyTorch ones are not.
+func TestRunRGBTrials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	var stdout, stderr bytes.Buffer
+	code := execute([]string{"--skip-torch", "--skip-gemm", "--models", "vgg-rgb", "--rgb-images", "40", "--batches", "128", "--threads", "2"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	rows := 0
+	for _, l := range strings.Split(stdout.String(), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 || f[0] != "vgg-rgb" {
+			continue
+		}
+		rows++
+		switch len(f) {
+		case 10: // training: model, batch, MFLOP (2·conv(3→32 @32) + 3·(the other five convs + the classifier)), nettrain, 2× PyTorch, 2 ratios, 2 MFUs
+			if f[2] != "230.15" || f[3] == "-" || f[4] != "-" {
+				t.Errorf("training row %q", l)
+			}
+		case 8: // search: model, nettrain 1×2, 2×1, gain, PyTorch 1×2, 2×1, gain, ratio; inference: model, batch, MFLOP, nettrain, PyTorch, ratio, 2 MFUs
+			if f[1] == "128" { // inference
+				if f[2] != "77.31" || f[3] == "-" || f[4] != "-" || !strings.HasSuffix(f[6], "%") {
+					t.Errorf("inference row %q", l)
+				}
+			} else if f[1] == "-" || f[2] == "-" || f[3] == "-" || f[4] != "-" {
+				t.Errorf("search row %q", l)
+			}
+		default:
+			t.Errorf("row %q: %d fields", l, len(f))
+		}
+	}
+	if rows != 3 || !strings.Contains(stdout.String(), "40 synthetic RGB 32x32 ones per RGB model") {
+		t.Errorf("want 3 vgg-rgb rows (training, inference, search) in:\n%s", stdout.String())
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,9 @@ type torchResult struct {
 	Images          int     `json:"images"`
 	Seconds         float64 `json:"seconds"`
 	OMPWaitPolicy   string  `json:"omp_wait_policy"`
+	// InferImagesPerSecond is the model.eval() + torch.no_grad() forward
+	// pass over the same images at the same batch size.
+	InferImagesPerSecond float64 `json:"infer_images_per_second"`
 }
 
 // numpyResult is one line of torch_bench.py --mode gemm.
@@ -160,16 +164,72 @@ func checkBLAS(b blasInfo) error {
 // (spin for a while, then sleep). The faster of the two is the baseline.
 var ompWaitPolicies = []string{"passive", "default"}
 
-// train runs the PyTorch side of the model benchmark under one OpenMP wait
-// policy (see ompWaitPolicies), in env (see gemmEnv).
-func (p *python) train(models []string, images int, dataDir, ompWait string, env []string) (map[string]torchResult, error) {
-	out, err := p.run(withoutVars(env, "OMP_WAIT_POLICY"), "--mode", "train", "--images", strconv.Itoa(images),
-		"--threads", strconv.Itoa(p.threads), "--models", strings.Join(models, ","), "--data", dataDir, "--omp-wait", ompWait)
+// torchRun is one torch_bench.py --mode train invocation.
+type torchRun struct {
+	models            []string
+	images, rgbImages int // Fashion-MNIST images, synthetic RGB images
+	batch             int
+	dataDir           string
+	ompWait           string // one of ompWaitPolicies
+}
+
+// args is the command line of r on threads threads.
+func (r torchRun) args(threads int) []string {
+	return []string{"--mode", "train", "--images", strconv.Itoa(r.images), "--rgb-images", strconv.Itoa(r.rgbImages),
+		"--batch-size", strconv.Itoa(r.batch), "--threads", strconv.Itoa(threads), "--models", strings.Join(r.models, ","),
+		"--data", r.dataDir, "--omp-wait", r.ompWait}
+}
+
+// train runs the PyTorch side of the model benchmark, training then
+// inference, in env (see gemmEnv).
+func (p *python) train(r torchRun, env []string) (map[string]torchResult, error) {
+	out, err := p.run(withoutVars(env, "OMP_WAIT_POLICY"), r.args(p.threads)...)
 	if err != nil {
 		return nil, err
 	}
+	return parseTrain(out, r.models)
+}
+
+// trials runs r as two one-thread processes at once (two trials of a
+// search) and returns the sum of their training speeds per model.
+func (p *python) trials(r torchRun, env []string) (map[string]float64, error) {
+	one := *p
+	one.threads = 1
+	type result struct {
+		res map[string]torchResult
+		err error
+	}
+	done := make(chan result, 2)
+	for range 2 {
+		go func() {
+			out, err := one.run(withoutVars(env, "OMP_WAIT_POLICY"), append(r.args(1), "--no-infer")...)
+			if err != nil {
+				done <- result{err: err}
+				return
+			}
+			res, err := parseTrain(out, r.models)
+			done <- result{res, err}
+		}()
+	}
+	sum := map[string]float64{}
+	var firstErr error
+	for range 2 {
+		res := <-done
+		if res.err != nil {
+			firstErr = cmp.Or(firstErr, res.err)
+			continue
+		}
+		for m, v := range res.res {
+			sum[m] += v.ImagesPerSecond
+		}
+	}
+	return sum, firstErr
+}
+
+// parseTrain reads the JSON lines of --mode train, one per model.
+func parseTrain(out []byte, models []string) (map[string]torchResult, error) {
 	res := map[string]torchResult{}
-	err = jsonLines(out, func(line []byte) error {
+	err := jsonLines(out, func(line []byte) error {
 		var r torchResult
 		if err := json.Unmarshal(line, &r); err != nil || r.Model == "" {
 			return fmt.Errorf("torch_bench.py: unexpected output line %q", line)

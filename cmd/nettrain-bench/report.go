@@ -7,22 +7,36 @@ import (
 	"text/tabwriter"
 )
 
-// modelRow is one trained model; a zero speed was not measured.
+// modelRow is one model trained at one batch size; a zero speed was not
+// measured.
 type modelRow struct {
-	name     string
-	flops    int64              // training FLOPs per image in the matrix multiplies (model.TrainingFLOPs)
-	nettrain float64            // images per second
-	torch    map[string]float64 // PyTorch's images per second by OpenMP wait policy (ompWaitPolicies)
+	name       string
+	batch      int
+	flops      int64              // training FLOPs per image in the matrix multiplies (model.TrainingFLOPs)
+	inferFlops int64              // forward FLOPs per image in the matrix multiplies (model.InferenceFLOPs)
+	nettrain   float64            // training images per second
+	torch      map[string]float64 // PyTorch's training images per second by OpenMP wait policy (ompWaitPolicies)
+	infer      float64            // nettrain's inference images per second
+	torchInfer map[string]float64 // PyTorch's eval-mode no_grad images per second by wait policy
+	// trials and torchTrials are the summed training images per second of
+	// two concurrent one-thread trials (batch trialsBatch only).
+	trials, torchTrials float64
 }
 
-// bestTorch returns PyTorch's best images per second over the wait
-// policies, 0 if it was not measured.
-func (m modelRow) bestTorch() float64 {
-	best := 0.0
-	for _, v := range m.torch {
-		best = max(best, v)
+// bestTorch returns PyTorch's best training images per second over the
+// wait policies, 0 if it was not measured.
+func (m modelRow) bestTorch() float64 { return best(m.torch) }
+
+// bestTorchInfer is bestTorch for inference.
+func (m modelRow) bestTorchInfer() float64 { return best(m.torchInfer) }
+
+// best is the largest value of v, 0 for none.
+func best(v map[string]float64) float64 {
+	b := 0.0
+	for _, x := range v {
+		b = max(b, x)
 	}
-	return best
+	return b
 }
 
 // gemmRow is one timed GEMM shape; a zero speed was not measured.
@@ -34,6 +48,7 @@ type gemmRow struct {
 // report is everything one run measured.
 type report struct {
 	images, threads int
+	rgbImages       int     // synthetic RGB images per RGB model
 	rounds          int     // training rounds; the speeds are each framework's best
 	peak            float64 // nettrain's 512³ GEMM GFLOP/s, timed beside the training: the MFU yardstick
 	goVersion       string
@@ -59,8 +74,16 @@ func (r *report) peakRate() float64 {
 
 // mfu formats the model-FLOP utilization of a speed in images per second,
 // "-" when either it or the yardstick is missing.
-func (r *report) mfu(m modelRow, imagesPerSecond float64) string {
-	return ratio(100*float64(m.flops)*imagesPerSecond/1e9, r.peakRate(), "%.0f%%")
+func (r *report) mfu(flops int64, imagesPerSecond float64) string {
+	return ratio(100*float64(flops)*imagesPerSecond/1e9, r.peakRate(), "%.0f%%")
+}
+
+// trainImages is how many images model m trains on per round.
+func (r *report) trainImages(m string) int {
+	if isRGB(m) {
+		return r.rgbImages
+	}
+	return r.images
 }
 
 // blasName is the column name of numpy's BLAS: "OpenBLAS" when numpy runs on
@@ -85,8 +108,18 @@ func (r *report) blasName() string {
 	return "numpy-" + kind
 }
 
+// hasTrials reports whether the search-throughput comparison ran.
+func (r *report) hasTrials() bool {
+	for _, m := range r.models {
+		if m.trials > 0 || m.torchTrials > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "nettrain-bench: %d training images per model, batch 128, %d threads; nettrain on %s", r.images, r.threads, r.goVersion)
+	fmt.Fprintf(w, "nettrain-bench: %d training images per Fashion-MNIST model, %d synthetic RGB 32x32 ones per RGB model, %d threads; nettrain on %s", r.images, r.rgbImages, r.threads, r.goVersion)
 	if r.py != nil {
 		fmt.Fprintf(w, "; PyTorch %s, numpy %s", deref(r.py.Torch), deref(r.py.Numpy))
 		if b := r.py.BLAS; b.Library != "" {
@@ -108,13 +141,35 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		// Right-aligned numbers; names padded so they read left-aligned.
-		fmt.Fprintln(tw, "model  \ttrain MFLOP/img\tnettrain img/s\tPyTorch img/s (passive)\tPyTorch img/s (OpenMP default)\tnettrain/best PyTorch\tnettrain/PyTorch default\tnettrain MFU\tbest PyTorch MFU\t")
+		fmt.Fprintln(tw, "model         \tbatch\ttrain MFLOP/img\tnettrain img/s\tPyTorch img/s (passive)\tPyTorch img/s (OpenMP default)\tnettrain/best PyTorch\tnettrain/PyTorch default\tnettrain MFU\tbest PyTorch MFU\t")
 		for _, m := range r.models {
-			fmt.Fprintf(tw, "%-7s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, num(float64(m.flops)/1e6, 2), num(m.nettrain, 0), num(m.torch["passive"], 0),
+			fmt.Fprintf(tw, "%-14s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, m.batch, num(float64(m.flops)/1e6, 2), num(m.nettrain, 0), num(m.torch["passive"], 0),
 				num(m.torch["default"], 0), ratio(m.nettrain, m.bestTorch(), "%.2f"), ratio(m.nettrain, m.torch["default"], "%.2f"),
-				r.mfu(m, m.nettrain), r.mfu(m, m.bestTorch()))
+				r.mfu(m.flops, m.nettrain), r.mfu(m.flops, m.bestTorch()))
 		}
 		tw.Flush()
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "inference     \tbatch\tforward MFLOP/img\tnettrain img/s\tPyTorch no_grad img/s (best)\tnettrain/PyTorch\tnettrain MFU\tPyTorch MFU\t")
+		for _, m := range r.models {
+			fmt.Fprintf(tw, "%-14s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, m.batch, num(float64(m.inferFlops)/1e6, 2), num(m.infer, 0), num(m.bestTorchInfer(), 0),
+				ratio(m.infer, m.bestTorchInfer(), "%.2f"), r.mfu(m.inferFlops, m.infer), r.mfu(m.inferFlops, m.bestTorchInfer()))
+		}
+		tw.Flush()
+		if r.hasTrials() {
+			fmt.Fprintln(w)
+			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(tw, "search        \tnettrain 1 trial × %d threads\tnettrain 2 trials × 1 thread\tgain\tPyTorch 1 × %d (best)\tPyTorch 2 × 1 (passive)\tgain\tnettrain/PyTorch, 2 × 1\t\n", r.threads, r.threads)
+			for _, m := range r.models {
+				if m.batch != trialsBatch {
+					continue
+				}
+				fmt.Fprintf(tw, "%-14s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, num(m.nettrain, 0), num(m.trials, 0), ratio(m.trials, m.nettrain, "%.2f"),
+					num(m.bestTorch(), 0), num(m.torchTrials, 0), ratio(m.torchTrials, m.bestTorch(), "%.2f"), ratio(m.trials, m.torchTrials, "%.2f"))
+			}
+			tw.Flush()
+			fmt.Fprintf(w, "Search throughput: the training images per second of two trials of batch %d running at once on one thread each, summed, against one trial on every thread.\n", trialsBatch)
+		}
 		if p := r.peakRate(); p > 0 {
 			fmt.Fprintf(w, "MFU (model-FLOP utilization): training FLOPs per image in the matrix multiplies (forward, weight gradients, the input gradients computed) × images/s ÷ nettrain's 512³ GEMM rate in this run, %.1f GFLOP/s on %d threads.\n", p, r.threads)
 		}

@@ -7,13 +7,16 @@ Run with Debian's Python, PyTorch 1.13 and numpy (python3-torch, python3-numpy):
     /usr/bin/python3 configs/bench/torch_bench.py --mode gemm [--threads T] [--shapes 512x512x512:AB,...]
     /usr/bin/python3 configs/bench/torch_bench.py --mode info
 
---mode train (the default) trains the three bench models of configs/bench/*.yaml in PyTorch on the
-first N Fashion-MNIST training images (read from the IDX .gz files with gzip + numpy, standardized with
-their mean and std, as nettrain's `preprocess.method: global`), batch 128 with the last smaller batch
-kept, SGD lr 0.05 momentum 0.9 Nesterov, no weight decay, torch.set_num_threads(T). A few warm-up batches
-run first and are not timed. It prints one JSON line per model:
+--mode train (the default) trains the bench models of configs/bench/*.yaml in PyTorch: mlp, cnn and
+resnet8 on the first N Fashion-MNIST training images (read from the IDX .gz files with gzip + numpy,
+standardized with their mean and std, as nettrain's `preprocess.method: global`), resnet20-rgb and
+vgg-rgb on --rgb-images synthetic RGB 32x32 images (standard normal values and random labels: the speed
+does not depend on them); batch --batch-size with the last smaller batch kept, SGD lr 0.05 momentum 0.9
+Nesterov, no weight decay, torch.set_num_threads(T). A few warm-up batches run first and are not timed.
+Then, unless --no-infer, it times inference over the same images at the same batch size: model.eval()
+under torch.no_grad(), after one untimed warm-up batch. It prints one JSON line per model:
 
-    {"model": "mlp", "images_per_second": ..., "images": N, "seconds": ..., ...}
+    {"model": "mlp", "images_per_second": ..., "infer_images_per_second": ..., "images": N, ...}
 
 --mode gemm times numpy's float32 matrix multiply (the BLAS numpy is linked to, OpenBLAS on a usual
 Debian machine with libopenblas0) with OPENBLAS_NUM_THREADS=T, the best of several repeats, and prints
@@ -32,7 +35,7 @@ import struct
 import sys
 import time
 
-MODELS = ("mlp", "cnn", "resnet8")
+MODELS = ("mlp", "cnn", "resnet8", "resnet20-rgb", "vgg-rgb")
 VARIANTS = ("AB", "AtB", "ABt")
 DEFAULT_SHAPES = (
     "512x512x512:AB,128x512x784:AB,512x784x128:AtB,128x784x512:ABt,"
@@ -46,7 +49,9 @@ def parse_args(argv):
     p.add_argument("--mode", choices=("train", "gemm", "info"), default="train")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads / OPENBLAS_NUM_THREADS (default 2)")
     p.add_argument("--images", type=int, default=60000, help="training images to time per model (default 60000, one epoch)")
-    p.add_argument("--models", default=",".join(MODELS), help="comma-separated: mlp, cnn, resnet8")
+    p.add_argument("--models", default=",".join(MODELS), help="comma-separated: " + ", ".join(MODELS))
+    p.add_argument("--rgb-images", type=int, default=10000, help="synthetic RGB 32x32 images for the -rgb models (default 10000)")
+    p.add_argument("--no-infer", action="store_true", help="train mode: skip the inference timing")
     p.add_argument("--data", default=DEFAULT_DATA, help="folder with the Fashion-MNIST IDX files")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--omp-wait", choices=("passive", "default", "env"), default="passive",
@@ -59,8 +64,8 @@ def parse_args(argv):
     a = p.parse_args(argv)
     if a.threads < 1:
         p.error("--threads must be >= 1")
-    if a.images < 1:
-        p.error("--images must be >= 1")
+    if a.images < 1 or a.rgb_images < 1:
+        p.error("--images and --rgb-images must be >= 1")
     a.models = [m.strip() for m in a.models.split(",") if m.strip()]
     for m in a.models:
         if m not in MODELS:
@@ -171,6 +176,14 @@ def load_train(folder, n):
     return x.reshape(len(x), 1, x.shape[-2], x.shape[-1]), y.astype(np.int64)
 
 
+def synthetic_rgb(n, seed=1):
+    """n synthetic RGB 32x32 images (standard normal values, as standardized pixels) and labels 0-9."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 3, 32, 32), dtype=np.float32), rng.integers(0, 10, n).astype(np.int64)
+
+
 # ---------------------------------------------------------------- models
 
 
@@ -207,10 +220,24 @@ def build_model(name):
         return nn.Sequential(*conv_bn_relu(1, 32), *conv_bn_relu(32, 32), nn.MaxPool2d(2),
                              *conv_bn_relu(32, 64), *conv_bn_relu(64, 64), nn.MaxPool2d(2),
                              nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 7 * 7, 10))
+    def resnet(cin, blocks):
+        layers = [nn.Conv2d(cin, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True)]
+        c = 16
+        for stage, width in enumerate((16, 32, 64)):
+            for b in range(blocks):
+                layers.append(BasicBlock(c, width, 2 if stage > 0 and b == 0 else 1))
+                c = width
+        return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+
     if name == "resnet8":  # configs/bench/resnet8.yaml
-        return nn.Sequential(nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True),
-                             BasicBlock(16, 16, 1), BasicBlock(16, 32, 2), BasicBlock(32, 64, 2),
-                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+        return resnet(1, 1)
+    if name == "resnet20-rgb":  # configs/bench/resnet20-rgb.yaml
+        return resnet(3, 3)
+    if name == "vgg-rgb":  # configs/bench/vgg-rgb.yaml
+        return nn.Sequential(*conv_bn_relu(3, 32), *conv_bn_relu(32, 32), nn.MaxPool2d(2),
+                             *conv_bn_relu(32, 64), *conv_bn_relu(64, 64), nn.MaxPool2d(2),
+                             *conv_bn_relu(64, 128), *conv_bn_relu(128, 128), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(128 * 4 * 4, 10))
     raise ValueError(name)
 
 
@@ -230,13 +257,17 @@ def train_mode(a):
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    x, y = load_train(a.data, a.images)
-    n = len(x)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     blas = blas_info()
     gen = torch.Generator().manual_seed(1)
     bs = a.batch_size
+    data = {}
     for name in a.models:
+        kind = "rgb" if name.endswith("-rgb") else "fashion"
+        if kind not in data:
+            x, y = synthetic_rgb(a.rgb_images) if kind == "rgb" else load_train(a.data, a.images)
+            data[kind] = (torch.from_numpy(x), torch.from_numpy(y))
+        xt, yt = data[kind]
+        n = len(xt)
         model = build_model(name)
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
@@ -259,11 +290,20 @@ def train_mode(a):
         for i in range(0, n, bs):
             loss = step(perm[i:i + bs])
         secs = time.perf_counter() - start
-        print(json.dumps({
+        out = {
             "model": name, "images_per_second": n / secs, "images": n, "seconds": secs,
             "threads": a.threads, "batch_size": bs, "warmup_batches": a.warmup, "last_loss": loss,
             "torch": torch.__version__, "blas": blas.get("kind"), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
-        }), flush=True)
+        }
+        if not a.no_infer:
+            model.eval()
+            with torch.no_grad():
+                model(xt[:bs])
+                start = time.perf_counter()
+                for i in range(0, n, bs):
+                    model(xt[i:i + bs])
+                out["infer_images_per_second"] = n / (time.perf_counter() - start)
+        print(json.dumps(out), flush=True)
 
 
 # ---------------------------------------------------------------- gemm

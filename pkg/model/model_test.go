@@ -325,24 +325,28 @@ func TestBuildPlansFusion(t *testing.T) {
 
 // TestTrainingFLOPs: the matrix multiplies of one training step, counted by
 // hand — 3× the forward product (forward, weight gradient, input
-// gradient), 2× for the first layer, whose input gradient is skipped.
+// gradient), 2× for the first layer, whose input gradient is skipped — and
+// of one forward pass (InferenceFLOPs: each product once).
 func TestTrainingFLOPs(t *testing.T) {
 	conv := func(in, out, plane int) int64 { return 2 * int64(in*9*out*plane*plane) }
 	cases := []struct {
-		name string
-		spec Spec
-		want int64
+		name         string
+		spec         Spec
+		train, infer int64
 	}{
 		// 784-512-256-10: 2.41 MFLOP.
 		{"mlp", Spec{Arch: "mlp", Hidden: []int{512, 256}, Activation: "relu", Init: "kaiming_normal", HeadInitScale: 1},
-			2*2*784*512 + 3*2*512*256 + 3*2*256*10},
+			2*2*784*512 + 3*2*512*256 + 3*2*256*10, 2*784*512 + 2*512*256 + 2*256*10},
 		// configs/bench/cnn.yaml: convs 1→32, 32→32 at 28×28, 32→64, 64→64 at 14×14, classifier 64·7·7→10: 109.5 MFLOP.
 		{"cnn", Spec{Arch: "cnn", Widths: []int{32, 64}, ConvsPerStage: 2, BatchNorm: true, Pool: "max", Activation: "relu", Init: "kaiming_normal", HeadInitScale: 1},
-			2*conv(1, 32, 28) + 3*conv(32, 32, 28) + 3*conv(32, 64, 14) + 3*conv(64, 64, 14) + 3*2*64*49*10},
+			2*conv(1, 32, 28) + 3*conv(32, 32, 28) + 3*conv(32, 64, 14) + 3*conv(64, 64, 14) + 3*2*64*49*10,
+			conv(1, 32, 28) + conv(32, 32, 28) + conv(32, 64, 14) + conv(64, 64, 14) + 2*64*49*10},
 		// ResNet-8: stem 1→16 at 28×28, block 16→16 at 28, block 16→32 at 14 with a 1x1 projection (stride 2), 32→64 at 7, classifier 64→10.
 		{"resnet8", Spec{Arch: "resnet", Depth: 8, Width: 16, Activation: "relu", Init: "kaiming_normal", HeadInitScale: 1},
 			2*conv(1, 16, 28) + 3*(2*conv(16, 16, 28)) + 3*(conv(16, 32, 14)+conv(32, 32, 14)+2*16*32*196) +
-				3*(conv(32, 64, 7)+conv(64, 64, 7)+2*32*64*49) + 3*2*64*10},
+				3*(conv(32, 64, 7)+conv(64, 64, 7)+2*32*64*49) + 3*2*64*10,
+			conv(1, 16, 28) + 2*conv(16, 16, 28) + conv(16, 32, 14) + conv(32, 32, 14) + 2*16*32*196 +
+				conv(32, 64, 7) + conv(64, 64, 7) + 2*32*64*49 + 2*64*10},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -350,8 +354,11 @@ func TestTrainingFLOPs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := m.TrainingFLOPs(); got != tc.want {
-				t.Errorf("TrainingFLOPs %d, want %d", got, tc.want)
+			if got := m.TrainingFLOPs(); got != tc.train {
+				t.Errorf("TrainingFLOPs %d, want %d", got, tc.train)
+			}
+			if got := m.InferenceFLOPs(); got != tc.infer {
+				t.Errorf("InferenceFLOPs %d, want %d", got, tc.infer)
 			}
 		})
 	}

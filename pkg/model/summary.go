@@ -33,6 +33,10 @@ func (m *Model) FLOPs() int64 { return nn.CountFLOPs(m.Net, m.InShape) }
 // the numerator of model-FLOP utilization.
 func (m *Model) TrainingFLOPs() int64 { return nn.TrainingFLOPs(m.Net, m.InShape) }
 
+// InferenceFLOPs is the forward pass of one example in the matrix
+// multiplies (nn.InferenceFLOPs): the numerator of inference MFU.
+func (m *Model) InferenceFLOPs() int64 { return nn.InferenceFLOPs(m.Net, m.InShape) }
+
 // summarize writes the rows of the steps of s for input shape in and
 // returns the output shape.
 func summarize(w io.Writer, prefix string, s *nn.Sequential, in []int) []int {

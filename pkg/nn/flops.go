@@ -161,24 +161,38 @@ func (b *BasicBlock) FLOPs(in []int) int64 {
 // activations, pooling) are not counted, and 0 means the input does not
 // fit.
 func TrainingFLOPs(l Layer, in []int) int64 {
-	n, _, ok := trainingFLOPs(l, in)
+	return matmulFLOPs(l, in, func(noInputGrad bool) int64 {
+		if noInputGrad {
+			return 2
+		}
+		return 3
+	})
+}
+
+// InferenceFLOPs returns the floating-point operations of one example's
+// forward pass in the matrix multiplies of l (what eval and predict
+// compute), counted as TrainingFLOPs counts them: a third of it, or a half
+// for the layers that skip the input gradient. 0 means the input does not
+// fit.
+func InferenceFLOPs(l Layer, in []int) int64 {
+	return matmulFLOPs(l, in, func(bool) int64 { return 1 })
+}
+
+// matmulFLOPs counts the matrix-multiply FLOPs of l's forward product
+// times passes(NoInputGrad) per layer; 0 if the input does not fit.
+func matmulFLOPs(l Layer, in []int, passes func(noInputGrad bool) int64) int64 {
+	n, _, ok := countMatmul(l, in, passes)
 	if !ok {
 		return 0
 	}
 	return n
 }
 
-// trainingFLOPs is TrainingFLOPs and l's output shape.
-func trainingFLOPs(l Layer, in []int) (n int64, out []int, ok bool) {
+// countMatmul is matmulFLOPs and l's output shape.
+func countMatmul(l Layer, in []int, passes func(noInputGrad bool) int64) (n int64, out []int, ok bool) {
 	out, err := l.OutShape(in)
 	if err != nil {
 		return 0, nil, false
-	}
-	passes := func(noInputGrad bool) int64 {
-		if noInputGrad {
-			return 2
-		}
-		return 3
 	}
 	switch v := l.(type) {
 	case *Linear:
@@ -186,16 +200,16 @@ func trainingFLOPs(l Layer, in []int) (n int64, out []int, ok bool) {
 	case *Conv2d:
 		return passes(v.NoInputGrad) * 2 * int64(v.InC) * int64(v.KH) * int64(v.KW) * numel64(out), out, true
 	case *BasicBlock:
-		n, mid, ok := trainingFLOPs(v.Conv1, in)
+		n, mid, ok := countMatmul(v.Conv1, in, passes)
 		if !ok {
 			return 0, nil, false
 		}
-		m, _, ok := trainingFLOPs(v.Conv2, mid)
+		m, _, ok := countMatmul(v.Conv2, mid, passes)
 		if !ok {
 			return 0, nil, false
 		}
 		if v.Shortcut != nil {
-			s, _, ok := trainingFLOPs(v.Shortcut, in)
+			s, _, ok := countMatmul(v.Shortcut, in, passes)
 			if !ok {
 				return 0, nil, false
 			}
@@ -205,7 +219,7 @@ func trainingFLOPs(l Layer, in []int) (n int64, out []int, ok bool) {
 	case Container:
 		shape := in
 		for _, c := range v.Children() {
-			m, o, ok := trainingFLOPs(c.Layer, shape)
+			m, o, ok := countMatmul(c.Layer, shape, passes)
 			if !ok {
 				return 0, nil, false
 			}
