@@ -19,6 +19,14 @@ func TestEvalEnsembleBadInput(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ensemble (mean of 2)") {
 		t.Fatalf("eval of two: exit %d\n%s%s", code, out, errs)
 	}
+	code, out, errs = nettrain(t, "eval", ckpt, ckpt, "--tta", "flip")
+	if code != 0 || !strings.Contains(out, "each member's with flip test-time augmentation") {
+		t.Fatalf("eval of two with --tta flip: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = nettrain(t, "eval", ckpt, "--tta", "flip")
+	if code != 0 || !strings.Contains(out, "flip test-time augmentation), test split") {
+		t.Fatalf("eval --tta flip: exit %d\n%s%s", code, out, errs)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -27,6 +35,7 @@ func TestEvalEnsembleBadInput(t *testing.T) {
 		{"unknown method", []string{"eval", ckpt, ckpt, "--ensemble", "median"}, "allowed: [mean vote]"},
 		{"missing member", []string{"eval", ckpt, filepath.Join(dir, "nope.ckpt")}, "nope.ckpt"},
 		{"bad split", []string{"eval", ckpt, ckpt, "--split", "dev"}, "unknown split"},
+		{"bad tta", []string{"eval", ckpt, "--tta", "crop"}, `--tta "crop": allowed: flip`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

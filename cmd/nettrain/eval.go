@@ -21,6 +21,7 @@ type evalOptions struct {
 	json      bool
 	ema       bool
 	ensemble  string
+	tta       string
 	// predictions is the per-example predictions file to write (.csv or
 	// .json), or "".
 	predictions string
@@ -29,7 +30,7 @@ type evalOptions struct {
 func (a *app) evalCommand() *cobra.Command {
 	o := &evalOptions{}
 	cmd := &cobra.Command{
-		Use:   "eval CHECKPOINT|RUN_DIR [CHECKPOINT...] [--ensemble mean|vote] [--top-k K] [--data DIR] [--split test|val|train] [--ema] [--json]",
+		Use:   "eval CHECKPOINT|RUN_DIR [CHECKPOINT...] [--ensemble mean|vote] [--top-k K] [--data DIR] [--split test|val|train] [--ema] [--tta flip] [--json]",
 		Short: "Score a checkpoint (accuracy, loss, per-class accuracy, confusion matrix), or several as an ensemble",
 		Long: `Score a checkpoint, or several as an ensemble. A run folder stands for its
 kept checkpoints (one per epoch; --top-k best by --metric): the snapshot
@@ -54,6 +55,7 @@ length keep one snapshot per cycle).`,
 	cmd.Flags().StringVar(&o.predictions, "predictions", "", "also write every example's label, predicted class and class probabilities to FILE (.csv, or .json)")
 	cmd.Flags().StringVar(&o.ensemble, "ensemble", "", "with several checkpoints: mean (average the predicted probabilities; the default) or vote (majority of the members' classes)")
 	o.addFlags(cmd)
+	cmd.Flags().StringVar(&o.tta, "tta", "", ttaUsage)
 	cmd.Flags().BoolVar(&o.ema, "ema", false, "score the EMA weights stored in the checkpoint (ema.enabled) instead of the raw ones")
 	return cmd
 }
@@ -66,7 +68,26 @@ func (o *evalOptions) options(pool *tensor.Pool) (run.EvalOptions, error) {
 	default:
 		return run.EvalOptions{}, &inputError{fmt.Errorf("--split: unknown split %q; allowed: test, val, train", o.split)}
 	}
-	return run.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema, Pool: pool}, nil
+	flip, err := parseTTA(o.tta)
+	if err != nil {
+		return run.EvalOptions{}, err
+	}
+	return run.EvalOptions{DataDir: o.data, Split: o.split, BatchSize: o.batchSize, EMA: o.ema, FlipTTA: flip, Pool: pool}, nil
+}
+
+// ttaUsage is the help of --tta (eval and predict).
+const ttaUsage = "test-time augmentation: flip (average each image's probabilities with its horizontal mirror's)"
+
+// parseTTA checks a --tta value and reports whether it asks for the
+// mirror: "" (none) or "flip".
+func parseTTA(s string) (flip bool, err error) {
+	switch s {
+	case "":
+		return false, nil
+	case "flip":
+		return true, nil
+	}
+	return false, &inputError{fmt.Errorf("--tta %q: allowed: flip", s)}
 }
 
 // printJSON writes v as one line of JSON.
@@ -132,7 +153,11 @@ func (a *app) evalEnsemble(paths []string, o *evalOptions) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s split, %d examples; the ensemble's loss is that of the averaged probabilities\n", r.Members[0].Split, r.N)
+	tta := ""
+	if r.Members[0].TTA != "" {
+		tta = fmt.Sprintf(" (each member's with %s test-time augmentation)", r.Members[0].TTA)
+	}
+	fmt.Fprintf(a.stdout, "%s split, %d examples; the ensemble's loss is that of the averaged probabilities%s\n", r.Members[0].Split, r.N, tta)
 	return nil
 }
 
@@ -141,6 +166,9 @@ func printEval(w io.Writer, r *run.EvalReport) {
 	weights := ""
 	if r.EMA {
 		weights = ", EMA weights"
+	}
+	if r.TTA != "" {
+		weights += ", " + r.TTA + " test-time augmentation"
 	}
 	fmt.Fprintf(w, "checkpoint %s (epoch %d%s), %s split of %s\n", r.Checkpoint, r.Epoch, weights, r.Split, r.DataDir)
 	fmt.Fprintf(w, "accuracy %.4f (%d/%d)  loss %.4f\n\n", r.Accuracy, r.Correct, r.N, r.Loss)

@@ -48,13 +48,14 @@ preprocessing. Writes CSV (input, predicted, name, probability; with
 			if len(inputs) == 0 {
 				return &inputError{fmt.Errorf("predict: no input given: image files or folders after the checkpoints")}
 			}
-			if o.tta != "" && o.tta != "flip" {
-				return &inputError{fmt.Errorf("--tta %q: allowed: flip", o.tta)}
+			flip, err := parseTTA(o.tta)
+			if err != nil {
+				return err
 			}
 			if o.topK < 1 {
 				return &inputError{fmt.Errorf("--top-k %d: must be >= 1", o.topK)}
 			}
-			rows, err := run.Predict(ckpts, inputs, run.PredictOptions{TopK: o.topK, FlipTTA: o.tta == "flip", EMA: o.ema, Resize: o.resize, BatchSize: o.batchSize, Pool: a.pool})
+			rows, err := run.Predict(ckpts, inputs, run.PredictOptions{TopK: o.topK, FlipTTA: flip, EMA: o.ema, Resize: o.resize, BatchSize: o.batchSize, Pool: a.pool})
 			if err != nil {
 				return err
 			}
@@ -74,7 +75,7 @@ preprocessing. Writes CSV (input, predicted, name, probability; with
 	}
 	cmd.Flags().StringVarP(&o.out, "out", "o", "", "write the predictions to FILE (.csv, or .json) instead of stdout")
 	cmd.Flags().IntVar(&o.topK, "top-k", 1, "list the K most probable classes of each image")
-	cmd.Flags().StringVar(&o.tta, "tta", "", "test-time augmentation: flip (average with the horizontal mirror)")
+	cmd.Flags().StringVar(&o.tta, "tta", "", ttaUsage)
 	cmd.Flags().BoolVar(&o.resize, "resize", false, "scale images of another size to the model's (bilinear) instead of refusing them")
 	cmd.Flags().BoolVar(&o.ema, "ema", false, "use the EMA weights stored in the checkpoints")
 	cmd.Flags().IntVar(&o.batchSize, "batch-size", 0, "inference batch size (default: train.eval_batch_size of the run)")

@@ -79,7 +79,7 @@ func EvaluateEnsemble(paths []string, o EnsembleOptions) (*EnsembleReport, error
 		} else if err := sameTask(first, m); err != nil {
 			return nil, err
 		}
-		probs := engine.Probabilities(m.loaded.Model, m.data, m.batchSize, o.Pool)
+		probs := m.probabilities(o.Pool)
 		c := m.loaded.Model.Classes
 		r := m.report(o.EvalOptions)
 		r.EvalMetrics = engine.Score(probs, m.data.Y, c)

@@ -19,6 +19,10 @@ type EvalOptions struct {
 	// EMA scores the checkpoint's EMA weights (ema.enabled) instead of the
 	// raw ones; a checkpoint without them is an *InputError.
 	EMA bool
+	// FlipTTA averages each example's predicted probabilities with those of
+	// its horizontal mirror (test-time augmentation, as predict --tta flip):
+	// the raw image is mirrored, then preprocessed.
+	FlipTTA bool
 	// Pool is the thread budget of the evaluation and of loading its data
 	// (nil: the calling goroutine). Results do not depend on it.
 	Pool *tensor.Pool
@@ -31,6 +35,7 @@ type EvalReport struct {
 	DataDir    string   `json:"data_dir"`
 	Epoch      int      `json:"epoch"`
 	EMA        bool     `json:"ema"` // the EMA weights were scored
+	TTA        string   `json:"tta,omitempty"` // "flip" when FlipTTA averaged each example with its mirror
 	ClassNames []string `json:"class_names,omitempty"`
 	engine.EvalMetrics
 }
@@ -43,8 +48,24 @@ func EvaluateCheckpoint(path string, o EvalOptions) (*EvalReport, error) {
 		return nil, err
 	}
 	r := m.report(o)
-	r.EvalMetrics = engine.Evaluate(m.loaded.Model, m.data, m.batchSize, o.Pool)
+	if m.mirror == nil {
+		r.EvalMetrics = engine.Evaluate(m.loaded.Model, m.data, m.batchSize, o.Pool)
+		return r, nil
+	}
+	r.EvalMetrics = engine.Score(m.probabilities(o.Pool), m.data.Y, m.loaded.Model.Classes)
 	return r, nil
+}
+
+// probabilities are the member's predicted probabilities per example,
+// (N, classes), averaged with its mirror's under FlipTTA.
+func (m *member) probabilities(pool *tensor.Pool) []float64 {
+	probs := engine.Probabilities(m.loaded.Model, m.data, m.batchSize, pool)
+	if m.mirror != nil {
+		for i, q := range engine.Probabilities(m.loaded.Model, m.mirror, m.batchSize, pool) {
+			probs[i] = (probs[i] + q) / 2
+		}
+	}
+	return probs
 }
 
 // member is a checkpoint with the split it scores, preprocessed as it was
@@ -55,6 +76,7 @@ type member struct {
 	data      *data.Dataset
 	dir       string
 	batchSize int
+	mirror    *data.Dataset // FlipTTA: the mirrored examples, preprocessed; else nil
 }
 
 // loadMember loads the checkpoint at path and the split o names with its
@@ -75,9 +97,29 @@ func loadMember(path string, o EvalOptions) (*member, error) {
 	if o.DataDir != "" {
 		dir = o.DataDir
 	}
-	d, err := engine.LoadSplit(l.Config, dir, o.Split, l.Prep, o.Pool.Threads())
+	prep := l.Prep
+	if o.FlipTTA {
+		if l.Config.Data.Format == data.FormatCSV {
+			return nil, engine.InputErrorf("--tta flip: %s was trained on data.format csv (rows of features): mirroring needs images", path)
+		}
+		// Load the raw images, mirror a copy, then preprocess both (any
+		// method: the fitted statistics see the mirror as a new image).
+		if prep, err = data.NewPreprocessor(data.PreprocessConfig{Method: data.MethodNone}); err != nil {
+			return nil, err
+		}
+	}
+	d, err := engine.LoadSplit(l.Config, dir, o.Split, prep, o.Pool.Threads())
 	if err != nil {
 		return nil, err
+	}
+	var mirror *data.Dataset
+	if o.FlipTTA {
+		mirror = flipped(d)
+		for _, v := range []*data.Dataset{d, mirror} {
+			if err := l.Prep.Apply(v, o.Pool.Threads()); err != nil {
+				return nil, engine.InputErrorf("%s: %v", dir, err)
+			}
+		}
 	}
 	if err := engine.CheckCompatible(d, l.Model.InShape, l.Model.Classes, dir); err != nil {
 		return nil, err
@@ -86,7 +128,7 @@ func loadMember(path string, o EvalOptions) (*member, error) {
 	if o.BatchSize > 0 {
 		bs = o.BatchSize
 	}
-	return &member{path: path, loaded: l, data: d, dir: dir, batchSize: bs}, nil
+	return &member{path: path, loaded: l, data: d, dir: dir, batchSize: bs, mirror: mirror}, nil
 }
 
 // report is the member's report without metrics.
@@ -95,8 +137,12 @@ func (m *member) report(o EvalOptions) *EvalReport {
 	if split == "" {
 		split = "test"
 	}
-	return &EvalReport{Checkpoint: m.path, Split: split, DataDir: m.dir, Epoch: m.loaded.Epoch, EMA: o.EMA,
+	r := &EvalReport{Checkpoint: m.path, Split: split, DataDir: m.dir, Epoch: m.loaded.Epoch, EMA: o.EMA,
 		ClassNames: classNames(m.data, m.loaded.Model.Classes)}
+	if o.FlipTTA {
+		r.TTA = "flip"
+	}
+	return r
 }
 
 // classNames returns the data set's class names, or nil if it has none for
