@@ -34,7 +34,7 @@ type EvalReport struct {
 	Split      string   `json:"split"`
 	DataDir    string   `json:"data_dir"`
 	Epoch      int      `json:"epoch"`
-	EMA        bool     `json:"ema"` // the EMA weights were scored
+	EMA        bool     `json:"ema"`           // the EMA weights were scored
 	TTA        string   `json:"tta,omitempty"` // "flip" when FlipTTA averaged each example with its mirror
 	ClassNames []string `json:"class_names,omitempty"`
 	engine.EvalMetrics
