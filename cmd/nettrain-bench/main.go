@@ -1,16 +1,20 @@
-// Command nettrain-bench compares nettrain's training speed and matrix
-// multiply with PyTorch's and numpy's on the same machine, in one run:
+// Command nettrain-bench compares nettrain's training and inference speed
+// and matrix multiply with PyTorch's and numpy's on the same machine, in
+// one run:
 //
-//	go run ./cmd/nettrain-bench [--images N] [--threads T] [--models mlp,cnn,resnet8] [--skip-torch]
+//	go run ./cmd/nettrain-bench [--images N] [--rgb-images N] [--batches 32,128,512] [--threads T] [--models mlp,cnn,...] [--skip-torch]
 //
-// For each bench model (configs/bench/{mlp,cnn,resnet8}.yaml) it trains N
-// Fashion-MNIST images in nettrain (run.Train, data.train_limit=N, one
-// epoch, no validation) and in PyTorch (configs/bench/torch_bench.py, run
-// with /usr/bin/python3), both on T threads, batch 128; then it times
-// tensor.Gemm in-process and numpy's BLAS on the GEMM shapes of those
-// models. It prints two tables: images/s per model with the
-// nettrain/PyTorch ratio, and GFLOP/s per GEMM shape with nettrain's share
-// of the BLAS's.
+// For each bench model (configs/bench/*.yaml: mlp, cnn and resnet8 on N
+// Fashion-MNIST images; resnet20-rgb and vgg-rgb on a synthetic folder of
+// RGB 32×32 PNGs it writes) and batch size it trains one epoch in nettrain
+// (run.Train, no validation) and in PyTorch (configs/bench/torch_bench.py,
+// run with /usr/bin/python3), both on T threads, then times inference over
+// the same images (engine.Evaluate of the trained checkpoint; PyTorch's
+// eval mode under torch.no_grad) and, at batch 128, two one-thread trials
+// at once against one trial on T threads; then it times tensor.Gemm
+// in-process and numpy's BLAS on the GEMM shapes of those models. It
+// prints the training, inference and search tables (images/s, ratios,
+// MFU against the in-run 512³ GEMM rate) and GFLOP/s per GEMM shape.
 //
 // Exit status: 0 success, 1 a benchmark failed, 2 bad usage or something
 // missing (data, python, PyTorch, numpy).

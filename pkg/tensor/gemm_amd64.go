@@ -27,8 +27,28 @@ func avx2Kernel(mr, nv, kc int, a []float32, aoff, rsa, csa int, b []float32, bo
 //go:noescape
 func packT4x8(kb int, src *float32, ldb int, dst *float32, ldd int)
 
-// hasAVX reports whether packT4x8 may run.
-var hasAVX, _ = cpuFeatures()
+// packT16x16 transposes a 16×(16·kb) block of B into 16·kb rows of 16
+// (strides in bytes; see gemm_pack_amd64.s).
+//
+//go:noescape
+func packT16x16(kb int, src *float32, ldb int, dst *float32, ldd int)
+
+// hasAVX reports whether packT4x8 may run, hasAVX512 whether packT16x16
+// may.
+var hasAVX, hasAVX512 = cpuFeatures()
+
+// packT16 stores op(B)[p][q…q+15] = B[j+q…j+q+15][p0+p] into bp[p·wp+q…]
+// for the first kc − kc%16 values of p and returns how many it did.
+func packT16(bp []float32, wp, q int, b []float32, off, ldb, kc int) int {
+	kb := kc / 16
+	if !hasAVX512 || kb == 0 {
+		return 0
+	}
+	_ = b[off+15*ldb+16*kb-1]
+	_ = bp[(16*kb-1)*wp+q+15]
+	packT16x16(kb, &b[off], ldb*4, &bp[q], wp*4)
+	return 16 * kb
+}
 
 // packT4 stores op(B)[p][q…q+3] = B[j+q…j+q+3][p0+p] into bp[p·wp+q…] for
 // the first kc − kc%8 values of p and returns how many it did.
