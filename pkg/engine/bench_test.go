@@ -33,6 +33,24 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 }
 
+// BenchmarkInference times the evaluation-mode forward pass of each bench
+// model at batch 128 (what eval and predict run per batch), in images/s.
+func BenchmarkInference(b *testing.B) {
+	for _, name := range []string{"mlp", "cnn", "resnet8"} {
+		b.Run(name, func(b *testing.B) {
+			tr, x, _ := benchTrainer(b, name)
+			ctx := &nn.Context{Train: false, Pool: tr.Pool}
+			tr.Model.Net.Forward(ctx, x) // warm-up: layers allocate their buffers
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				tr.Model.Net.Forward(ctx, x)
+			}
+			b.ReportMetric(float64(x.Shape[0])*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}
+
 // benchTrainer builds the trainer of configs/bench/<name>.yaml on the
 // in-repo subset and returns it with its first training batch.
 func benchTrainer(b *testing.B, name string) (*Trainer, *tensor.Tensor, []int32) {
