@@ -408,7 +408,7 @@ func setBenchData(cfgs map[benchKey]*config.Config, fashionDir string, rgbImages
 // training images per second and, when infer is set, the images per
 // second of evaluating the trained checkpoint on the same training images
 // at the same batch size (what `nettrain eval --split train` computes,
-// data loading not timed).
+// data loading and one warm-up batch not timed).
 func nettrainRun(cfg *config.Config, path, out string, pool *tensor.Pool, infer bool) (train, inferRate float64, err error) {
 	res, err := run.Train(cfg, run.Options{ConfigPath: path, OutDir: out, Pool: pool})
 	if err != nil {
@@ -428,6 +428,13 @@ func nettrainRun(cfg *config.Config, path, out string, pool *tensor.Pool, infer 
 	if err != nil {
 		return 0, 0, err
 	}
+	// One untimed batch first, as PyTorch's side does: the layers allocate
+	// their buffers for the batch size on their first call.
+	idx := make([]int, min(cfg.Train.BatchSize, d.N))
+	for i := range idx {
+		idx[i] = i
+	}
+	engine.Evaluate(l.Model, d.Subset(idx), cfg.Train.BatchSize, pool)
 	start := time.Now()
 	engine.Evaluate(l.Model, d, cfg.Train.BatchSize, pool)
 	return res.Epochs[0].ImagesPerSecond, float64(d.N) / time.Since(start).Seconds(), nil
