@@ -28,13 +28,15 @@ from the start of the script (imports included) to the end of the test evaluatio
 
 import argparse
 import copy
-import gzip
 import json
 import math
 import os
-import struct
 import sys
 import time
+
+# The IDX reader of the benchmark script beside this one (configs/bench/torch_bench.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
+from torch_bench import find_idx, read_idx  # noqa: E402
 
 START = time.perf_counter()
 
@@ -53,34 +55,12 @@ def parse_args(argv):
     return a
 
 
-def read_idx(path):
-    import numpy as np
-
-    with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as f:
-        raw = f.read()
-    zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype != 0x08:
-        raise SystemExit("speedrun_torch: %s: not an IDX file of unsigned bytes" % path)
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
 def load(folder, split):
-    import numpy as np
-
+    """One split of the Fashion-MNIST IDX files as (N,1,28,28) raw [0, 1] images and int64 labels."""
     names = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
              "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}[split]
-    out = []
-    for name in names:
-        for cand in (name + ".gz", name):
-            path = os.path.join(folder, cand)
-            if os.path.exists(path):
-                out.append(read_idx(path))
-                break
-        else:
-            raise SystemExit("speedrun_torch: %s: no %s[.gz] (install Fashion-MNIST: make data)" % (folder, name))
-    x = out[0].astype(np.float32)[:, None] / 255.0
-    return x, out[1].astype(np.int64)
+    x, y = (read_idx(find_idx(folder, name)) for name in names)
+    return x.astype("float32")[:, None] / 255.0, y.astype("int64")
 
 
 def main(argv):
