@@ -3,7 +3,7 @@
 
 Run with Debian's Python, PyTorch 1.13 and numpy (python3-torch, python3-numpy):
 
-    /usr/bin/python3 configs/bench/torch_bench.py [--images N] [--threads T] [--models mlp,cnn,resnet8]
+    /usr/bin/python3 configs/bench/torch_bench.py [--images N] [--rgb-images N] [--batch-size B] [--threads T] [--models mlp,cnn,...] [--no-infer]
     /usr/bin/python3 configs/bench/torch_bench.py --mode gemm [--threads T] [--shapes 512x512x512:AB,...]
     /usr/bin/python3 configs/bench/torch_bench.py --mode info
 
