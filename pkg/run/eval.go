@@ -99,8 +99,8 @@ func loadMember(path string, o EvalOptions) (*member, error) {
 	}
 	prep := l.Prep
 	if o.FlipTTA {
-		if l.Config.Data.Format == data.FormatCSV {
-			return nil, engine.InputErrorf("--tta flip: %s was trained on data.format csv (rows of features): mirroring needs images", path)
+		if err := checkMirror(l, path); err != nil {
+			return nil, err
 		}
 		// Load the raw images, mirror a copy, then preprocess both (any
 		// method: the fitted statistics see the mirror as a new image).
@@ -129,6 +129,16 @@ func loadMember(path string, o EvalOptions) (*member, error) {
 		bs = o.BatchSize
 	}
 	return &member{path: path, loaded: l, data: d, dir: dir, batchSize: bs, mirror: mirror}, nil
+}
+
+// checkMirror refuses flip test-time augmentation for a checkpoint whose
+// raw inputs are one value wide (a table's features): there is nothing to
+// mirror. eval and predict share it.
+func checkMirror(l *Loaded, path string) error {
+	if in := rawShape(l); in[2] == 1 {
+		return engine.InputErrorf("--tta flip: %s takes inputs of (C,H,W) %v, one value wide (a table's features): nothing to mirror; flip needs images", path, in)
+	}
+	return nil
 }
 
 // report is the member's report without metrics.

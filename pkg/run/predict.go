@@ -82,6 +82,11 @@ func Predict(ckpts, inputs []string, o PredictOptions) ([]ImagePrediction, error
 			return nil, err
 		}
 		in := rawShape(l)
+		if o.FlipTTA {
+			if err := checkMirror(l, path); err != nil {
+				return nil, err
+			}
+		}
 		if first == nil {
 			first, raw = l, in
 			if x, files, err = readInputs(inputs, in, o.Resize); err != nil {

@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/engine"
 )
 
 // TestFlipTTA: with --tta flip an image and its mirror get the same
@@ -89,4 +91,26 @@ func mirroredDataDir(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// TestFlipTTATable: a model of a table's features has nothing to mirror:
+// eval and predict refuse --tta flip with one input error naming the
+// checkpoint.
+func TestFlipTTATable(t *testing.T) {
+	dir, err := filepath.Abs("../../testdata/images/tabular")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, runDir := trainRun(t, testConfig(t, "data.format=csv", "data.dir="+dir, "data.val_split=0", "data.train_limit=0", "train.epochs=1"))
+	ckpt := ckptPath(runDir, BestCheckpoint)
+	_, evalErr := EvaluateCheckpoint(ckpt, EvalOptions{FlipTTA: true})
+	_, predErr := Predict([]string{ckpt}, []string{filepath.Join(dir, "test.csv")}, PredictOptions{FlipTTA: true})
+	for what, err := range map[string]error{"eval": evalErr, "predict": predErr} {
+		if !engine.IsInputError(err) || !strings.Contains(err.Error(), "nothing to mirror") || !strings.Contains(err.Error(), ckpt) {
+			t.Errorf("%s --tta flip on a table model: %v", what, err)
+		}
+	}
+	if _, err := EvaluateCheckpoint(ckpt, EvalOptions{}); err != nil {
+		t.Errorf("eval without TTA: %v", err)
+	}
 }
