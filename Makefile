@@ -52,7 +52,7 @@ race:
 # the in-repo subset, tensor.Gemm; any machine), then cmd/nettrain-bench: each configs/bench model
 # (mlp, cnn, resnet8 on Fashion-MNIST; resnet20-rgb, vgg-rgb on a synthetic RGB 32x32 folder it writes)
 # trains the same images in nettrain and in PyTorch (configs/bench/torch_bench.py), then both time
-# inference over them and two one-thread trials at once; tensor.Gemm is timed against numpy's BLAS. It
+# inference over them and one one-thread trial per thread at once; tensor.Gemm is timed against numpy's BLAS. It
 # prints img/s, MFU and GFLOP/s tables. The second step needs `make data` and /usr/bin/python3 with
 # python3-torch and python3-numpy (numpy on libopenblas0-pthread for the OpenBLAS baseline). Defaults:
 # one epoch (60000 images; 10000 RGB ones), batch 128, 2 threads. Options go in BENCHFLAGS: --images N

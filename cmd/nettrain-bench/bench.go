@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -81,7 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nettrain-bench [--images N] [--rgb-images N] [--batches 32,128,512] [--threads T] [--rounds R] [--models mlp,cnn,...] [--skip-torch] [--skip-gemm] [--skip-trials]")
-		fmt.Fprintln(stderr, "Trains the configs/bench models in nettrain and PyTorch, times their inference and the throughput of two one-thread trials, and times tensor.Gemm against numpy's BLAS.")
+		fmt.Fprintln(stderr, "Trains the configs/bench models in nettrain and PyTorch, times their inference and the throughput of one-thread trials side by side, and times tensor.Gemm against numpy's BLAS.")
 		fs.PrintDefaults()
 	}
 	models := strings.Join(benchModels, ",")
@@ -89,7 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.rgbImages, "rgb-images", 10000, "synthetic RGB 32x32 training images per RGB model (resnet20-rgb, vgg-rgb)")
 	batches := strconv.Itoa(trialsBatch)
 	fs.StringVar(&batches, "batches", batches, "comma-separated batch sizes, each timed per model (training and inference)")
-	fs.BoolVar(&o.skipTrials, "skip-trials", false, fmt.Sprintf("skip two concurrent one-thread trials against one trial on every thread (batch %d)", trialsBatch))
+	fs.BoolVar(&o.skipTrials, "skip-trials", false, fmt.Sprintf("skip T concurrent one-thread trials against one trial on T threads (batch %d)", trialsBatch))
 	fs.IntVar(&o.threads, "threads", 2, "threads for nettrain, PyTorch (torch.set_num_threads) and the BLAS")
 	fs.IntVar(&o.rounds, "rounds", 1, "training rounds: nettrain and PyTorch take turns, and each one's fastest round is reported (shared machines drift by ±20% within minutes)")
 	fs.StringVar(&models, "models", models, "comma-separated models to train: "+strings.Join(benchModels, ", "))
@@ -303,12 +304,12 @@ func bench(o *options, log io.Writer) (*report, error) {
 			}
 			row.nettrain, row.infer = max(row.nettrain, train), max(row.infer, infer)
 			if trials && row.batch == trialsBatch {
-				fmt.Fprintf(log, "nettrain-bench: nettrain %s%s: two trials of one thread each at once...\n", row.name, tag)
-				both, err := nettrainTrials(filepath.Join(dir, row.name+".yaml"), overrides[benchKey{row.name, row.batch}], cfg.Data.Dir, out)
+				fmt.Fprintf(log, "nettrain-bench: nettrain %s%s: %d trials of one thread each at once...\n", row.name, tag, o.threads)
+				all, err := nettrainTrials(o.threads, filepath.Join(dir, row.name+".yaml"), overrides[benchKey{row.name, row.batch}], cfg.Data.Dir, out)
 				if err != nil {
 					return nil, err
 				}
-				row.trials = max(row.trials, both)
+				row.trials = max(row.trials, all)
 			}
 		}
 		if py == nil || len(o.models) == 0 {
@@ -330,14 +331,14 @@ func bench(o *options, log io.Writer) (*report, error) {
 				}
 			}
 			if trials && b == trialsBatch {
-				fmt.Fprintf(log, "nettrain-bench: PyTorch %s%s: two one-thread trials at once...\n", strings.Join(o.models, ", "), tag)
-				both, err := py.trials(torchRun{models: o.models, images: o.images, rgbImages: o.rgbImages, batch: b, dataDir: dataDir, ompWait: "passive"}, torchEnv)
+				fmt.Fprintf(log, "nettrain-bench: PyTorch %s%s: %d one-thread trials at once...\n", strings.Join(o.models, ", "), tag, o.threads)
+				all, err := py.trials(o.threads, torchRun{models: o.models, images: o.images, rgbImages: o.rgbImages, batch: b, dataDir: dataDir, ompWait: "passive"}, torchEnv)
 				if err != nil {
 					return nil, fmt.Errorf("PyTorch: %w", err)
 				}
 				for i := range r.models {
 					if row := &r.models[i]; row.batch == b {
-						row.torchTrials = max(row.torchTrials, both[row.name])
+						row.torchTrials = max(row.torchTrials, all[row.name])
 					}
 				}
 			}
@@ -442,17 +443,21 @@ func nettrainRun(cfg *config.Config, path, out string, pool *tensor.Pool, infer 
 
 // nettrainTrials trains the config at path (with overrides, on the data
 // in dataDir) twice at once, each run on a pool of one thread (what a
-// search with two parallel trials does), and returns the sum of their
+// search with n parallel trials does), and returns the sum of their
 // training speeds.
-func nettrainTrials(path string, overrides []string, dataDir, out string) (float64, error) {
-	var rates [2]float64
-	errs := make(chan error, 2)
-	for i := range rates {
+func nettrainTrials(n int, path string, overrides []string, dataDir, out string) (float64, error) {
+	cfgs := make([]*config.Config, n) // one each: runs must not share a config
+	for i := range cfgs {
 		cfg, err := config.Load(path, overrides)
 		if err != nil {
 			return 0, &usageError{err.Error()}
 		}
 		cfg.Data.Dir = dataDir
+		cfgs[i] = cfg
+	}
+	rates := make([]float64, n)
+	errs := make(chan error, n)
+	for i, cfg := range cfgs {
 		go func() {
 			pool, err := engine.NewPool(1)
 			if err != nil {
@@ -464,12 +469,15 @@ func nettrainTrials(path string, overrides []string, dataDir, out string) (float
 			errs <- err
 		}()
 	}
-	for range rates {
-		if err := <-errs; err != nil {
-			return 0, err
-		}
+	var firstErr error
+	for range rates { // every trial ends before the next measurement starts
+		firstErr = cmp.Or(firstErr, <-errs)
 	}
-	return rates[0] + rates[1], nil
+	sum := 0.0
+	for _, r := range rates {
+		sum += r
+	}
+	return sum, firstErr
 }
 
 // busyCores samples /proc/stat over d while this process sleeps and

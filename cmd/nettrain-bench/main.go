@@ -10,7 +10,7 @@
 // (run.Train, no validation) and in PyTorch (configs/bench/torch_bench.py,
 // run with /usr/bin/python3), both on T threads, then times inference over
 // the same images (engine.Evaluate of the trained checkpoint; PyTorch's
-// eval mode under torch.no_grad) and, at batch 128, two one-thread trials
+// eval mode under torch.no_grad) and, at batch 128, T one-thread trials
 // at once against one trial on T threads; then it times tensor.Gemm
 // in-process and numpy's BLAS on the GEMM shapes of those models. It
 // prints the training, inference and search tables (images/s, ratios,

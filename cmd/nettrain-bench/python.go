@@ -190,17 +190,17 @@ func (p *python) train(r torchRun, env []string) (map[string]torchResult, error)
 	return parseTrain(out, r.models)
 }
 
-// trials runs r as two one-thread processes at once (two trials of a
-// search) and returns the sum of their training speeds per model.
-func (p *python) trials(r torchRun, env []string) (map[string]float64, error) {
+// trials runs r as n one-thread processes at once (n trials of a search)
+// and returns the sum of their training speeds per model.
+func (p *python) trials(n int, r torchRun, env []string) (map[string]float64, error) {
 	one := *p
 	one.threads = 1
 	type result struct {
 		res map[string]torchResult
 		err error
 	}
-	done := make(chan result, 2)
-	for range 2 {
+	done := make(chan result, n)
+	for range n {
 		go func() {
 			out, err := one.run(withoutVars(env, "OMP_WAIT_POLICY"), append(r.args(1), "--no-infer")...)
 			if err != nil {
@@ -213,7 +213,7 @@ func (p *python) trials(r torchRun, env []string) (map[string]float64, error) {
 	}
 	sum := map[string]float64{}
 	var firstErr error
-	for range 2 {
+	for range n {
 		res := <-done
 		if res.err != nil {
 			firstErr = cmp.Or(firstErr, res.err)

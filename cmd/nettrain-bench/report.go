@@ -19,7 +19,7 @@ type modelRow struct {
 	infer      float64            // nettrain's inference images per second
 	torchInfer map[string]float64 // PyTorch's eval-mode no_grad images per second by wait policy
 	// trials and torchTrials are the summed training images per second of
-	// two concurrent one-thread trials (batch trialsBatch only).
+	// one one-thread trial per thread, run at once (batch trialsBatch only).
 	trials, torchTrials float64
 }
 
@@ -159,7 +159,8 @@ func (r *report) print(w io.Writer) {
 		if r.hasTrials() {
 			fmt.Fprintln(w)
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintf(tw, "search        \tnettrain 1 trial × %d threads\tnettrain 2 trials × 1 thread\tgain\tPyTorch 1 × %d (best)\tPyTorch 2 × 1 (passive)\tgain\tnettrain/PyTorch, 2 × 1\t\n", r.threads, r.threads)
+			t := r.threads
+			fmt.Fprintf(tw, "search        \tnettrain 1 trial × %d threads\tnettrain %d trials × 1 thread\tgain\tPyTorch 1 × %d (best)\tPyTorch %d × 1 (passive)\tgain\tnettrain/PyTorch, %d × 1\t\n", t, t, t, t, t)
 			for _, m := range r.models {
 				if m.batch != trialsBatch {
 					continue
@@ -168,10 +169,10 @@ func (r *report) print(w io.Writer) {
 					num(m.bestTorch(), 0), num(m.torchTrials, 0), ratio(m.torchTrials, m.bestTorch(), "%.2f"), ratio(m.trials, m.torchTrials, "%.2f"))
 			}
 			tw.Flush()
-			fmt.Fprintf(w, "Search throughput: the training images per second of two trials of batch %d running at once on one thread each, summed, against one trial on every thread.\n", trialsBatch)
+			fmt.Fprintf(w, "Search throughput: the training images per second of %d trials of batch %d running at once on one thread each, summed, against one trial on all %d threads.\n", r.threads, trialsBatch, r.threads)
 		}
 		if p := r.peakRate(); p > 0 {
-			fmt.Fprintf(w, "MFU (model-FLOP utilization): training FLOPs per image in the matrix multiplies (forward, weight gradients, the input gradients computed) × images/s ÷ nettrain's 512³ GEMM rate in this run, %.1f GFLOP/s on %d threads.\n", p, r.threads)
+			fmt.Fprintf(w, "MFU (model-FLOP utilization): FLOPs per image in the matrix multiplies (training: forward, weight gradients, the input gradients computed; inference: forward) × images/s ÷ nettrain's 512³ GEMM rate in this run, %.1f GFLOP/s on %d threads.\n", p, r.threads)
 		}
 		if r.py != nil {
 			fmt.Fprintln(w, "PyTorch trains with OMP_WAIT_POLICY=PASSIVE and with the OpenMP default (as installed); the first ratio is against the faster.")
