@@ -73,10 +73,15 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# Longer fuzzing of every parser (make test runs only their seed corpora).
+# Longer fuzzing of every parser (make test runs only their seed corpora): IDX, CSV, image folder
+# entries, checkpoints, configs, safetensors exports, search state and metrics, curve tables,
+# TensorBoard files. FUZZTIME=10m for the issue-16 budget.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadIDX -fuzztime $(FUZZTIME) ./pkg/data/
+	$(GO) test -run '^$$' -fuzz FuzzReadCSV -fuzztime $(FUZZTIME) ./pkg/data/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeImage -fuzztime $(FUZZTIME) ./pkg/data/
+	$(GO) test -run '^$$' -fuzz FuzzParseSafetensors -fuzztime $(FUZZTIME) ./pkg/export/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./pkg/checkpoint/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./pkg/config/
 	$(GO) test -run '^$$' -fuzz FuzzReadMetric -fuzztime $(FUZZTIME) ./pkg/search/runner/

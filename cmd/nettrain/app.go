@@ -139,6 +139,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.averageCommand())
 	root.AddCommand(a.predictCommand())
 	root.AddCommand(a.exportCommand())
+	root.AddCommand(a.packCommand())
 	completeConfigFlags(root)
 	return root
 }

@@ -131,7 +131,7 @@ func rawTestCase(t *testing.T, dir, name string, l *run.Loaded, n int) (exportte
 		t.Fatal(err)
 	}
 	n = min(n, test.N)
-	raw := slices.Clone(test.X[:n*test.FeatureLen()])
+	raw := test.Range(nil, 0, n)
 	var x []float32
 	for i := range n {
 		e, err := l.Prep.ApplyExample(slices.Clone(test.Example(i)))

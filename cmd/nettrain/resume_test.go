@@ -1,10 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,7 +104,9 @@ func TestResumeCLI(t *testing.T) {
 	}
 }
 
-// buildBinary builds nettrain into a temp folder, or skips the test.
+// buildBinary builds nettrain into a temp folder. It skips the test under
+// -short, and where the binary cannot be built, except in CI (CI set),
+// where that fails the test.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -111,40 +114,52 @@ func buildBinary(t *testing.T) string {
 	}
 	bin := filepath.Join(t.TempDir(), "nettrain")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("cannot build the binary: %v\n%s", err, out)
+		}
 		t.Skipf("cannot build the binary: %v\n%s", err, out)
 	}
 	return bin
 }
 
-// signalRun starts a 3-epoch quickstart run of bin into dir, sends sig
-// shortly after epoch 1 is reported, and returns the exit error and
-// stderr; it skips the test if the run finished before the signal.
+// signalEpochs is the length of the runs signalRun interrupts: long enough
+// (about 3 s) that the signal, sent right after the first checkpoint,
+// always lands while the run is still training.
+const signalEpochs = 40
+
+// signalRun starts a signalEpochs-epoch quickstart run of bin into dir,
+// waits until the run has written its epoch-1 checkpoint (a file, not a
+// printed line), sends sig, and returns the exit error and stderr. A run
+// that never writes the checkpoint, or finishes before the signal, fails
+// the test.
 func signalRun(t *testing.T, bin, dir string, sig os.Signal) (*exec.ExitError, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "train", "-c", quickstart, "--set", "train.epochs=3", "--out", dir, "-q")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd := exec.Command(bin, "train", "-c", quickstart, "--set", fmt.Sprintf("train.epochs=%d", signalEpochs), "--out", dir, "-q")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "epoch 1/3") {
-			time.Sleep(50 * time.Millisecond) // into epoch 2
-			cmd.Process.Signal(sig)
-			break
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	last := filepath.Join(dir, "checkpoints", "last.ckpt")
+	var err error
+wait:
+	for {
+		select {
+		case err = <-exited:
+			t.Fatalf("the run ended (%v) before writing %s:\n%s", err, last, stderr.String())
+		case <-time.After(5 * time.Millisecond):
+			if _, statErr := os.Stat(last); statErr == nil {
+				cmd.Process.Signal(sig)
+				err = <-exited
+				break wait
+			}
 		}
 	}
-	for sc.Scan() {
-	}
-	err = cmd.Wait()
 	var ee *exec.ExitError
 	if err == nil {
-		t.Skip("the run finished before the signal arrived")
+		t.Fatalf("the run finished before %v arrived: make it longer than signalEpochs = %d", sig, signalEpochs)
 	}
 	if !errors.As(err, &ee) {
 		t.Fatalf("after %v: %v", sig, err)
@@ -160,7 +175,7 @@ func signalRun(t *testing.T, bin, dir string, sig os.Signal) (*exec.ExitError, s
 func TestSignalSubprocess(t *testing.T) {
 	bin := buildBinary(t)
 	full := t.TempDir()
-	if code, _, errs := nettrain(t, "train", "-c", quickstart, "--set", "train.epochs=3", "--out", full); code != 0 {
+	if code, _, errs := nettrain(t, "train", "-c", quickstart, "--set", fmt.Sprintf("train.epochs=%d", signalEpochs), "--out", full); code != 0 {
 		t.Fatal(errs)
 	}
 	for _, tc := range []struct {
@@ -185,4 +200,71 @@ func TestSignalSubprocess(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestKillResumeLoop kills a real training run of the built binary with
+// SIGKILL at 20 moments spread over its length (seeded, so a failure
+// repeats), each time checks that the last checkpoint loads, and resumes
+// (starting over when the kill came before the first checkpoint) until the
+// run ends: its final weights and metrics must be those of an
+// uninterrupted run, bit for bit, every time.
+func TestKillResumeLoop(t *testing.T) {
+	bin := buildBinary(t)
+	const epochs = 6
+	set := fmt.Sprintf("train.epochs=%d", epochs)
+	full := filepath.Join(t.TempDir(), "full")
+	start := time.Now()
+	if out, err := exec.Command(bin, "train", "-c", quickstart, "--set", set, "--out", full, "-q").CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	span := time.Since(start)
+	want := filepath.Join(full, "checkpoints", "last.ckpt")
+	r := rand.New(rand.NewPCG(16, 20))
+	resumed := 0 // kills that left a checkpoint to resume from
+	for i := range 20 {
+		delay := time.Duration((0.05 + 0.9*r.Float64()) * float64(span))
+		dir := filepath.Join(t.TempDir(), "run")
+		args := []string{"train", "-c", quickstart, "--set", set, "--out", dir, "-q"}
+		cmd := exec.Command(bin, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Kill()
+		err := cmd.Wait()
+		killed := err != nil
+		last := filepath.Join(dir, "checkpoints", "last.ckpt")
+		if _, statErr := os.Stat(last); statErr == nil && killed {
+			resumed++
+		}
+		for attempt := 0; ; attempt++ {
+			if attempt > 3 {
+				t.Fatalf("kill %d: the run does not finish after %d resumes", i, attempt)
+			}
+			if _, statErr := os.Stat(filepath.Join(dir, "summary.json")); statErr == nil {
+				break // finished
+			}
+			var next []string
+			if _, statErr := os.Stat(last); statErr == nil {
+				if _, err := checkpoint.Load(last); err != nil {
+					t.Fatalf("kill %d after %v: the last checkpoint does not load: %v", i, delay, err)
+				}
+				next = []string{"train", "--resume", dir, "-q"}
+			} else {
+				next = append(args, "--overwrite") // killed before the first checkpoint
+			}
+			if out, err := exec.Command(bin, next...).CombinedOutput(); err != nil {
+				t.Fatalf("kill %d after %v: %v: %v\n%s", i, delay, next, err, out)
+			}
+		}
+		sameTensors(t, want, last)
+		if a, b := testfix.MetricsWithoutTimings(t, full), testfix.MetricsWithoutTimings(t, dir); a != b {
+			t.Fatalf("kill %d after %v: metrics.csv differ:\n%s\nvs\n%s", i, delay, a, b)
+		}
+		t.Logf("kill %d after %v (killed: %v): resumed to the same weights", i, delay, killed)
+	}
+	if resumed < 10 {
+		t.Errorf("only %d of 20 kills landed after the first checkpoint: the loop hardly tests resuming", resumed)
+	}
+	t.Logf("%d of 20 kills resumed from a checkpoint, the others started over", resumed)
 }

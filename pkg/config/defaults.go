@@ -40,7 +40,7 @@ func Default() *Config {
 		Train: Train{
 			Epochs:        10,
 			BatchSize:     128,
-			EvalBatchSize: 1000,
+			EvalBatchSize: 256,
 			Accumulate:    1,
 			EarlyStopping: EarlyStopping{Metric: "val_loss", Mode: "min", Patience: 10},
 			Mixup:         Mix{P: 1},

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -171,13 +172,13 @@ func parseYAML(data []byte) (doc *yaml.Node, err error) {
 		if err == io.EOF {
 			return nil, nil
 		}
-		return nil, syntaxError(err)
+		return nil, syntaxError(err, data)
 	}
 	var second yaml.Node
 	switch err := dec.Decode(&second); {
 	case err == io.EOF:
 	case err != nil:
-		return nil, syntaxError(err)
+		return nil, syntaxError(err, data)
 	default:
 		return nil, &parseError{line: second.Line, msg: "invalid YAML: more than one document (a config is one document; remove the second ---)"}
 	}
@@ -186,12 +187,46 @@ func parseYAML(data []byte) (doc *yaml.Node, err error) {
 
 // syntaxError turns a yaml error "yaml: line 3: mapping values are not
 // allowed in this context" into a parseError.
-func syntaxError(err error) *parseError {
+func syntaxError(err error, data []byte) *parseError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "\n", "; ")
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if parserProblem(m[2]) {
+			line++
+		}
+		// A problem found at the end of the input is reported on the
+		// last line there is, not on the empty one after its newline.
+		last := bytes.Count(data, []byte("\n"))
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			last++
+		}
+		line = min(line, max(last, 1))
 		return &parseError{line: line, msg: "invalid YAML: " + m[2]}
 	}
+	if parserProblem(msg) { // line 0, which the library leaves out
+		return &parseError{line: 1, msg: "invalid YAML: " + msg}
+	}
 	return &parseError{msg: "invalid YAML: " + msg}
+}
+
+// yamlParserProblems are the messages of the YAML library's parser (as
+// opposed to its scanner). For these it reports the line counted from 0
+// (and no line at all for the first), while scanner errors count from 1.
+var yamlParserProblems = []string{
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected '-' indicator",
+	"did not find expected <document start>",
+	"did not find expected key",
+	"did not find expected node content",
+	"found undefined tag handle",
+	"found incompatible YAML document",
+	"found duplicate %YAML directive",
+	"found duplicate %TAG directive",
+}
+
+// parserProblem reports whether msg is one of yamlParserProblems.
+func parserProblem(msg string) bool {
+	return slices.Contains(yamlParserProblems, msg)
 }

@@ -76,8 +76,11 @@ type Train struct {
 	// "train.batch_size"). Must be >= 1. Default 128.
 	BatchSize int `yaml:"batch_size" range:">=1"`
 	// EvalBatchSize is the batch size for validation and test evaluation
-	// (key "train.eval_batch_size"); it does not change results, only speed
-	// and memory. Must be >= 1. Default 1000.
+	// (key "train.eval_batch_size"); it does not change the predictions,
+	// only speed and memory (the layers keep buffers for the largest batch
+	// they have seen: a conv net needs about its activations per example
+	// times this) and the last digits of the summed loss. Must be >= 1.
+	// Default 256.
 	EvalBatchSize int `yaml:"eval_batch_size" range:">=1"`
 	// Accumulate is the number of mini-batches whose gradients are summed
 	// before one optimizer step (key "train.accumulate"): the effective batch

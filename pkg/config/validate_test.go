@@ -25,7 +25,7 @@ func TestValidateErrors(t *testing.T) {
 		{"name chars", "name: my run", `x.yaml:2: name: must match [A-Za-z0-9._-]+ (it names the run folder), got "my run"`},
 		{"name dotdot", "name: ..", `x.yaml:2: name: must not be ".." (it names the run folder)`},
 		{"name empty", `name: ""`, `x.yaml:2: name: must match [A-Za-z0-9._-]+ (it names the run folder), got ""`},
-		{"data.format", "data: {format: tfrecord}", `x.yaml:2: data.format: must be one of "idx", "folder", "csv", got "tfrecord"`},
+		{"data.format", "data: {format: tfrecord}", `x.yaml:2: data.format: must be one of "idx", "folder", "csv", "packed", got "tfrecord"`},
 		{"label_column without csv", "data: {label_column: y}", `x.yaml:2: data.label_column: only used by data.format csv (format is "idx")`},
 		{"preprocess method", "preprocess: {method: whiten}", `x.yaml:2: preprocess.method: must be one of "none", "global", "channel", "feature", "pca", "pca_whiten", "zca", got "whiten"`},
 		{"normalize and method", "preprocess: {normalize: none, method: zca}", `x.yaml:2: preprocess.normalize: is the deprecated spelling of preprocess.method; remove it (preprocess.method is "zca")`},

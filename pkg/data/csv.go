@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // DefaultLabelColumn is the label column name LoadCSVDir uses.
@@ -168,6 +169,9 @@ func checkHeader(name string, header []string, labelCol string, unlabelled bool)
 		if h == "" {
 			return -1, fmt.Errorf("csv %s:1: column %d has an empty name", name, j+1)
 		}
+		if !utf8.ValidString(h) {
+			return -1, fmt.Errorf("csv %s:1: the name of column %d, %q, is not UTF-8 (save the file as UTF-8)", name, j+1, h)
+		}
 		if k, dup := seen[h]; dup {
 			return -1, fmt.Errorf("csv %s:1: columns %d and %d are both named %q", name, k+1, j+1, h)
 		}
@@ -262,6 +266,9 @@ func mapNames(name, labelCol string, labels []string, lines []int, classes []str
 	for i, s := range labels {
 		if s == "" {
 			return fmt.Errorf("csv %s:%d: column %q: empty label", name, lines[i], labelCol)
+		}
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("csv %s:%d: column %q: label %q is not UTF-8 (save the file as UTF-8)", name, lines[i], labelCol, s)
 		}
 		k, ok := slices.BinarySearch(classes, s)
 		if !ok {

@@ -23,8 +23,8 @@ func TestDatasetExampleSubset(t *testing.T) {
 		t.Fatalf("Example(3): len %d cap %d first %v", len(ex), cap(ex), ex[0])
 	}
 	ex[1] = -7
-	if d.X[3*24+1] != -7 {
-		t.Error("Example is not a view")
+	if d.X[3*24+1] == -7 {
+		t.Error("Example is a view, not a copy")
 	}
 
 	s := d.Subset([]int{4, 1, 1})
@@ -101,6 +101,53 @@ func TestSplitValidation(t *testing.T) {
 	}
 	if first100 := slices.Equal(a.X, d.X[:100]); first100 {
 		t.Error("validation set is the first examples, not a shuffle")
+	}
+}
+
+// TestSplitValidationInPlace: the in-place split gives SplitValidation's
+// two splits, value for value, in both storages, and keeps d's storage.
+func TestSplitValidationInPlace(t *testing.T) {
+	bytes, err := LoadIDXDir(smallDir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		d    *Dataset
+		nVal int
+	}{
+		{"float", markedDataset(100, 2, 2, 2, 10), 10},
+		{"bytes", bytes, 123},
+		{"bytes, none", bytes, 0},
+		{"float, all but one", markedDataset(7, 1, 1, 3, 2), 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			train, val, err := SplitValidation(tc.d, tc.nVal, 11)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := tc.d.Clone()
+			store := &d.X
+			if d.Bytes() {
+				store = nil
+			}
+			got, err := SplitValidationInPlace(d, tc.nVal, 11)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got == nil) != (val == nil) || d.N != train.N || !slices.Equal(d.Y, train.Y) || !bitsEqual(values(d), values(train)) {
+				t.Fatal("the training split differs from SplitValidation's")
+			}
+			if val != nil && (got.N != val.N || !slices.Equal(got.Y, val.Y) || !bitsEqual(values(got), values(val))) {
+				t.Fatal("the validation split differs from SplitValidation's")
+			}
+			if d.Bytes() != tc.d.Bytes() || (store != nil && len(*store) != d.N*d.FeatureLen()) {
+				t.Error("storage changed")
+			}
+		})
+	}
+	if _, err := SplitValidationInPlace(markedDataset(3, 1, 1, 1, 2), 3, 0); err == nil {
+		t.Error("nVal = N: no error")
 	}
 }
 

@@ -1,7 +1,11 @@
 // Package data loads labelled image datasets and feeds them to training.
 //
 // All tensors are float32 and stored NCHW: example i of a [Dataset] occupies
-// X[i*C*H*W : (i+1)*C*H*W], laid out channel by channel, row by row.
+// values i*C*H*W to (i+1)*C*H*W-1, laid out channel by channel, row by row.
+// 8-bit images (IDX files, PNG/JPEG folders) are held in byte storage, one
+// byte per value, and converted to float32 (and standardized, when the
+// preprocessing is elementwise) as each example is read: a quarter of the
+// memory of float storage and the same values to the bit ([Dataset]).
 //
 // The package covers, in the order a training run uses it:
 //
@@ -12,7 +16,10 @@
 //     grayscale): [LoadImageFolder]; a CSV table root/{train,test}.csv with a
 //     label column: [LoadCSVDir], [ReadCSV]; and one entry point for the
 //     three formats: [Load];
-//   - carving a validation split out of the training set: [SplitValidation];
+//   - carving a validation split out of the training set: [SplitValidation],
+//     or [SplitValidationInPlace] without a second copy of the training set;
+//   - refusing a training split whose labels skip a class (a stray label
+//     200 among 0-9), naming the file and the example ([LoadOptions]);
 //   - global standardization fitted on the training split only:
 //     [FitStandardizer], [Standardizer.Apply];
 //   - the general [Preprocessor] (none, global, per-channel and per-feature

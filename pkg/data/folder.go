@@ -51,7 +51,9 @@ var splitNames = []string{"train", "test"}
 // grayscale images are replicated to three channels and alpha is dropped,
 // after un-premultiplying). Note that C is decided per split. Values are
 // scaled to [0,1]: v/255 for 8-bit images, v/65535 for 16-bit ones. The
-// result has shape (N, C, H, W).
+// result has shape (N, C, H, W), in byte storage when every value is an
+// 8-bit one (a quarter of the memory of float storage, the same values;
+// see [Dataset]), in float storage otherwise.
 //
 // Errors are one line naming the folder or file, e.g.
 //
@@ -121,6 +123,7 @@ func LoadImageFolder(root, split string, workers int) (*Dataset, error) {
 	// Pass 1: headers only. Sizes, formats and channels, in file order.
 	var w0, h0 int
 	channels := 1
+	wide := false // some header announces 16-bit samples
 	for i, f := range files {
 		cfg, err := decodeConfig(f.path)
 		if err != nil {
@@ -138,19 +141,54 @@ func LoadImageFolder(root, split string, workers int) (*Dataset, error) {
 		if !grayModel(cfg.ColorModel) {
 			channels = 3
 		}
+		switch cfg.ColorModel {
+		case color.Gray16Model, color.RGBA64Model, color.NRGBA64Model:
+			wide = true
+		}
 	}
 
-	// Pass 2: decode in parallel straight into X; the first error in file
-	// order is reported.
+	// Pass 2: decode in parallel straight into the storage: bytes unless
+	// a header announces 16-bit samples or an image turns out to need
+	// them; the first error in file order is reported.
 	n := len(files)
 	d := &Dataset{
-		X: make([]float32, n*channels*h0*w0),
 		Y: make([]int32, n),
 		N: n, C: channels, H: h0, W: w0,
 		Classes:    len(classes),
 		ClassNames: classes,
 	}
+	for i := range files {
+		d.Y[i] = files[i].label
+	}
 	f := d.FeatureLen()
+	decode := func(i int) error {
+		if d.Pixels != nil {
+			return decodeBytesInto(files[i].path, d.Pixels[i*f:(i+1)*f], channels, w0, h0)
+		}
+		return decodeInto(files[i].path, d.X[i*f:(i+1)*f], channels, w0, h0)
+	}
+	if wide {
+		d.X = make([]float32, n*f)
+	} else {
+		d.Pixels = make([]uint8, n*f)
+	}
+	errs := parallelEach(n, workers, decode)
+	if !wide && slices.Contains(errs, errWidePixels) {
+		d.Pixels, d.X = nil, make([]float32, n*f)
+		errs = parallelEach(n, workers, decode)
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("folder %s: %v", files[i].path, err)
+		}
+	}
+	return d, nil
+}
+
+// parallelEach calls fn(i) for i in [0, n) on up to workers goroutines
+// (≤ 1: one), handing out indices in order, and returns each call's
+// error.
+func parallelEach(n, workers int, fn func(i int) error) []error {
 	errs := make([]error, n)
 	var next sync.Mutex
 	idx := 0
@@ -167,18 +205,12 @@ func LoadImageFolder(root, split string, workers int) (*Dataset, error) {
 				if i >= n {
 					return
 				}
-				d.Y[i] = files[i].label
-				errs[i] = decodeInto(files[i].path, d.X[i*f:(i+1)*f], channels, w0, h0)
+				errs[i] = fn(i)
 			}
 		}()
 	}
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("folder %s: %v", files[i].path, err)
-		}
-	}
-	return d, nil
+	return errs
 }
 
 // checkSplitRoot validates split and that root is a folder.
@@ -321,9 +353,37 @@ func decodeInto(path string, dst []float32, c, w, h int) error {
 	return pixelsInto(img, dst, c, w, h)
 }
 
+// decodeBytesInto is decodeInto for byte storage: dst holds the 8-bit
+// values. An image with a value no byte holds exactly (16-bit samples,
+// un-premultiplied alpha) is errWidePixels.
+func decodeBytesInto(path string, dst []uint8, c, w, h int) error {
+	img, err := decodeImage(path)
+	if err != nil {
+		return err
+	}
+	return writePixels(img, dst, c, w, h, func(b uint8) uint8 { return b }, func(v uint16) (uint8, bool) {
+		return uint8(v / 257), v%257 == 0
+	})
+}
+
+// errWidePixels reports an image whose values need float storage.
+var errWidePixels = errors.New("pixel values finer than 8 bits")
+
 // pixelsInto writes img, which must be w×h, into dst, shape (c,h,w) with
 // c = 1 or 3, scaled to [0,1].
 func pixelsInto(img image.Image, dst []float32, c, w, h int) error {
+	return writePixels(img, dst, c, w, h, func(b uint8) float32 { return pixelScale[b] }, func(v uint16) (float32, bool) {
+		return float32(v) / 65535, true
+	})
+}
+
+// writePixels writes img, which must be w×h, into dst, shape (c,h,w) with
+// c = 1 or 3: an 8-bit sample b as fromByte(b), a 16-bit one (and any
+// un-premultiplied value) v as fromWide(v), which reports false when dst
+// cannot hold it (errWidePixels). Both conversions give the same value for
+// v = 257·b: the float32 b/255 and (257·b)/65535 are the same correctly
+// rounded quotient.
+func writePixels[T uint8 | float32](img image.Image, dst []T, c, w, h int, fromByte func(uint8) T, fromWide func(uint16) (T, bool)) error {
 	b := img.Bounds()
 	if b.Dx() != w || b.Dy() != h {
 		return fmt.Errorf("decoded size %dx%d differs from the header's %dx%d", b.Dx(), b.Dy(), w, h)
@@ -338,16 +398,16 @@ func pixelsInto(img image.Image, dst []float32, c, w, h int) error {
 		for y := range h {
 			row := m.Pix[y*m.Stride : y*m.Stride+w]
 			for x, v := range row {
-				dst[y*w+x] = pixelScale[v]
+				dst[y*w+x] = fromByte(v)
 			}
 		}
 	case *image.NRGBA:
 		for y := range h {
 			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
 			for x := range w {
-				dst[y*w+x] = pixelScale[row[4*x]]
-				dst[hw+y*w+x] = pixelScale[row[4*x+1]]
-				dst[2*hw+y*w+x] = pixelScale[row[4*x+2]]
+				dst[y*w+x] = fromByte(row[4*x])
+				dst[hw+y*w+x] = fromByte(row[4*x+1])
+				dst[2*hw+y*w+x] = fromByte(row[4*x+2])
 			}
 		}
 	case *image.YCbCr:
@@ -355,9 +415,9 @@ func pixelsInto(img image.Image, dst []float32, c, w, h int) error {
 			for x := range w {
 				yi, ci := m.YOffset(b.Min.X+x, b.Min.Y+y), m.COffset(b.Min.X+x, b.Min.Y+y)
 				r, g, bb := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-				dst[y*w+x] = pixelScale[r]
-				dst[hw+y*w+x] = pixelScale[g]
-				dst[2*hw+y*w+x] = pixelScale[bb]
+				dst[y*w+x] = fromByte(r)
+				dst[hw+y*w+x] = fromByte(g)
+				dst[2*hw+y*w+x] = fromByte(bb)
 			}
 		}
 	default:
@@ -366,10 +426,15 @@ func pixelsInto(img image.Image, dst []float32, c, w, h int) error {
 		for y := range h {
 			for x := range w {
 				p := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
-				dst[y*w+x] = float32(p.R) / 65535
+				var ok [3]bool
+				dst[y*w+x], ok[0] = fromWide(p.R)
+				ok[1], ok[2] = true, true
 				if !gray {
-					dst[hw+y*w+x] = float32(p.G) / 65535
-					dst[2*hw+y*w+x] = float32(p.B) / 65535
+					dst[hw+y*w+x], ok[1] = fromWide(p.G)
+					dst[2*hw+y*w+x], ok[2] = fromWide(p.B)
+				}
+				if !ok[0] || !ok[1] || !ok[2] {
+					return errWidePixels
 				}
 			}
 		}

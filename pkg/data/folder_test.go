@@ -22,9 +22,9 @@ func TestImageFolderFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if train.N != 12 || train.C != 3 || train.H != 8 || train.W != 8 || train.Classes != 3 || len(train.X) != 12*3*64 {
+	if train.N != 12 || train.C != 3 || train.H != 8 || train.W != 8 || train.Classes != 3 || len(train.Pixels) != 12*3*64 {
 		t.Fatalf("train: N=%d C=%d H=%d W=%d Classes=%d len=%d, want 12 x (3,8,8), 3 classes",
-			train.N, train.C, train.H, train.W, train.Classes, len(train.X))
+			train.N, train.C, train.H, train.W, train.Classes, len(train.Pixels))
 	}
 	if !slices.Equal(train.ClassNames, fixtureClasses) {
 		t.Errorf("ClassNames = %v", train.ClassNames)
@@ -107,21 +107,25 @@ func TestImageFolderGrayscale(t *testing.T) {
 	if d.N != 4 || d.C != 1 || d.H != 2 || d.W != 3 || d.Classes != 3 || !slices.Equal(d.Y, []int32{0, 1, 1, 2}) {
 		t.Fatalf("N=%d C=%d H=%d W=%d Classes=%d Y=%v", d.N, d.C, d.H, d.W, d.Classes, d.Y)
 	}
+	if d.Bytes() {
+		t.Error("a 16-bit image in the split, yet byte storage")
+	}
+	x := values(d)
 	for p := range 6 {
-		if got, want := d.X[p], float32(10+p)/255; got != want {
+		if got, want := x[p], float32(10+p)/255; got != want {
 			t.Errorf("gray8 pixel %d = %v, want %v", p, got, want)
 		}
-		if got, want := d.X[6+p], float32(1000*p)/65535; math.Abs(float64(got-want)) > 1e-7 {
+		if got, want := x[6+p], float32(1000*p)/65535; math.Abs(float64(got-want)) > 1e-7 {
 			t.Errorf("gray16 pixel %d = %v, want %v", p, got, want)
 		}
 		want := float32(0)
 		if p == 4 {
 			want = 0.2
 		}
-		if got := d.X[12+p]; math.Abs(float64(got-want)) > 1e-6 {
+		if got := x[12+p]; math.Abs(float64(got-want)) > 1e-6 {
 			t.Errorf("paletted pixel %d = %v, want %v", p, got, want)
 		}
-		if got := d.X[18+p]; got != 0 {
+		if got := x[18+p]; got != 0 {
 			t.Errorf("gray jpeg pixel %d = %v, want 0", p, got)
 		}
 	}
@@ -170,9 +174,10 @@ func TestImageFolderColorModels(t *testing.T) {
 	}
 	// (R,G,B) planes of example 0: pixel 0 un-premultiplied = (1, 0.5, 0).
 	want0 := []float32{1, 1, 0.5, 1, 0, 1}
+	x := values(d)
 	for i, w := range want0 {
-		if math.Abs(float64(d.X[i]-w)) > 1e-4 {
-			t.Fatalf("rgba64: %v, want %v", d.X[:6], want0)
+		if math.Abs(float64(x[i]-w)) > 1e-4 {
+			t.Fatalf("rgba64: %v, want %v", x[:6], want0)
 		}
 	}
 	if want1 := []float32{1, 0, 0, 0, 0, 1}; !slices.Equal(d.Example(1), want1) {
@@ -341,7 +346,7 @@ func TestLoadFormats(t *testing.T) {
 	}
 	_, err = Load("parquet", smallDir, "train")
 	checkOneLine(t, err)
-	if want := `data.format: unknown format "parquet"; allowed: idx, folder, csv`; err.Error() != want {
+	if want := `data.format: unknown format "parquet"; allowed: idx, folder, csv, packed`; err.Error() != want {
 		t.Errorf("err = %q, want %q", err, want)
 	}
 }

@@ -87,3 +87,7 @@ func markedDataset(n, c, h, w, classes int) *Dataset {
 	}
 	return d
 }
+
+// values returns every value of d as readers see it, (N, C, H, W), in a
+// new slice, whichever storage holds it.
+func values(d *Dataset) []float32 { return d.Range(nil, 0, d.N) }

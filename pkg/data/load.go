@@ -16,7 +16,8 @@ var idxSplitFiles = map[string][2]string{
 	"test":  {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"},
 }
 
-// pixelScale maps a byte to its float32 value in [0,1].
+// pixelScale maps a byte to its float32 value in [0,1], b/255: the one
+// conversion of byte storage (see [Dataset]) and of the image decoders.
 var pixelScale = func() (t [256]float32) {
 	for i := range t {
 		t[i] = float32(i) / 255
@@ -29,8 +30,8 @@ var pixelScale = func() (t [256]float32) {
 // (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte); for each file NAME.gz
 // is used if present, else the raw NAME.
 //
-// Images must be 3-D (N,H,W) and give a Dataset of shape (N,1,H,W) with
-// pixels scaled from 0..255 to [0,1]; labels must be 1-D (N,). Classes is
+// Images must be 3-D (N,H,W) and give a byte-stored Dataset of shape
+// (N,1,H,W), pixels standing for 0..255 scaled to [0,1]; labels must be 1-D (N,). Classes is
 // the largest label + 1, and ClassNames is a copy of [FashionMNISTClasses]
 // when Classes == 10 and the images are 28x28 (nil otherwise).
 //
@@ -87,12 +88,9 @@ func LoadIDXDir(dir, split string) (*Dataset, error) {
 	}
 
 	d := &Dataset{
-		X: make([]float32, len(img)),
-		Y: make([]int32, n),
-		N: n, C: 1, H: h, W: w,
-	}
-	for i, b := range img {
-		d.X[i] = pixelScale[b]
+		Pixels: img,
+		Y:      make([]int32, n),
+		N:      n, C: 1, H: h, W: w,
 	}
 	maxLabel := 0
 	// Labels are unsigned bytes, hence in [0,256) by construction; every

@@ -27,14 +27,15 @@ func TestLoadIDXDirFashionMNISTSmall(t *testing.T) {
 				t.Fatalf("got N=%d C=%d H=%d W=%d Classes=%d, want N=%d 1x28x28, 10 classes",
 					d.N, d.C, d.H, d.W, d.Classes, tt.n)
 			}
-			if d.FeatureLen() != 784 || len(d.X) != tt.n*784 || len(d.Y) != tt.n {
-				t.Fatalf("len(X)=%d len(Y)=%d FeatureLen=%d", len(d.X), len(d.Y), d.FeatureLen())
+			if d.FeatureLen() != 784 || len(d.Pixels) != tt.n*784 || d.X != nil || len(d.Y) != tt.n {
+				t.Fatalf("len(Pixels)=%d len(X)=%d len(Y)=%d FeatureLen=%d, want byte storage", len(d.Pixels), len(d.X), len(d.Y), d.FeatureLen())
 			}
 			if !slices.Equal(d.ClassNames, FashionMNISTClasses) {
 				t.Errorf("ClassNames = %v", d.ClassNames)
 			}
-			lo, hi := d.X[0], d.X[0]
-			for _, v := range d.X {
+			x := values(d)
+			lo, hi := x[0], x[0]
+			for _, v := range x {
 				lo, hi = min(lo, v), max(hi, v)
 			}
 			if lo != 0 || hi != 1 {
@@ -91,7 +92,7 @@ func TestLoadIDXDirPrefersGz(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.N != 1 || d.X[0] != 1 || d.Classes != 1 {
+	if d.N != 1 || values(d)[0] != 1 || d.Classes != 1 {
 		t.Errorf("got %+v", d)
 	}
 }

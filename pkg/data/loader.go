@@ -85,7 +85,9 @@ func (l *Loader) Indices(b int) []int {
 }
 
 // Batch copies batch b (0 <= b < NumBatches()) of the current epoch into x,
-// shape (bs, C, H, W), and y, shape (bs,), and returns bs: batchSize, or
+// shape (bs, C, H, W), as [Dataset.Gather] reads it (a byte-stored data set
+// converted to float32 and preprocessed here, one example at a time), and
+// y, shape (bs,), and returns bs: batchSize, or
 // fewer for the last batch when not dropLast. x needs len >= bs*C*H*W and y
 // len >= bs; values beyond are left untouched. It panics if b is out of range
 // or x or y is too short.
@@ -100,8 +102,8 @@ func (l *Loader) Batch(b int, x []float32, y []int32) int {
 	if len(x) < bs*f || len(y) < bs {
 		panic(fmt.Sprintf("data: Loader.Batch buffers too short: len(x)=%d, len(y)=%d, need %d and %d", len(x), len(y), bs*f, bs))
 	}
+	l.d.Gather(x, l.order[start:end])
 	for j, i := range l.order[start:end] {
-		copy(x[j*f:(j+1)*f], l.d.X[i*f:(i+1)*f])
 		y[j] = l.d.Y[i]
 	}
 	return bs

@@ -200,8 +200,9 @@ func (p *projection) keep(lambda []float64, total float64) int {
 func covariance(d *Dataset, workers int) ([]float64, *mat.SymDense) {
 	n, f := d.N, d.FeatureLen()
 	mean := make([]float64, f)
+	row := make([]float32, f)
 	for i := range n {
-		for j, v := range d.X[i*f : (i+1)*f] {
+		for j, v := range d.view(i, row) {
 			mean[j] += float64(v)
 		}
 	}
@@ -221,10 +222,11 @@ func covariance(d *Dataset, workers int) ([]float64, *mat.SymDense) {
 			defer func() { <-sem; wg.Done() }()
 			c := make([]float64, f*f)
 			buf := make([]float64, covChunkRows*f)
+			row := make([]float32, f)
 			for r0 := lo; r0 < hi; r0 += covChunkRows {
 				rows := min(covChunkRows, hi-r0)
 				for r := range rows {
-					x := d.X[(r0+r)*f : (r0+r+1)*f]
+					x := d.view(r0+r, row)
 					for j, v := range x {
 						buf[r*f+j] = float64(v) - mean[j]
 					}
@@ -250,7 +252,8 @@ func covariance(d *Dataset, workers int) ([]float64, *mat.SymDense) {
 }
 
 // Apply implements [Preprocessor]. It writes a new d.X of shape (N,k,1,1)
-// for pca and pca_whiten (d.C, d.H, d.W = k, 1, 1) and (N,C,H,W) for zca.
+// for pca and pca_whiten (d.C, d.H, d.W = k, 1, 1) and (N,C,H,W) for zca,
+// leaving d in float storage (a byte-stored d is read a block at a time).
 // Examples are transformed on up to workers goroutines, each example
 // independently, so the result does not depend on workers.
 func (p *projection) Apply(d *Dataset, workers int) error {
@@ -270,14 +273,24 @@ func (p *projection) Apply(d *Dataset, workers int) error {
 		go func() {
 			defer wg.Done()
 			buf := make([]float32, applyBlock*f)
+			var rows []float32 // a block of a byte-stored d, read
+			if d.Pixels != nil {
+				rows = make([]float32, applyBlock*f)
+			}
 			for b0 := lo; b0 < hi; b0 += applyBlock {
 				b1 := min(b0+applyBlock, hi)
-				p.applyBlock(out[b0*k:b1*k], d.X[b0*f:b1*f], buf)
+				var x []float32
+				if d.Pixels != nil {
+					x = d.Range(rows, b0, b1-b0)
+				} else {
+					x = d.X[b0*f : b1*f]
+				}
+				p.applyBlock(out[b0*k:b1*k], x, buf)
 			}
 		}()
 	}
 	wg.Wait()
-	d.X = out
+	d.X, d.Pixels, d.deferred, d.rows = out, nil, nil, nil
 	d.C, d.H, d.W = p.OutShape(d.C, d.H, d.W)
 	return nil
 }

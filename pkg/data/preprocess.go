@@ -173,8 +173,10 @@ type Preprocessor interface {
 	// Apply transforms every example of d, whose (C,H,W) must be the
 	// fitted InShape (any shape for none and global). Shape-preserving
 	// methods work in place; pca and pca_whiten replace d.X with a new
-	// slice of shape (N,k,1,1) and set d.C, d.H, d.W = k, 1, 1. It uses
-	// up to workers goroutines.
+	// slice of shape (N,k,1,1) and set d.C, d.H, d.W = k, 1, 1. On a
+	// byte-stored d, global, channel and feature keep the bytes and defer
+	// the arithmetic to each read (see [Dataset]); pca, pca_whiten and zca
+	// leave d in float storage. It uses up to workers goroutines.
 	Apply(d *Dataset, workers int) error
 	// ApplyExample transforms one example x of shape InShape (len C*H*W)
 	// and returns the result, shape OutShape: x itself, modified in place,
@@ -341,8 +343,8 @@ func checkTrain(method string, d *Dataset) error {
 	if d == nil || d.N < 1 {
 		return fmt.Errorf("preprocess %s: fit on an empty training set", method)
 	}
-	if len(d.X) != d.N*d.FeatureLen() {
-		return fmt.Errorf("preprocess %s: dataset has %d values, want N*C*H*W = %d", method, len(d.X), d.N*d.FeatureLen())
+	if d.stored() != d.N*d.FeatureLen() {
+		return fmt.Errorf("preprocess %s: dataset has %d values, want N*C*H*W = %d", method, d.stored(), d.N*d.FeatureLen())
 	}
 	return nil
 }
@@ -356,8 +358,8 @@ func checkShape(method string, in [3]int, d *Dataset) error {
 		return fmt.Errorf("preprocess %s: examples are (%d,%d,%d) but the preprocessing was fitted on (%d,%d,%d)",
 			method, d.C, d.H, d.W, in[0], in[1], in[2])
 	}
-	if len(d.X) != d.N*d.FeatureLen() {
-		return fmt.Errorf("preprocess %s: dataset has %d values, want N*C*H*W = %d", method, len(d.X), d.N*d.FeatureLen())
+	if d.stored() != d.N*d.FeatureLen() {
+		return fmt.Errorf("preprocess %s: dataset has %d values, want N*C*H*W = %d", method, d.stored(), d.N*d.FeatureLen())
 	}
 	return nil
 }
@@ -433,8 +435,9 @@ func (s *standardize) Fit(train *Dataset, _ int) error {
 	}
 	sum := make([]float64, n)
 	cnt := make([]float64, n)
+	buf := make([]float32, f)
 	for i := range train.N {
-		for j, v := range train.X[i*f : (i+1)*f] {
+		for j, v := range train.view(i, buf) {
 			g := group(j)
 			sum[g] += float64(v)
 			cnt[g]++
@@ -446,7 +449,7 @@ func (s *standardize) Fit(train *Dataset, _ int) error {
 	}
 	ss := make([]float64, n)
 	for i := range train.N {
-		for j, v := range train.X[i*f : (i+1)*f] {
+		for j, v := range train.view(i, buf) {
 			g := group(j)
 			dv := float64(v) - mean[g]
 			ss[g] += dv * dv
@@ -464,7 +467,11 @@ func (s *standardize) Fit(train *Dataset, _ int) error {
 	return nil
 }
 
-// Apply implements [Preprocessor], in place, on the calling goroutine.
+// Apply implements [Preprocessor], in place, on the calling goroutine. A
+// byte-stored d stays in bytes: the standardization is deferred to every
+// read of an example (converted and standardized together, the same
+// values to the bit); a d that already defers one is turned into float
+// storage first.
 func (s *standardize) Apply(d *Dataset, _ int) error {
 	if !s.fitted {
 		return errNotFitted
@@ -473,12 +480,18 @@ func (s *standardize) Apply(d *Dataset, _ int) error {
 		if d == nil {
 			return fmt.Errorf("preprocess %s: Apply to a nil dataset", s.cfg.Method)
 		}
+	} else if err := checkShape(s.cfg.Method, s.in, d); err != nil {
+		return err
+	}
+	if d.Pixels != nil && d.deferred == nil {
+		d.deferred = s
+		return nil
+	}
+	if s.cfg.Method == MethodGlobal {
 		Standardizer{Mean: s.mean[0], Std: s.std[0]}.Apply(d)
 		return nil
 	}
-	if err := checkShape(s.cfg.Method, s.in, d); err != nil {
-		return err
-	}
+	d.toFloat()
 	f := d.FeatureLen()
 	for i := range d.N {
 		s.apply(d.X[i*f : (i+1)*f])

@@ -44,7 +44,7 @@ func correlatedDataset(n int, seed uint64) *Dataset {
 // cloneDataset returns a deep copy of d.
 func cloneDataset(d *Dataset) *Dataset {
 	c := *d
-	c.X, c.Y, c.ClassNames = slices.Clone(d.X), slices.Clone(d.Y), slices.Clone(d.ClassNames)
+	c.X, c.Pixels, c.Y, c.ClassNames = slices.Clone(d.X), slices.Clone(d.Pixels), slices.Clone(d.Y), slices.Clone(d.ClassNames)
 	return &c
 }
 
@@ -111,6 +111,7 @@ func mustApply(t *testing.T, p Preprocessor, d *Dataset) *Dataset {
 	if err := p.Apply(c, 2); err != nil {
 		t.Fatalf("%s Apply: %v", p.Name(), err)
 	}
+	c.toFloat() // the values readers see, in X
 	if len(c.X) != c.N*c.FeatureLen() {
 		t.Fatalf("%s Apply: len(X) %d, shape (%d,%d,%d,%d)", p.Name(), len(c.X), c.N, c.C, c.H, c.W)
 	}
@@ -345,10 +346,11 @@ func TestPerFeatureStandardization(t *testing.T) {
 	if err := pf.Apply(fm, 2); err != nil {
 		t.Fatal(err)
 	}
+	x := values(fm)
 	for j := range 784 {
 		var s, ss float64
 		for i := range fm.N {
-			v := float64(fm.X[i*784+j])
+			v := float64(x[i*784+j])
 			s += v
 			ss += v * v
 		}

@@ -23,8 +23,10 @@ type Spec struct {
 	// Format is the dataset file format (key "data.format"): "idx" (gzipped
 	// or plain IDX files named as in MNIST / Fashion-MNIST), "folder"
 	// (dir/train/<class>/*.png|jpg and dir/test/<class>/..., gray or RGB,
-	// as torchvision's ImageFolder) or "csv" (dir/train.csv and
-	// dir/test.csv with a label column). Default "idx".
+	// as torchvision's ImageFolder), "csv" (dir/train.csv and
+	// dir/test.csv with a label column) or "packed" (dir/train.ntpack and
+	// dir/test.ntpack written by `nettrain pack`, memory-mapped: the
+	// pixels stay in the page cache, not in the process). Default "idx".
 	Format string `yaml:"format"`
 	// LabelColumn names the label column of format "csv" (key
 	// "data.label_column"). Default "label"; only used by format csv.

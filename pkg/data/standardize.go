@@ -14,31 +14,40 @@ type Standardizer struct {
 }
 
 // FitStandardizer returns the mean and the population standard deviation of
-// all len(d.X) values of d, accumulated in float64 (two passes). Std is at
-// least 1e-8. An empty dataset gives {Mean: 0, Std: 1}, the identity.
+// all N*C*H*W values of d as readers see them, accumulated in float64 (two
+// passes). Std is at least 1e-8. An empty dataset gives {Mean: 0, Std: 1},
+// the identity.
 func FitStandardizer(d *Dataset) Standardizer {
-	if d == nil || len(d.X) == 0 {
+	if d == nil || d.stored() == 0 {
 		return Standardizer{Mean: 0, Std: 1}
 	}
+	buf := make([]float32, d.FeatureLen())
 	var sum float64
-	for _, v := range d.X {
-		sum += float64(v)
+	for i := range d.N {
+		for _, v := range d.view(i, buf) {
+			sum += float64(v)
+		}
 	}
-	mean := sum / float64(len(d.X))
+	count := float64(d.N * d.FeatureLen())
+	mean := sum / count
 	var ss float64
-	for _, v := range d.X {
-		dv := float64(v) - mean
-		ss += dv * dv
+	for i := range d.N {
+		for _, v := range d.view(i, buf) {
+			dv := float64(v) - mean
+			ss += dv * dv
+		}
 	}
-	std := math.Sqrt(ss / float64(len(d.X)))
+	std := math.Sqrt(ss / count)
 	return Standardizer{Mean: float32(mean), Std: float32(max(std, minStd))}
 }
 
-// Apply standardizes every value of d.X in place: x = (x - s.Mean) / s.Std.
+// Apply standardizes every value of d in place: x = (x - s.Mean) / s.Std.
+// A byte-stored d is turned into float storage first.
 func (s Standardizer) Apply(d *Dataset) {
 	if d == nil {
 		return
 	}
+	d.toFloat()
 	for i, v := range d.X {
 		d.X[i] = (v - s.Mean) / s.Std
 	}

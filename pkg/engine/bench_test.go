@@ -78,7 +78,7 @@ func benchTrainer(b *testing.B, name string) (*Trainer, *tensor.Tensor, []int32)
 		b.Fatal(err)
 	}
 	n := min(cfg.Train.BatchSize, d.N)
-	x := tensor.FromData(slices.Clone(d.X[:n*d.FeatureLen()]), n, d.C, d.H, d.W)
+	x := tensor.FromData(d.Range(nil, 0, n), n, d.C, d.H, d.W)
 	return tr, x, slices.Clone(d.Y[:n])
 }
 

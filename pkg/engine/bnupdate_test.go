@@ -35,7 +35,6 @@ func TestUpdateBatchNorm(t *testing.T) {
 			momentum := bn.Momentum
 
 			d := s.Train
-			feat := d.FeatureLen()
 			var wantMean, wantVar float64
 			batches := 0
 			for lo := 0; lo < d.N; lo += tc.batchSize {
@@ -43,7 +42,7 @@ func TestUpdateBatchNorm(t *testing.T) {
 				if hi-lo < 2 {
 					break
 				}
-				xs := d.X[lo*feat : hi*feat]
+				xs := d.Range(nil, lo, hi-lo)
 				var sum, sq float64
 				for _, v := range xs {
 					sum += float64(v)

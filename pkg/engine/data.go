@@ -13,10 +13,12 @@ import (
 //
 // Without augmentation (and without cutmix) the preprocessing is applied to
 // the whole training split once, up front, and the batch pipeline only
-// copies batches. With augmentation the training split stays raw (values
-// in [0,1], as the loader produced them, which is what the augmentations
-// expect) and the batch pipeline augments each batch and then applies the
-// fitted preprocessing to it: Raw is set.
+// copies batches; on 8-bit images (byte storage, see data.Dataset) the
+// standardization methods are applied as each batch is read instead, so
+// the split stays a quarter of its float32 size. With augmentation the
+// training split stays raw (values in [0,1], as the loader produced them,
+// which is what the augmentations expect) and the batch pipeline augments
+// each batch and then applies the fitted preprocessing to it: Raw is set.
 type Splits struct {
 	// Train is the training split: preprocessed, or raw when Raw is set.
 	Train *data.Dataset
@@ -53,7 +55,7 @@ func rawBatches(cfg *config.Config) bool {
 // loadData loads one split ("train" or "test") of the data set at dir in
 // cfg's data.format, on up to workers goroutines, keeping data.classes.
 func loadData(cfg *config.Config, dir, split string, workers int) (*data.Dataset, error) {
-	d, err := data.LoadWith(cfg.Data.Format, dir, split, data.LoadOptions{LabelColumn: cfg.Data.LabelColumn, Workers: workers})
+	d, err := data.LoadWith(cfg.Data.Format, dir, split, data.LoadOptions{LabelColumn: cfg.Data.LabelColumn, Workers: workers, MissingClasses: len(cfg.Data.Classes) > 0})
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
@@ -86,7 +88,8 @@ func LoadTrainSplits(cfg *config.Config, workers int) (*Splits, error) {
 	if nVal >= full.N {
 		return nil, InputErrorf("data.val_split: %g leaves no training examples out of %d", cfg.Data.ValSplit, full.N)
 	}
-	train, val, err := data.SplitValidation(full, nVal, rng.New(cfg.Seed, rng.Split).Uint64())
+	train := full // becomes the training split in place: no second copy at the peak
+	val, err := data.SplitValidationInPlace(full, nVal, rng.New(cfg.Seed, rng.Split).Uint64())
 	if err != nil {
 		return nil, InputErrorf("data.val_split: %w", err)
 	}

@@ -187,9 +187,10 @@ func (t *Trainer) featureCacheFor() *featureCache {
 	ctx := &nn.Context{Seed: t.Plan.Seed, Pool: t.Pool}
 	var fd *data.Dataset
 	var shape []int
+	xbuf := make([]float32, bs*feat)
 	for lo := 0; lo < d.N; lo += bs {
 		n := min(bs, d.N-lo)
-		out := net.ForwardSteps(ctx, tensor.FromData(d.X[lo*feat:(lo+n)*feat], n, d.C, d.H, d.W), 0, from)
+		out := net.ForwardSteps(ctx, tensor.FromData(d.Range(xbuf, lo, n), n, d.C, d.H, d.W), 0, from)
 		if fd == nil {
 			shape = append([]int{0}, out.Shape[1:]...)
 			f := tensor.Numel(out.Shape[1:])

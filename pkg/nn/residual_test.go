@@ -164,8 +164,11 @@ func TestBasicBlockGradients(t *testing.T) {
 					x := nntest.RandomInput(5, shape.in...)
 					// A small step makes kink crossings rare (about 2% of the
 					// entries over many seeds); float32 round-off then needs a
-					// looser absolute tolerance.
-					o := nntest.Options{Seed: 2, Eps: 1e-3, AbsTol: 5e-3, Context: &nn.Context{Train: train}, Kinked: ks.kinked}
+					// looser absolute tolerance, and the whole-tensor bound
+					// 2e-3 (measured: up to 1.1e-3 for the input gradient
+					// with prelu, where the step is ten times smaller than
+					// the default one).
+					o := nntest.Options{Seed: 2, Eps: 1e-3, AbsTol: 5e-3, NormTol: 2e-3, Context: &nn.Context{Train: train}, Kinked: ks.kinked}
 					ks.reset()
 					nntest.CheckLayer(t, b, x, o)
 					total := x.Len() + nn.CountParams(b.Params())

@@ -157,7 +157,9 @@ func (s Spec) Validate() error {
 	for i := range v.NumField() {
 		key := spec.Key(v.Type().Field(i))
 		types := readers(key)
-		if types != nil && def.Field(i).IsZero() && !v.Field(i).IsZero() && !slices.Contains(types, s.Type) {
+		// An unknown type is reported once, by its own check: whether it
+		// reads a key is not a second problem.
+		if types != nil && slices.Contains(Types, s.Type) && def.Field(i).IsZero() && !v.Field(i).IsZero() && !slices.Contains(types, s.Type) {
 			ck.Add(key, "only used by optimizer.type %s (type is %q)", strings.Join(types, " and "), s.Type)
 		}
 	}

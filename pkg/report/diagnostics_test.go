@@ -219,7 +219,7 @@ func diagSample(t *testing.T, cfg *config.Config) *tensor.Tensor {
 	tr := s.Train
 	perm := rng.New(cfg.Seed, rng.Sample).Perm(tr.N)
 	d := tr.Subset(perm[:min(DiagnosticExamples, tr.N)])
-	return tensor.FromData(d.X, d.N, d.C, d.H, d.W)
+	return tensor.FromData(d.Range(nil, 0, d.N), d.N, d.C, d.H, d.W)
 }
 
 // refStats computes a layer's statistics the plain way: the whole prefix of

@@ -158,7 +158,7 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 
 	// Init diagnostics on the first examples of the same sample.
 	if nd := min(DiagnosticExamples, initSet.N); nd > 0 {
-		x := tensor.FromData(initSet.X[:nd*initSet.FeatureLen()], nd, initSet.C, initSet.H, initSet.W)
+		x := tensor.FromData(initSet.Range(nil, 0, nd), nd, initSet.C, initSet.H, initSet.W)
 		rep.Activations = LayerDiagnostics(m, x, o.Pool)
 	}
 	rep.Warnings = DiagnosticWarnings(rep.Activations)
@@ -210,7 +210,7 @@ func stillSymmetric(m *model.Model, atInit []LayerStats, diag *data.Dataset, poo
 	for _, s := range atInit {
 		was[s.Name] = s.Flag == FlagSymmetric
 	}
-	x := tensor.FromData(diag.X[:nd*diag.FeatureLen()], nd, diag.C, diag.H, diag.W)
+	x := tensor.FromData(diag.Range(nil, 0, nd), nd, diag.C, diag.H, diag.W)
 	var names []string
 	for _, s := range LayerDiagnostics(m, x, pool) {
 		if was[s.Name] && s.IdenticalUnits {

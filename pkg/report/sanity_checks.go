@@ -75,7 +75,7 @@ func gradCheck(m *model.Model, d *data.Dataset, seed uint64, pool *tensor.Pool) 
 		gc.Diagnosis = "no training examples to check the gradients on"
 		return gc
 	}
-	x := tensor.FromData(slices.Clone(d.X[:n*d.FeatureLen()]), n, d.C, d.H, d.W)
+	x := tensor.FromData(d.Range(nil, 0, n), n, d.C, d.H, d.W)
 	y := d.Y[:n]
 	ctx := &nn.Context{Train: true, Seed: seed, Pool: pool}
 	var ce nn.SoftmaxCrossEntropy
@@ -180,15 +180,18 @@ func dataCheck(d *data.Dataset, method string) DataCheck {
 	dc := DataCheck{Examples: d.N, Method: method, Counts: make([]int, d.Classes)}
 	var sum, sq float64
 	finite := 0
-	for _, v := range d.X[:d.N*d.FeatureLen()] {
-		f := float64(v)
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			dc.NonFinite++
-			continue
+	buf := make([]float32, d.FeatureLen())
+	for i := range d.N {
+		for _, v := range d.Range(buf, i, 1) {
+			f := float64(v)
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				dc.NonFinite++
+				continue
+			}
+			sum += f
+			sq += f * f
+			finite++
 		}
-		sum += f
-		sq += f * f
-		finite++
 	}
 	if finite > 0 {
 		dc.Mean = sum / float64(finite)

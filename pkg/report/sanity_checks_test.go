@@ -82,7 +82,7 @@ func TestDataCheck(t *testing.T) {
 	_, raw := testModel(t, "preprocess.method=none")
 	withNaN := std.Train.Subset(nil)
 	*withNaN = *std.Train
-	withNaN.X = slices.Clone(std.Train.X)
+	withNaN.X, withNaN.Pixels = std.Train.Range(nil, 0, std.Train.N), nil
 	withNaN.X[5] = float32(math.NaN())
 	noClass3 := std.Train.Subset(slices.DeleteFunc(seq(std.Train.N), func(i int) bool { return std.Train.Y[i] == 3 }))
 	for _, tc := range []struct {

@@ -121,6 +121,11 @@ func TestResumeIsExact(t *testing.T) {
 		{"mid-epoch with accumulate 2", []string{"train.accumulate=2"}, Options{StopAfterSteps: 11}},
 		{"swa, stopped inside the averaged epochs", []string{"swa.enabled=true", "swa.start=2", "swa.lr=0.01"}, Options{StopAfterSteps: 21}},
 		{"staged unfreeze, stopped in the frozen epoch", []string{"train.freeze=[fc1.*]", "train.unfreeze_at=1"}, Options{StopAfterSteps: 7}},
+		// The adaptive optimizers' state (moments, step count, squared
+		// sums) comes back from last.ckpt on disk, not from memory.
+		{"adam, mid-epoch", []string{"optimizer.type=adam", "optimizer.lr=0.002", "optimizer.momentum=0", "optimizer.nesterov=false"}, Options{StopAfterSteps: 13}},
+		{"rmsprop with momentum, mid-epoch", []string{"optimizer.type=rmsprop", "optimizer.lr=0.001", "optimizer.momentum=0.5"}, Options{StopAfterSteps: 13}},
+		{"adagrad, after epoch 1", []string{"optimizer.type=adagrad", "optimizer.lr=0.02", "optimizer.momentum=0", "optimizer.nesterov=false"}, Options{StopAfterEpochs: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t, dynamicsConfig(t, tc.extra...)...)
@@ -195,7 +200,7 @@ func TestResumeRefusesChangedConfig(t *testing.T) {
 	}
 	changed := testConfig(t, "train.epochs=3")
 	_, err := Train(changed, Options{OutDir: dir, Resume: true})
-	if err == nil || !engine.IsInputError(err) || !strings.Contains(err.Error(), "--force") || !strings.Contains(err.Error(), "epochs: 3") {
+	if err == nil || !engine.IsInputError(err) || !strings.Contains(err.Error(), "--force") || !strings.Contains(err.Error(), "train.epochs was 2, now 3") {
 		t.Fatalf("resume with a changed config: %v, want an input error naming the change and --force", err)
 	}
 	res, err := Train(changed, Options{OutDir: dir, Resume: true, Force: true})

@@ -114,7 +114,7 @@ func loadMember(path string, o EvalOptions) (*member, error) {
 	}
 	var mirror *data.Dataset
 	if o.FlipTTA {
-		mirror = flipped(d)
+		mirror = d.Mirrored()
 		for _, v := range []*data.Dataset{d, mirror} {
 			if err := l.Prep.Apply(v, o.Pool.Threads()); err != nil {
 				return nil, engine.InputErrorf("%s: %v", dir, err)

@@ -91,7 +91,7 @@ func fixedBatch(s *engine.Splits) *tensor.Tensor {
 	if n == 0 {
 		return nil
 	}
-	return tensor.FromData(d.X[:n*d.FeatureLen()], n, d.C, d.H, d.W)
+	return tensor.FromData(d.Range(nil, 0, n), n, d.C, d.H, d.W)
 }
 
 func (h *histHook) EpochStart(t *engine.Trainer, _ int) {

@@ -103,10 +103,10 @@ func Predict(ckpts, inputs []string, o PredictOptions) ([]ImagePrediction, error
 		}
 		views := []*data.Dataset{x}
 		if o.FlipTTA {
-			views = append(views, flipped(x))
+			views = append(views, x.Mirrored())
 		}
 		for _, v := range views {
-			d := v.Subset(allIndices(v.N))
+			d := v.Clone()
 			if err := l.Prep.Apply(d, o.Pool.Threads()); err != nil {
 				return nil, engine.InputErrorf("predict: %s: %v", path, err)
 			}
@@ -246,24 +246,6 @@ func csvInputs(path string, in [3]int) ([]float32, []string, error) {
 func isIDXName(path string) bool {
 	base := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
 	return strings.HasSuffix(base, "-ubyte") || strings.HasSuffix(base, ".idx")
-}
-
-// flipped returns a copy of d with every image mirrored left to right.
-func flipped(d *data.Dataset) *data.Dataset {
-	m := d.Subset(allIndices(d.N))
-	w := d.W
-	for r := 0; r < len(m.X); r += w {
-		slices.Reverse(m.X[r : r+w])
-	}
-	return m
-}
-
-func allIndices(n int) []int {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	return idx
 }
 
 func className(names []string, c int) string {

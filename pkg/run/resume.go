@@ -15,6 +15,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/engine"
+	"go.yaml.in/yaml/v3"
 )
 
 // Interrupted is returned by Train when the run stopped before its end on
@@ -77,7 +78,7 @@ func openResume(runDir string, cfg *config.Config, force bool) (*checkpoint.File
 		return nil, err
 	}
 	if !sameConfig(f, cfgYAML, path) && !force {
-		return nil, engine.InputErrorf("--resume %s: the config differs from the one the run was started with (%s): pass --force to resume with it anyway", runDir, firstDifference([]byte(f.Metadata[metaConfig]), cfgYAML))
+		return nil, engine.InputErrorf("--resume %s: the config differs from the one the run was started with (%s): %s; pass --force to resume with it anyway", runDir, filepath.Join(runDir, ConfigFile), firstDifference([]byte(f.Metadata[metaConfig]), cfgYAML))
 	}
 	return f, nil
 }
@@ -99,23 +100,81 @@ func sameConfig(f *checkpoint.File, cfgYAML []byte, path string) bool {
 	return err == nil && bytes.Equal(b, cfgYAML)
 }
 
-// firstDifference describes the first line at which two config YAMLs
-// differ.
+// firstDifference describes the first key (in document order) whose
+// value differs between two resolved config YAMLs, e.g. `model.hidden was
+// [32], now [16]`; it falls back to the first differing line.
 func firstDifference(old, cur []byte) string {
-	a, b := bytes.Split(old, []byte("\n")), bytes.Split(cur, []byte("\n"))
-	for i := 0; i < max(len(a), len(b)); i++ {
-		var la, lb string
-		if i < len(a) {
-			la = strings.TrimSpace(string(a[i]))
+	var a, b yaml.Node
+	if yaml.Unmarshal(old, &a) == nil && yaml.Unmarshal(cur, &b) == nil && len(a.Content) == 1 && len(b.Content) == 1 {
+		if d := nodeDifference(a.Content[0], b.Content[0], ""); d != "" {
+			return d
 		}
-		if i < len(b) {
-			lb = strings.TrimSpace(string(b[i]))
+	}
+	la, lb := bytes.Split(old, []byte("\n")), bytes.Split(cur, []byte("\n"))
+	for i := 0; i < max(len(la), len(lb)); i++ {
+		var x, y string
+		if i < len(la) {
+			x = strings.TrimSpace(string(la[i]))
 		}
-		if la != lb {
-			return fmt.Sprintf("line %d of the resolved config was %q, now %q", i+1, la, lb)
+		if i < len(lb) {
+			y = strings.TrimSpace(string(lb[i]))
+		}
+		if x != y {
+			return fmt.Sprintf("line %d of the resolved config was %q, now %q", i+1, x, y)
 		}
 	}
 	return "the stored hash does not match"
+}
+
+// nodeDifference returns the first key below path where the YAML nodes a
+// and b differ, as "KEY was OLD, now NEW", or "" when they are equal.
+func nodeDifference(a, b *yaml.Node, path string) string {
+	if a.Kind == yaml.MappingNode && b.Kind == yaml.MappingNode {
+		keys := func(n *yaml.Node) map[string]*yaml.Node {
+			m := map[string]*yaml.Node{}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				m[n.Content[i].Value] = n.Content[i+1]
+			}
+			return m
+		}
+		ma, mb := keys(a), keys(b)
+		for _, n := range [][]*yaml.Node{a.Content, b.Content} {
+			for i := 0; i+1 < len(n); i += 2 {
+				k := n[i].Value
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				va, okA := ma[k]
+				vb, okB := mb[k]
+				switch {
+				case !okA:
+					return fmt.Sprintf("%s was not set, now %s", p, flowYAML(vb))
+				case !okB:
+					return fmt.Sprintf("%s was %s, now not set", p, flowYAML(va))
+				}
+				if d := nodeDifference(va, vb, p); d != "" {
+					return d
+				}
+			}
+		}
+		return ""
+	}
+	if fa, fb := flowYAML(a), flowYAML(b); fa != fb {
+		return fmt.Sprintf("%s was %s, now %s", path, fa, fb)
+	}
+	return ""
+}
+
+// flowYAML renders a node on one line, in YAML flow style.
+func flowYAML(n *yaml.Node) string {
+	c := *n
+	c.Style = yaml.FlowStyle
+	b, err := yaml.Marshal(&c)
+	if err != nil {
+		return n.Value
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // truncateMetrics keeps the header and the rows of the first epochs epochs

@@ -171,8 +171,14 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkpoint.WriteFileAtomic(filepath.Join(runDir, ConfigFile), cfgYAML); err != nil {
-		return nil, err
+	// A resumed run's config.yaml is rewritten only once the checkpoint
+	// has been restored into the model: a config (forced) that cannot take
+	// the checkpoint must leave the run folder as it was.
+	writeConfig := func() error { return checkpoint.WriteFileAtomic(filepath.Join(runDir, ConfigFile), cfgYAML) }
+	if resume == nil {
+		if err := writeConfig(); err != nil {
+			return nil, err
+		}
 	}
 	fmt.Fprintf(out, "run %s: %d train, %d val, %d test examples of shape (%d,%d,%d), %d classes\n",
 		runDir, tr.N, nval(splits), test.N, tr.C, tr.H, tr.W, m.Classes)
@@ -230,6 +236,9 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	}
 	if resume != nil {
 		if err := t.Restore(resume, filepath.Join(runDir, CheckpointDir, LastCheckpoint)); err != nil {
+			return nil, err
+		}
+		if err := writeConfig(); err != nil {
 			return nil, err
 		}
 		if err := truncateMetrics(metricsPath, t.Epoch); err != nil {

@@ -162,7 +162,7 @@ func labelCounts(d *data.Dataset, classes int) []int {
 // reference scores m on d independently of engine.Evaluate: one forward pass over
 // the whole set, arg-max (first on ties) and log-sum-exp in float64.
 func reference(m *nn.Sequential, d *data.Dataset, classes int) (correct int, loss float64, conf [][]int) {
-	x := tensor.FromData(append([]float32(nil), d.X...), d.N, d.C, d.H, d.W)
+	x := tensor.FromData(d.Range(nil, 0, d.N), d.N, d.C, d.H, d.W)
 	logits := m.Forward(&nn.Context{}, x)
 	conf = make([][]int, classes)
 	for i := range conf {
@@ -200,6 +200,7 @@ func testSet(t *testing.T, p data.Preprocessor) *data.Dataset {
 		st := p.State()
 		mean, _ := st.Tensor(data.TensorMean)
 		std, _ := st.Tensor(data.TensorStd)
+		d.X, d.Pixels = d.Range(nil, 0, d.N), nil
 		for i, v := range d.X {
 			d.X[i] = (v - mean.Data[0]) / std.Data[0]
 		}

@@ -15,8 +15,15 @@ type Options struct {
 	// makes smaller steps noisier, not more exact).
 	Eps float64
 	// RelTol and AbsTol bound |analytic − numeric| ≤ AbsTol + RelTol·|numeric|
-	// (defaults 2e-2 and 2e-3).
+	// for each entry (defaults 2e-2 and 2e-3): loose, because one entry's
+	// central difference in float32 can be off by a few percent.
 	RelTol, AbsTol float64
+	// NormTol bounds the whole tensor: ‖analytic − numeric‖ ≤ NormTol ·
+	// ‖numeric‖ over the compared entries (L2 norms; default 1e-3). The
+	// per-entry errors are noise that largely cancels in the norm, while a
+	// systematic error (a gradient scaled by 1.01, a term missing from
+	// some entries) does not: this is the bound that catches it.
+	NormTol float64
 	// Context is passed to Forward and Backward (default: training mode).
 	Context *nn.Context
 	// Seed drives the random upstream gradient.
@@ -39,6 +46,9 @@ func (o *Options) defaults() {
 	}
 	if o.AbsTol == 0 {
 		o.AbsTol = 2e-3
+	}
+	if o.NormTol == 0 {
+		o.NormTol = 1e-3
 	}
 	if o.Context == nil {
 		o.Context = &nn.Context{Train: true}
@@ -109,6 +119,7 @@ func CheckFunc(t testing.TB, name string, v, grad []float32, loss func() float64
 func compare(t testing.TB, name string, v, analytic []float32, loss func() float64, o Options) {
 	t.Helper()
 	bad, skipped := 0, 0
+	var diff2, num2 float64 // squared norms of analytic − numeric and of numeric
 	for i := range v {
 		orig := v[i]
 		v[i] = orig + float32(o.Eps)
@@ -124,6 +135,8 @@ func compare(t testing.TB, name string, v, analytic []float32, loss func() float
 		h := float64(orig+float32(o.Eps)) - float64(orig-float32(o.Eps))
 		numeric := (up - down) / h
 		a := float64(analytic[i])
+		diff2 += (a - numeric) * (a - numeric)
+		num2 += numeric * numeric
 		if math.IsNaN(a) || math.Abs(a-numeric) > o.AbsTol+o.RelTol*math.Abs(numeric) {
 			if bad < 5 {
 				t.Errorf("%s[%d]: analytic gradient %.6g, numeric %.6g", name, i, a, numeric)
@@ -133,6 +146,9 @@ func compare(t testing.TB, name string, v, analytic []float32, loss func() float
 	}
 	if bad > 0 {
 		t.Errorf("%s: %d of %d gradient entries disagree", name, bad, len(v))
+	}
+	if d, n := math.Sqrt(diff2), math.Sqrt(num2); !(d <= o.NormTol*n+o.AbsTol*1e-3) {
+		t.Errorf("%s: ‖analytic − numeric‖ = %.3g is %.3g of ‖numeric‖ = %.3g (bound %g)", name, d, d/n, n, o.NormTol)
 	}
 	if skipped > 0 {
 		t.Logf("%s: %d of %d gradient entries skipped at kinks", name, skipped, len(v))
