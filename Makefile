@@ -74,13 +74,14 @@ lint:
 	$(GO) vet ./...
 
 # Longer fuzzing of every parser (make test runs only their seed corpora): IDX, CSV, image folder
-# entries, checkpoints, configs, safetensors exports, search state and metrics, curve tables,
+# entries, packed files, checkpoints, configs, safetensors exports, search state and metrics, curve tables,
 # TensorBoard files. FUZZTIME=10m for the issue-16 budget.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadIDX -fuzztime $(FUZZTIME) ./pkg/data/
 	$(GO) test -run '^$$' -fuzz FuzzReadCSV -fuzztime $(FUZZTIME) ./pkg/data/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeImage -fuzztime $(FUZZTIME) ./pkg/data/
+	$(GO) test -run '^$$' -fuzz FuzzOpenPacked -fuzztime $(FUZZTIME) ./pkg/data/
 	$(GO) test -run '^$$' -fuzz FuzzParseSafetensors -fuzztime $(FUZZTIME) ./pkg/export/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./pkg/checkpoint/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./pkg/config/
