@@ -15,7 +15,9 @@ func floatCopy(d *Dataset) *Dataset {
 }
 
 // bitsEqual reports whether a and b hold the same float32 bit patterns
-// (so -0 differs from +0 and a NaN equals only the same NaN).
+// (so -0 differs from +0 and a NaN equals only the same NaN): testfix's
+// SameBits, which this package's tests cannot import (testfix imports
+// data).
 func bitsEqual(a, b []float32) bool {
 	if len(a) != len(b) {
 		return false
