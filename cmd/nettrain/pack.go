@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,7 +50,7 @@ temporary name and renamed when complete.`,
 			}
 			dir := args[0]
 			if err := os.MkdirAll(o.out, 0o755); err != nil {
-				return &inputError{fmt.Errorf("pack: --out %s: %v", o.out, unwrapPathErr(err))}
+				return &inputError{fmt.Errorf("pack: --out: %v", err)} // the error names the path
 			}
 			for _, split := range []string{"train", "test"} {
 				d, err := data.LoadWith(o.format, dir, split, data.LoadOptions{Workers: a.pool.Threads()})
@@ -89,14 +88,4 @@ func splitPresent(format, dir, split string) bool {
 	}
 	m, _ := filepath.Glob(pattern)
 	return len(m) > 0
-}
-
-// unwrapPathErr strips the *fs.PathError wrapper, whose message repeats
-// the path the caller names.
-func unwrapPathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
