@@ -35,7 +35,9 @@ examples. A config with data.format: packed and data.dir: DIR trains on them
 memory-mapped: the pixels stay in the page cache, which the kernel shares
 and can drop, instead of in the process's memory, so memory no longer grows
 with the data set. Shuffling, validation splits, augmentation and resume
-work as in memory, and give the same bits. Each file is written to a
+work as in memory, and give the same bits. An image folder is decoded as it
+is written (on the --threads workers), a block of images at a time, so
+packing needs no more memory than one block. Each file is written to a
 temporary name and renamed when complete.`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.runE(func(_ *cobra.Command, args []string) error {
@@ -53,7 +55,9 @@ temporary name and renamed when complete.`,
 				return &inputError{fmt.Errorf("pack: --out: %v", err)} // the error names the path
 			}
 			for _, split := range []string{"train", "test"} {
-				d, err := data.LoadWith(o.format, dir, split, data.LoadOptions{Workers: a.pool.Threads()})
+				// A folder is streamed: decoded a block at a time as it is
+				// written, so packing holds one block, not the data set.
+				d, err := data.LoadWith(o.format, dir, split, data.LoadOptions{Workers: a.pool.Threads(), Stream: o.format == data.FormatFolder})
 				if err != nil {
 					if split == "test" && !splitPresent(o.format, dir, split) {
 						fmt.Fprintf(a.stdout, "test: no test split in %s, skipped\n", dir)

@@ -39,9 +39,14 @@ type Dataset struct {
 	deferred *standardize
 	// rows, when set (byte storage only), makes d a view: example i is
 	// row rows[i] of Pixels, which is shared and never written (a
-	// memory-mapped packed file, see [OpenPacked]). Subsets and splits of
-	// a view are views too: they copy indices, not pixels.
+	// memory-mapped packed file, see [OpenPacked]), or, with files set,
+	// decoded from file rows[i]. Subsets and splits of a view are views
+	// too: they copy indices, not pixels.
 	rows []int
+	// files, when set, makes d a streamed image folder (see
+	// [OpenImageFolderStream]): X and Pixels are nil and example i is
+	// decoded from a file each time it is read.
+	files *folderFiles
 }
 
 // FashionMNISTClasses lists the 10 Fashion-MNIST class names, indexed by label.
@@ -68,20 +73,28 @@ func (d *Dataset) stored() int {
 	return len(d.X)
 }
 
+// lazy reports whether d's stored values are converted as they are read:
+// byte storage, or a streamed folder.
+func (d *Dataset) lazy() bool { return d.Pixels != nil || d.files != nil }
+
 // view returns the values of example i, len C*H*W: a view of X in float
-// storage (writes change d), or the converted bytes, preprocessed as
-// deferred, written into buf (len >= C*H*W) in byte storage.
+// storage (writes change d), or the converted bytes (decoded file),
+// preprocessed as deferred, written into buf (len >= C*H*W) otherwise.
 func (d *Dataset) view(i int, buf []float32) []float32 {
 	f := d.FeatureLen()
-	if d.Pixels == nil {
+	if !d.lazy() {
 		return d.X[i*f : (i+1)*f : (i+1)*f]
 	}
 	x := buf[:f:f]
 	if d.rows != nil {
 		i = d.rows[i]
 	}
-	for j, b := range d.Pixels[i*f : (i+1)*f] {
-		x[j] = pixelScale[b]
+	if d.files != nil {
+		d.files.read(i, x)
+	} else {
+		for j, b := range d.Pixels[i*f : (i+1)*f] {
+			x[j] = pixelScale[b]
+		}
 	}
 	if d.deferred != nil {
 		d.deferred.apply(x)
@@ -104,14 +117,28 @@ func (d *Dataset) Range(dst []float32, lo, n int) []float32 {
 		dst = make([]float32, n*f)
 	}
 	dst = dst[:n*f]
-	if d.Pixels == nil {
+	switch {
+	case d.files != nil:
+		d.readParallel(dst, n, func(j int) int { return lo + j })
+	case d.Pixels == nil:
 		copy(dst, d.X[lo*f:(lo+n)*f])
-		return dst
-	}
-	for j := range n {
-		d.view(lo+j, dst[j*f:])
+	default:
+		for j := range n {
+			d.view(lo+j, dst[j*f:])
+		}
 	}
 	return dst
+}
+
+// readParallel writes examples at(0), ..., at(n-1) of a streamed d into
+// dst, shape (n, C, H, W), decoding them on up to d.files.workers
+// goroutines.
+func (d *Dataset) readParallel(dst []float32, n int, at func(j int) int) {
+	f := d.FeatureLen()
+	parallelEach(n, d.files.workers, func(j int) error {
+		d.view(at(j), dst[j*f:(j+1)*f])
+		return nil
+	})
 }
 
 // Gather writes the examples idx[0], idx[1], ..., shape (len(idx), C, H,
@@ -119,6 +146,10 @@ func (d *Dataset) Range(dst []float32, lo, n int) []float32 {
 // panics if an index is out of range or dst is too short.
 func (d *Dataset) Gather(dst []float32, idx []int) {
 	f := d.FeatureLen()
+	if d.files != nil {
+		d.readParallel(dst, len(idx), func(j int) int { return idx[j] })
+		return
+	}
 	for j, i := range idx {
 		if d.Pixels == nil {
 			copy(dst[j*f:(j+1)*f], d.X[i*f:(i+1)*f])
@@ -132,11 +163,11 @@ func (d *Dataset) Gather(dst []float32, idx []int) {
 // readers see (any deferred preprocessing applied); a float-stored d is
 // left as it is.
 func (d *Dataset) toFloat() {
-	if d.Pixels == nil {
+	if !d.lazy() {
 		return
 	}
 	x := d.Range(nil, 0, d.N)
-	d.X, d.Pixels, d.deferred, d.rows = x, nil, nil, nil
+	d.X, d.Pixels, d.deferred, d.rows, d.files = x, nil, nil, nil, nil
 }
 
 // Subset returns a new Dataset holding copies of the examples listed in idx,
@@ -158,7 +189,7 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 	}
 	switch {
 	case d.rows != nil:
-		s.Pixels, s.rows = d.Pixels, make([]int, len(idx))
+		s.Pixels, s.files, s.rows = d.Pixels, d.files, make([]int, len(idx))
 		for j, i := range idx {
 			s.rows[j] = d.rows[i]
 		}
@@ -180,9 +211,15 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 }
 
 // Clone returns a deep copy of d that owns its values: in the same
-// storage, except that a view's pixels are copied out of the shared ones.
+// storage, except that a view's pixels are copied out of the shared ones
+// and a streamed data set is decoded into byte storage (float storage
+// for images finer than 8 bits).
 func (d *Dataset) Clone() *Dataset {
 	c := d.Subset(allIndices(d.N))
+	if c.files != nil {
+		c.files.load(c)
+		return c
+	}
 	if c.rows != nil {
 		f := d.FeatureLen()
 		own := make([]uint8, c.N*f)

@@ -64,6 +64,65 @@ var splitNames = []string{"train", "test"}
 // Images are decoded on up to workers goroutines (≤ 1: one at a time);
 // the result does not depend on workers.
 func LoadImageFolder(root, split string, workers int) (*Dataset, error) {
+	sc, err := scanFolder(root, split)
+	if err != nil {
+		return nil, err
+	}
+	// Pass 2: decode in parallel straight into the storage: bytes unless
+	// a header announces 16-bit samples or an image turns out to need
+	// them; the first error in file order is reported.
+	d := sc.dataset()
+	n, f := d.N, d.FeatureLen()
+	decode := func(i int) error {
+		if d.Pixels != nil {
+			return decodeBytesInto(sc.paths[i], d.Pixels[i*f:(i+1)*f], sc.c, sc.w, sc.h)
+		}
+		return decodeInto(sc.paths[i], d.X[i*f:(i+1)*f], sc.c, sc.w, sc.h)
+	}
+	if sc.wide {
+		d.X = make([]float32, n*f)
+	} else {
+		d.Pixels = make([]uint8, n*f)
+	}
+	errs := parallelEach(n, workers, decode)
+	if !sc.wide && slices.Contains(errs, errWidePixels) {
+		d.Pixels, d.X = nil, make([]float32, n*f)
+		errs = parallelEach(n, workers, decode)
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("folder %s: %v", sc.paths[i], err)
+		}
+	}
+	return d, nil
+}
+
+// folderScan is what the headers of an image folder split say: its files
+// in example order, their labels, the classes and the example shape.
+type folderScan struct {
+	paths   []string
+	labels  []int32
+	classes []string
+	c, h, w int
+	// wide says some header announces 16-bit samples.
+	wide bool
+}
+
+// dataset returns a Dataset with the scan's labels, shape and classes and
+// no storage yet.
+func (sc *folderScan) dataset() *Dataset {
+	return &Dataset{
+		Y: slices.Clone(sc.labels),
+		N: len(sc.paths), C: sc.c, H: sc.h, W: sc.w,
+		Classes:    len(sc.classes),
+		ClassNames: sc.classes,
+	}
+}
+
+// scanFolder lists the image files of one split of the folder data set at
+// root and reads their headers (pass 1 of [LoadImageFolder]): classes,
+// file order, sizes and channels, with LoadImageFolder's errors.
+func scanFolder(root, split string) (*folderScan, error) {
 	if err := checkSplitRoot(root, split); err != nil {
 		return nil, err
 	}
@@ -84,11 +143,7 @@ func LoadImageFolder(root, split string, workers int) (*Dataset, error) {
 		}
 	}
 
-	type file struct {
-		path  string
-		label int32
-	}
-	var files []file
+	sc := &folderScan{classes: classes, c: 1}
 	for ci, class := range classes {
 		dir := filepath.Join(splitDir, class)
 		ents, err := os.ReadDir(dir)
@@ -112,77 +167,39 @@ func LoadImageFolder(root, split string, workers int) (*Dataset, error) {
 					continue
 				}
 			}
-			files = append(files, file{p, int32(ci)})
+			sc.paths = append(sc.paths, p)
+			sc.labels = append(sc.labels, int32(ci))
 		}
 	}
-	if len(files) == 0 {
+	if len(sc.paths) == 0 {
 		return nil, fmt.Errorf("folder %s: no %s images in the class folders (%s)",
 			splitDir, strings.Join(imageExts, "/"), strings.Join(classes, ", "))
 	}
 
 	// Pass 1: headers only. Sizes, formats and channels, in file order.
-	var w0, h0 int
-	channels := 1
-	wide := false // some header announces 16-bit samples
-	for i, f := range files {
-		cfg, err := decodeConfig(f.path)
+	for i, p := range sc.paths {
+		cfg, err := decodeConfig(p)
 		if err != nil {
-			return nil, fmt.Errorf("folder %s: %v", f.path, err)
+			return nil, fmt.Errorf("folder %s: %v", p, err)
 		}
 		if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxImagePixels {
-			return nil, fmt.Errorf("folder %s: unsupported image size %dx%d (want 1..%d pixels)", f.path, cfg.Width, cfg.Height, maxImagePixels)
+			return nil, fmt.Errorf("folder %s: unsupported image size %dx%d (want 1..%d pixels)", p, cfg.Width, cfg.Height, maxImagePixels)
 		}
 		if i == 0 {
-			w0, h0 = cfg.Width, cfg.Height
-		} else if cfg.Width != w0 || cfg.Height != h0 {
+			sc.w, sc.h = cfg.Width, cfg.Height
+		} else if cfg.Width != sc.w || cfg.Height != sc.h {
 			return nil, fmt.Errorf("folder %s: size %dx%d, but %s is %dx%d (all images must have the same size)",
-				f.path, cfg.Width, cfg.Height, files[0].path, w0, h0)
+				p, cfg.Width, cfg.Height, sc.paths[0], sc.w, sc.h)
 		}
 		if !grayModel(cfg.ColorModel) {
-			channels = 3
+			sc.c = 3
 		}
 		switch cfg.ColorModel {
 		case color.Gray16Model, color.RGBA64Model, color.NRGBA64Model:
-			wide = true
+			sc.wide = true
 		}
 	}
-
-	// Pass 2: decode in parallel straight into the storage: bytes unless
-	// a header announces 16-bit samples or an image turns out to need
-	// them; the first error in file order is reported.
-	n := len(files)
-	d := &Dataset{
-		Y: make([]int32, n),
-		N: n, C: channels, H: h0, W: w0,
-		Classes:    len(classes),
-		ClassNames: classes,
-	}
-	for i := range files {
-		d.Y[i] = files[i].label
-	}
-	f := d.FeatureLen()
-	decode := func(i int) error {
-		if d.Pixels != nil {
-			return decodeBytesInto(files[i].path, d.Pixels[i*f:(i+1)*f], channels, w0, h0)
-		}
-		return decodeInto(files[i].path, d.X[i*f:(i+1)*f], channels, w0, h0)
-	}
-	if wide {
-		d.X = make([]float32, n*f)
-	} else {
-		d.Pixels = make([]uint8, n*f)
-	}
-	errs := parallelEach(n, workers, decode)
-	if !wide && slices.Contains(errs, errWidePixels) {
-		d.Pixels, d.X = nil, make([]float32, n*f)
-		errs = parallelEach(n, workers, decode)
-	}
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("folder %s: %v", files[i].path, err)
-		}
-	}
-	return d, nil
+	return sc, nil
 }
 
 // parallelEach calls fn(i) for i in [0, n) on up to workers goroutines

@@ -54,17 +54,27 @@ type LoadOptions struct {
 	// split is an error: a stray label 200 among 0-9 would otherwise make
 	// a 201-class model.
 	MissingClasses bool
+	// Stream opens format "folder" as a stream ([OpenImageFolderStream])
+	// instead of loading it; other formats refuse it.
+	Stream bool
 }
 
 // LoadWith is [Load] with format-specific options.
 func LoadWith(format, dir, split string, o LoadOptions) (*Dataset, error) {
 	var d *Dataset
 	var err error
+	if o.Stream && format != FormatFolder {
+		return nil, fmt.Errorf("data.stream: only for data.format %s, not %q", FormatFolder, format)
+	}
 	switch format {
+	case FormatFolder:
+		if o.Stream {
+			d, err = OpenImageFolderStream(dir, split, o.Workers)
+		} else {
+			d, err = LoadImageFolder(dir, split, o.Workers)
+		}
 	case FormatIDX, "":
 		d, err = LoadIDXDir(dir, split)
-	case FormatFolder:
-		d, err = LoadImageFolder(dir, split, o.Workers)
 	case FormatCSV:
 		d, err = LoadCSVDirColumn(dir, split, o.LabelColumn)
 	case FormatPacked:

@@ -292,6 +292,15 @@ func FuzzReadIDX(f *testing.F) {
 		if 4+4*len(dims)+len(data) > len(in) {
 			t.Fatalf("returned more bytes than the input holds")
 		}
+		// Round trip: writing dims and data back gives exactly the bytes
+		// ReadIDX consumed.
+		u := make([]uint32, len(dims))
+		for i, d := range dims {
+			u[i] = uint32(d)
+		}
+		if out := ubyteIDX(u, data); !bytes.Equal(out, in[:len(out)]) {
+			t.Fatalf("re-encoding differs:\n in: %q\nout: %q", in[:len(out)], out)
+		}
 	})
 }
 

@@ -201,7 +201,14 @@ func (pw *PackWriter) Abort() {
 // WritePacked packs the byte-stored data set d into path (see
 // [PackWriter]). A data set in float storage (a CSV table, 16-bit images)
 // is refused: packed files hold 8-bit values.
+//
+// A streamed folder (see [OpenImageFolderStream]) is decoded as it is
+// written, a block of examples at a time on its decode workers, so packing
+// needs memory for one block, not for the data set.
 func WritePacked(path string, d *Dataset, shardExamples int) error {
+	if d.files != nil && d.deferred == nil {
+		return writePackedStream(path, d, shardExamples)
+	}
 	if !d.Bytes() || d.deferred != nil {
 		return fmt.Errorf("pack %s: the data set holds float values, not 8-bit images (packed files store bytes: IDX and 8-bit PNG/JPEG folders)", path)
 	}
@@ -218,6 +225,38 @@ func WritePacked(path string, d *Dataset, shardExamples int) error {
 		if err := pw.Add(d.Pixels[row*f:(row+1)*f], d.Y[i]); err != nil {
 			pw.Abort()
 			return err
+		}
+	}
+	return pw.Close()
+}
+
+// writePackedStream is WritePacked for a streamed folder d.
+func writePackedStream(path string, d *Dataset, shardExamples int) error {
+	pw, err := NewPackWriter(path, d.C, d.H, d.W, d.Classes, d.ClassNames, shardExamples)
+	if err != nil {
+		return err
+	}
+	const block = 1024
+	f, src := d.FeatureLen(), d.files
+	buf := make([]uint8, block*f)
+	for lo := 0; lo < d.N; lo += block {
+		n := min(block, d.N-lo)
+		errs := parallelEach(n, src.workers, func(j int) error {
+			return decodeBytesInto(src.paths[d.rows[lo+j]], buf[j*f:(j+1)*f], src.c, src.w, src.h)
+		})
+		for j, err := range errs {
+			if err == errWidePixels {
+				err = fmt.Errorf("%v: packed files store 8-bit values", err)
+			}
+			if err == nil {
+				err = pw.Add(buf[j*f:(j+1)*f], d.Y[lo+j])
+			} else {
+				err = fmt.Errorf("pack %s: folder %s: %v", path, src.paths[d.rows[lo+j]], err)
+			}
+			if err != nil {
+				pw.Abort()
+				return err
+			}
 		}
 	}
 	return pw.Close()

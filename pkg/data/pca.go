@@ -200,12 +200,11 @@ func (p *projection) keep(lambda []float64, total float64) int {
 func covariance(d *Dataset, workers int) ([]float64, *mat.SymDense) {
 	n, f := d.N, d.FeatureLen()
 	mean := make([]float64, f)
-	row := make([]float32, f)
-	for i := range n {
-		for j, v := range d.view(i, row) {
+	d.each(func(_ int, x []float32) {
+		for j, v := range x {
 			mean[j] += float64(v)
 		}
-	}
+	})
 	for j := range mean {
 		mean[j] /= float64(n)
 	}
@@ -274,13 +273,13 @@ func (p *projection) Apply(d *Dataset, workers int) error {
 			defer wg.Done()
 			buf := make([]float32, applyBlock*f)
 			var rows []float32 // a block of a byte-stored d, read
-			if d.Pixels != nil {
+			if d.lazy() {
 				rows = make([]float32, applyBlock*f)
 			}
 			for b0 := lo; b0 < hi; b0 += applyBlock {
 				b1 := min(b0+applyBlock, hi)
 				var x []float32
-				if d.Pixels != nil {
+				if d.lazy() {
 					x = d.Range(rows, b0, b1-b0)
 				} else {
 					x = d.X[b0*f : b1*f]
@@ -290,7 +289,7 @@ func (p *projection) Apply(d *Dataset, workers int) error {
 		}()
 	}
 	wg.Wait()
-	d.X, d.Pixels, d.deferred, d.rows = out, nil, nil, nil
+	d.X, d.Pixels, d.deferred, d.rows, d.files = out, nil, nil, nil, nil
 	d.C, d.H, d.W = p.OutShape(d.C, d.H, d.W)
 	return nil
 }

@@ -32,6 +32,19 @@ const (
 	MethodZCA = "zca"
 )
 
+// Elementwise reports whether method transforms each value on its own
+// (none and the standardizations): applied to a data set read lazily
+// (byte storage, a streamed folder), it is deferred to every read and the
+// data set stays as it is stored. The projections (pca, pca_whiten, zca)
+// mix values and turn the data set into float storage.
+func Elementwise(method string) bool {
+	switch method {
+	case MethodNone, MethodGlobal, MethodChannel, MethodFeature:
+		return true
+	}
+	return false
+}
+
 // PreprocessMethods lists the accepted values of [PreprocessConfig.Method].
 var PreprocessMethods = []string{
 	MethodNone, MethodGlobal, MethodChannel, MethodFeature,
@@ -427,7 +440,6 @@ func (s *standardize) Fit(train *Dataset, _ int) error {
 		return nil
 	}
 	n := s.statLen()
-	f := train.FeatureLen()
 	hw := train.H * train.W
 	group := func(j int) int { return j } // value position -> statistic
 	if s.cfg.Method == MethodChannel {
@@ -435,26 +447,25 @@ func (s *standardize) Fit(train *Dataset, _ int) error {
 	}
 	sum := make([]float64, n)
 	cnt := make([]float64, n)
-	buf := make([]float32, f)
-	for i := range train.N {
-		for j, v := range train.view(i, buf) {
+	train.each(func(_ int, x []float32) {
+		for j, v := range x {
 			g := group(j)
 			sum[g] += float64(v)
 			cnt[g]++
 		}
-	}
+	})
 	mean := make([]float64, n)
 	for g := range mean {
 		mean[g] = sum[g] / cnt[g]
 	}
 	ss := make([]float64, n)
-	for i := range train.N {
-		for j, v := range train.view(i, buf) {
+	train.each(func(_ int, x []float32) {
+		for j, v := range x {
 			g := group(j)
 			dv := float64(v) - mean[g]
 			ss[g] += dv * dv
 		}
-	}
+	})
 	s.mean, s.std = make([]float32, n), make([]float32, n)
 	for g := range n {
 		std := max(math.Sqrt(ss[g]/cnt[g]), s.cfg.Epsilon)
@@ -483,7 +494,7 @@ func (s *standardize) Apply(d *Dataset, _ int) error {
 	} else if err := checkShape(s.cfg.Method, s.in, d); err != nil {
 		return err
 	}
-	if d.Pixels != nil && d.deferred == nil {
+	if d.lazy() && d.deferred == nil {
 		d.deferred = s
 		return nil
 	}

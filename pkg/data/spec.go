@@ -28,6 +28,15 @@ type Spec struct {
 	// dir/test.ntpack written by `nettrain pack`, memory-mapped: the
 	// pixels stay in the page cache, not in the process). Default "idx".
 	Format string `yaml:"format"`
+	// Stream reads an image folder from its files as batches are read,
+	// instead of decoding the split into memory first (key "data.stream";
+	// format folder only). Memory then holds the file names, the labels
+	// and the batches being decoded, not the images, whatever their
+	// number; every epoch decodes every image again, on the run's
+	// threads, one batch ahead of the training step (torchvision's
+	// ImageFolder with a DataLoader). Results are the same to the bit.
+	// Default false.
+	Stream bool `yaml:"stream"`
 	// LabelColumn names the label column of format "csv" (key
 	// "data.label_column"). Default "label"; only used by format csv.
 	LabelColumn string `yaml:"label_column"`
@@ -83,6 +92,9 @@ func (s Spec) Validate() error {
 	spec.CheckFields(&ck, s)
 	if s.LabelColumn != "" && s.Format != FormatCSV {
 		ck.Add("label_column", "only used by data.format csv (format is %q)", s.Format)
+	}
+	if s.Stream && s.Format != FormatFolder {
+		ck.Add("stream", "only for data.format folder (format is %q; a packed file is already read from disk as needed)", s.Format)
 	}
 	if len(s.Classes) == 1 {
 		ck.Add("classes", "needs at least 2 labels (or none: every class), got %v", s.Classes)

@@ -21,22 +21,21 @@ func FitStandardizer(d *Dataset) Standardizer {
 	if d == nil || d.stored() == 0 {
 		return Standardizer{Mean: 0, Std: 1}
 	}
-	buf := make([]float32, d.FeatureLen())
 	var sum float64
-	for i := range d.N {
-		for _, v := range d.view(i, buf) {
+	d.each(func(_ int, x []float32) {
+		for _, v := range x {
 			sum += float64(v)
 		}
-	}
+	})
 	count := float64(d.N * d.FeatureLen())
 	mean := sum / count
 	var ss float64
-	for i := range d.N {
-		for _, v := range d.view(i, buf) {
+	d.each(func(_ int, x []float32) {
+		for _, v := range x {
 			dv := float64(v) - mean
 			ss += dv * dv
 		}
-	}
+	})
 	std := math.Sqrt(ss / count)
 	return Standardizer{Mean: float32(mean), Std: float32(max(std, minStd))}
 }

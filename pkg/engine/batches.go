@@ -24,6 +24,9 @@ type batchBuf struct {
 	// raw is the raw batch (n, c, h, w of the data set) that augmentation
 	// works on before preprocessing, when the pipeline preprocesses.
 	raw []float32
+	// err is the data set's read error after filling this batch (a
+	// streamed folder whose file did not decode), nil when it read.
+	err error
 }
 
 // targets returns the batch's soft targets, or nil when it was not mixed.
@@ -126,6 +129,9 @@ func (p *batchPipeline) fill(buf *batchBuf, b int) {
 		d := p.d
 		f := d.FeatureLen()
 		buf.n = p.loader.Batch(b, buf.raw, buf.y)
+		if buf.err = ReadError(d); buf.err != nil {
+			return // the batch is not used
+		}
 		raw := buf.raw[:buf.n*f]
 		if tf.aug != nil {
 			p.augment(raw, p.loader.Indices(b))
@@ -142,6 +148,7 @@ func (p *batchPipeline) fill(buf *batchBuf, b int) {
 	}
 	buf.x.Shape[0] = buf.n
 	buf.x.Data = buf.xdata[:buf.n*outLen]
+	buf.err = ReadError(p.d)
 }
 
 // augment augments the raw examples of a batch in place, in parallel over
@@ -235,7 +242,10 @@ func (p *batchPipeline) epochBatches(e, start int, fn func(b int, buf *batchBuf)
 	for b := start; b < nb; b++ {
 		i := <-ready
 		buf := &p.bufs[i]
-		err := fn(b, buf)
+		err := buf.err
+		if err == nil {
+			err = fn(b, buf)
+		}
 		free <- i
 		if err != nil {
 			return err

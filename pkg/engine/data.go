@@ -47,15 +47,17 @@ func (s *Splits) InShape() []int {
 // rawBatches reports whether cfg makes the batch pipeline augment and
 // preprocess each training batch (augment or cutmix set; cutmix pastes
 // image boxes, which must happen before a pixel-mixing preprocessing such
-// as pca or zca).
+// as pca or zca; or a streamed folder under a projection, which would
+// otherwise be projected, and held, as a whole).
 func rawBatches(cfg *config.Config) bool {
-	return len(cfg.Augment) > 0 || cfg.Train.CutMix.Alpha > 0
+	return len(cfg.Augment) > 0 || cfg.Train.CutMix.Alpha > 0 ||
+		cfg.Data.Stream && !data.Elementwise(cfg.Preprocess.Method)
 }
 
 // loadData loads one split ("train" or "test") of the data set at dir in
 // cfg's data.format, on up to workers goroutines, keeping data.classes.
 func loadData(cfg *config.Config, dir, split string, workers int) (*data.Dataset, error) {
-	d, err := data.LoadWith(cfg.Data.Format, dir, split, data.LoadOptions{LabelColumn: cfg.Data.LabelColumn, Workers: workers, MissingClasses: len(cfg.Data.Classes) > 0})
+	d, err := data.LoadWith(cfg.Data.Format, dir, split, data.LoadOptions{LabelColumn: cfg.Data.LabelColumn, Workers: workers, MissingClasses: len(cfg.Data.Classes) > 0, Stream: cfg.Data.Stream})
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}

@@ -95,7 +95,7 @@ func (h *emaHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
 	v := Evaluate(h.ema.Model, t.Val, t.Plan.EvalBatchSize, t.Pool)
 	m.HasEMA, m.EMAValLoss, m.EMAValAcc = true, v.Loss, v.Accuracy
 	m.EpochSeconds += time.Since(start).Seconds()
-	return nil
+	return ReadError(t.Val)
 }
 
 func (h *emaHook) StateKey() string { return "ema" }
@@ -141,7 +141,7 @@ func (validationHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
 	v := Evaluate(t.Model, t.Val, t.Plan.EvalBatchSize, t.Pool)
 	m.HasVal, m.ValLoss, m.ValAcc = true, v.Loss, v.Accuracy
 	m.EpochSeconds += time.Since(start).Seconds()
-	return nil
+	return ReadError(t.Val)
 }
 
 // plateauHook feeds the watched validation metric to reduce-on-plateau

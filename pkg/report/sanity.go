@@ -122,6 +122,12 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 		return nil, err
 	}
 	tr := splits.Train
+	if splits.Raw { // a streamed folder under a projection: preprocess it here
+		tr = tr.Clone()
+		if err := splits.Prep.Apply(tr, o.Pool.Threads()); err != nil {
+			return nil, &engine.InputError{Err: err}
+		}
+	}
 	perm := rng.New(cfg.Seed, rng.Sample).Perm(tr.N)
 	in := []int{tr.C, tr.H, tr.W}
 	classes := tr.Classes
@@ -182,6 +188,9 @@ func Sanity(cfg *config.Config, o SanityOptions) (*SanityReport, error) {
 		rep.Overfit.Diagnosis += "; the init diagnostics flag problems (see the warnings): fix those first"
 	}
 	rep.Passed = rep.InitialLoss.Passed && rep.Overfit.Passed && rep.Data.Passed && rep.Gradients.Passed
+	if err := engine.ReadError(tr); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 

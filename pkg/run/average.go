@@ -107,6 +107,9 @@ func AverageCheckpoints(paths []string, out string, o AverageOptions) (*AverageR
 			bs = o.BatchSize
 		}
 		rep.BatchNorms = engine.UpdateBatchNorm(first.Model, train, bs, first.Config.Seed, o.Pool)
+		if err := engine.ReadError(train); err != nil {
+			return nil, err
+		}
 		rep.Examples = train.N
 	}
 	from, _ := json.Marshal(paths)

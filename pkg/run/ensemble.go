@@ -80,6 +80,9 @@ func EvaluateEnsemble(paths []string, o EnsembleOptions) (*EnsembleReport, error
 			return nil, err
 		}
 		probs := m.probabilities(o.Pool)
+		if err := engine.ReadError(m.data); err != nil {
+			return nil, err
+		}
 		c := m.loaded.Model.Classes
 		r := m.report(o.EvalOptions)
 		r.EvalMetrics = engine.Score(probs, m.data.Y, c)

@@ -50,9 +50,12 @@ func EvaluateCheckpoint(path string, o EvalOptions) (*EvalReport, error) {
 	r := m.report(o)
 	if m.mirror == nil {
 		r.EvalMetrics = engine.Evaluate(m.loaded.Model, m.data, m.batchSize, o.Pool)
-		return r, nil
+	} else {
+		r.EvalMetrics = engine.Score(m.probabilities(o.Pool), m.data.Y, m.loaded.Model.Classes)
 	}
-	r.EvalMetrics = engine.Score(m.probabilities(o.Pool), m.data.Y, m.loaded.Model.Classes)
+	if err := engine.ReadError(m.data); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

@@ -307,6 +307,9 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("reloading the best checkpoint: %w", err)
 	}
 	res.Test = engine.Evaluate(loaded.Model, test, plan.EvalBatchSize, opt.Pool)
+	if err := engine.ReadError(test); err != nil {
+		return nil, err
+	}
 	if t.SWA != nil && t.SWA.Updates > 0 {
 		if err := finishSWA(cfg, t, splits, test, filepath.Join(ckpt.dir, SWACheckpoint), tr.ClassNames, res, out, opt.Pool); err != nil {
 			return nil, err
@@ -533,6 +536,9 @@ func finishSWA(cfg *config.Config, t *engine.Trainer, splits *engine.Splits, tes
 			return err
 		}
 		engine.UpdateBatchNorm(m, train, cfg.Train.BatchSize, cfg.Seed, pool)
+		if err := engine.ReadError(train); err != nil {
+			return err
+		}
 		note = fmt.Sprintf("batch-norm statistics re-estimated on %d training examples", train.N)
 	}
 	l := &Loaded{Config: cfg, Model: m, Prep: splits.Prep, ClassNames: classNames, Epoch: t.Epoch}
@@ -546,6 +552,9 @@ func finishSWA(cfg *config.Config, t *engine.Trainer, splits *engine.Splits, tes
 		v := engine.Evaluate(m, splits.Val, t.Plan.EvalBatchSize, pool)
 		res.SWAVal = &v
 		val = fmt.Sprintf("val acc %.4f, ", v.Accuracy)
+	}
+	if err := engine.ReadError(test, splits.Val); err != nil {
+		return err
 	}
 	fmt.Fprintf(out, "swa: average of epochs %d-%d (%s) → %s: %stest accuracy %.4f  loss %.4f\n",
 		t.SWA.Start, t.Epoch, note, path, val, r.Accuracy, r.Loss)
