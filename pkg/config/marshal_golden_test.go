@@ -55,6 +55,8 @@ var marshalGolden = map[string]string{
 	"configs/bench/resnet20-rgb.yaml":                 "ada4449cbc5638a2fef259dddb4835a40992df0782f4d2b60bd39518fdf747c2",
 	"configs/bench/resnet8.yaml":                      "5215c1eea5c79ccd3f861b3fa7c7080ae63ff982ae0e23a4ffcc20b8ba542a31",
 	"configs/bench/vgg-rgb.yaml":                      "ed03b23291c9f4e47eb250e6b6f3d72adaa2bad0b23d0fcf417f8f0be27196b9",
+	"configs/datascale/cnn32.yaml":                    "713b909f2033545ecb81f092f1b811cc7a4ee99c1e428ed64260df422e72e7a2",
+	"configs/datascale/cnn64.yaml":                    "2759c60fd2b20ce6c80c8c8e097f601e1195283dc25c8a862ce7ddb90a00bced",
 	"configs/fashion-cnn.yaml":                        "20a0f9479483ebb8a48e59a7f663d0dae94e0d82a7fef8ada8c293b4c8d0b66c",
 	"configs/fashion-lenet5.yaml":                     "adddee0c57aa13fb8568d5bdd1c397d1662401fc853a6a156f7a3c0d1f92e60a",
 	"configs/fashion-mlp.yaml":                        "ebff2f7f738e5ac545f641aa2a6e56fba85230d387c87212b39e770133acd868",
