@@ -40,11 +40,11 @@ run() {
 	wait "$pid" || { echo "$name failed:" >&2; tail -3 "$log" >&2; exit 1; }
 	end=$(date +%s.%N)
 	local rate
-	rate=$(grep -o '[0-9]* img/s' "$log" | awk '{print $1}' | sort -n | tail -1)
+	rate=$(grep -o "[0-9]* img/s" "$log" | awk "{print \$1}" | sort -n | tail -1 || true)
 	[ -n "$rate" ] || rate=$(grep -o '"images_per_s": [0-9.]*' "$log" | awk '{printf "%d", $2}')
 	printf '%-22s %8s img/s  %6d MiB anon  %6.1f s wall\n' "$name" "$rate" $((max / 1024)) "$(echo "$end - $start" | bc)"
 }
-NT() { ./bin/nettrain train --overwrite --out "$W/run-$1" -c "${@:2}"; }
+NT() { exec ./bin/nettrain train --overwrite --out "$W/run-$1" -c "${@:2}"; }
 for r in $(seq "$ROUNDS"); do
 	echo "# round $r"
 	run memory-100k NT m100 configs/datascale/cnn32.yaml --set data.dir="$W/png32-100k"

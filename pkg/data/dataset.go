@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -42,7 +43,7 @@ type Dataset struct {
 	// memory-mapped packed file, see [OpenPacked]), or, with files set,
 	// decoded from file rows[i]. Subsets and splits of a view are views
 	// too: they copy indices, not pixels.
-	rows []int
+	rows []int32
 	// files, when set, makes d a streamed image folder (see
 	// [OpenImageFolderStream]): X and Pixels are nil and example i is
 	// decoded from a file each time it is read.
@@ -87,7 +88,7 @@ func (d *Dataset) view(i int, buf []float32) []float32 {
 	}
 	x := buf[:f:f]
 	if d.rows != nil {
-		i = d.rows[i]
+		i = int(d.rows[i])
 	}
 	if d.files != nil {
 		d.files.read(i, x)
@@ -189,7 +190,7 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 	}
 	switch {
 	case d.rows != nil:
-		s.Pixels, s.files, s.rows = d.Pixels, d.files, make([]int, len(idx))
+		s.Pixels, s.files, s.rows = d.Pixels, d.files, make([]int32, len(idx))
 		for j, i := range idx {
 			s.rows[j] = d.rows[i]
 		}
@@ -223,7 +224,8 @@ func (d *Dataset) Clone() *Dataset {
 	if c.rows != nil {
 		f := d.FeatureLen()
 		own := make([]uint8, c.N*f)
-		for j, i := range c.rows {
+		for j, r := range c.rows {
+			i := int(r)
 			copy(own[j*f:(j+1)*f], c.Pixels[i*f:(i+1)*f])
 		}
 		c.Pixels, c.rows = own, nil
@@ -249,6 +251,19 @@ func reverseRows[T any](x []T, w int) {
 	for r := 0; r+w <= len(x); r += w {
 		slices.Reverse(x[r : r+w])
 	}
+}
+
+// maxViewRows bounds the examples of a view (int32 row indices).
+const maxViewRows = math.MaxInt32
+
+// identityRows returns the rows 0, 1, ..., n-1 of a view (int32: a view
+// of a million examples holds 4 MB of row indices, not 8).
+func identityRows(n int) []int32 {
+	rows := make([]int32, n)
+	for i := range rows {
+		rows[i] = int32(i)
+	}
+	return rows
 }
 
 // allIndices returns 0, 1, ..., n-1.

@@ -378,20 +378,92 @@ func decodeBytesInto(path string, dst []uint8, c, w, h int) error {
 	if err != nil {
 		return err
 	}
-	return writePixels(img, dst, c, w, h, func(b uint8) uint8 { return b }, func(v uint16) (uint8, bool) {
-		return uint8(v / 257), v%257 == 0
-	})
+	return bytesInto(img, dst, c, w, h)
 }
 
 // errWidePixels reports an image whose values need float storage.
 var errWidePixels = errors.New("pixel values finer than 8 bits")
 
 // pixelsInto writes img, which must be w×h, into dst, shape (c,h,w) with
-// c = 1 or 3, scaled to [0,1].
+// c = 1 or 3, scaled to [0,1]. An image of 8-bit values is written as
+// bytes first and scaled with pixelScale, exactly what byte storage reads.
 func pixelsInto(img image.Image, dst []float32, c, w, h int) error {
-	return writePixels(img, dst, c, w, h, func(b uint8) float32 { return pixelScale[b] }, func(v uint16) (float32, bool) {
-		return float32(v) / 65535, true
+	n := c * w * h
+	bp := byteScratch.Get().(*[]uint8)
+	defer byteScratch.Put(bp)
+	if cap(*bp) < n {
+		*bp = make([]uint8, n)
+	}
+	buf := (*bp)[:n]
+	switch err := bytesInto(img, buf, c, w, h); err {
+	case nil:
+		for i, b := range buf {
+			dst[i] = pixelScale[b]
+		}
+		return nil
+	case errWidePixels:
+		return writePixels(img, dst, c, w, h, func(b uint8) float32 { return pixelScale[b] }, func(v uint16) (float32, bool) {
+			return float32(v) / 65535, true
+		})
+	default:
+		return err
+	}
+}
+
+// byteScratch holds the byte buffers pixelsInto decodes into.
+var byteScratch = sync.Pool{New: func() any { return new([]uint8) }}
+
+// bytesInto is pixelsInto for byte storage: dst holds the 8-bit values;
+// an image with a value no byte holds is errWidePixels.
+func bytesInto(img image.Image, dst []uint8, c, w, h int) error {
+	if m, ok := img.(*image.YCbCr); ok && c == 3 && m.Rect.Min == (image.Point{}) && m.Rect.Dx() == w && m.Rect.Dy() == h {
+		if xs, ys, ok := chromaShifts(m.SubsampleRatio); ok {
+			ycbcrBytes(m, dst, w, h, xs, ys)
+			return nil
+		}
+	}
+	return writePixels(img, dst, c, w, h, func(b uint8) uint8 { return b }, func(v uint16) (uint8, bool) {
+		return uint8(v / 257), v%257 == 0
 	})
+}
+
+// chromaShifts returns the horizontal and vertical shifts that map a luma
+// position to its chroma sample under ratio r (image.YCbCr.COffset for an
+// image at the origin).
+func chromaShifts(r image.YCbCrSubsampleRatio) (xs, ys uint, ok bool) {
+	switch r {
+	case image.YCbCrSubsampleRatio444:
+		return 0, 0, true
+	case image.YCbCrSubsampleRatio422:
+		return 1, 0, true
+	case image.YCbCrSubsampleRatio420:
+		return 1, 1, true
+	case image.YCbCrSubsampleRatio440:
+		return 0, 1, true
+	case image.YCbCrSubsampleRatio411:
+		return 2, 0, true
+	case image.YCbCrSubsampleRatio410:
+		return 2, 1, true
+	}
+	return 0, 0, false
+}
+
+// ycbcrBytes writes the RGB planes of m (w×h, at the origin) into dst,
+// shape (3,h,w), converting each sample with color.YCbCrToRGB: the values
+// of the generic path without its per-pixel method calls.
+func ycbcrBytes(m *image.YCbCr, dst []uint8, w, h int, xs, ys uint) {
+	hw := w * h
+	r, g, b := dst[:hw], dst[hw:2*hw], dst[2*hw:3*hw]
+	for y := range h {
+		yrow := m.Y[y*m.YStride : y*m.YStride+w]
+		c0 := (y >> ys) * m.CStride
+		cb, cr := m.Cb[c0:], m.Cr[c0:]
+		o := y * w
+		for x, yy := range yrow {
+			ci := x >> xs
+			r[o+x], g[o+x], b[o+x] = color.YCbCrToRGB(yy, cb[ci], cr[ci])
+		}
+	}
 }
 
 // writePixels writes img, which must be w×h, into dst, shape (c,h,w) with

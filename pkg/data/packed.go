@@ -121,6 +121,9 @@ func (pw *PackWriter) Add(pix []uint8, label int32) error {
 	if label < 0 || int(label) >= ft.Classes {
 		return fmt.Errorf("pack %s: example %d has label %d, want 0 to %d", pw.path, ft.N, label, ft.Classes-1)
 	}
+	if ft.N == maxViewRows {
+		return fmt.Errorf("pack %s: more than %d examples (split the data set over several files)", pw.path, maxViewRows)
+	}
 	if _, err := pw.w.Write(pix); err != nil {
 		pw.err = fmt.Errorf("pack %s: %v", pw.path, err)
 		return pw.err
@@ -220,7 +223,7 @@ func WritePacked(path string, d *Dataset, shardExamples int) error {
 	for i := range d.N {
 		row := i
 		if d.rows != nil {
-			row = d.rows[i]
+			row = int(d.rows[i])
 		}
 		if err := pw.Add(d.Pixels[row*f:(row+1)*f], d.Y[i]); err != nil {
 			pw.Abort()
@@ -300,7 +303,7 @@ func OpenPacked(path string, workers int) (*Dataset, error) {
 		return nil, fmt.Errorf("packed %s: %v", path, err)
 	}
 	d := &Dataset{Pixels: pix, Y: make([]int32, ft.N), N: ft.N, C: ft.C, H: ft.H, W: ft.W,
-		Classes: ft.Classes, ClassNames: ft.ClassNames, rows: allIndices(ft.N)}
+		Classes: ft.Classes, ClassNames: ft.ClassNames, rows: identityRows(ft.N)}
 	for i := range d.Y {
 		d.Y[i] = int32(binary.LittleEndian.Uint32(lab[4*i:]))
 	}
@@ -352,6 +355,8 @@ func readPackedFooter(r io.ReaderAt, size int64) (*packedFooter, error) {
 		return nil, fmt.Errorf("format version %d, this nettrain reads %d", ft.Version, packedVersion)
 	case ft.N < 1 || ft.C < 1 || ft.H < 1 || ft.W < 1 || ft.Classes < 1 || ft.ShardExamples < 1:
 		return nil, fmt.Errorf("footer declares %d examples of (%d,%d,%d), %d classes, shards of %d: all must be positive", ft.N, ft.C, ft.H, ft.W, ft.Classes, ft.ShardExamples)
+	case ft.N > maxViewRows:
+		return nil, fmt.Errorf("footer declares %d examples, more than the %d a file may hold", ft.N, maxViewRows)
 	case ft.ClassNames != nil && len(ft.ClassNames) != ft.Classes:
 		return nil, fmt.Errorf("footer names %d classes, declares %d", len(ft.ClassNames), ft.Classes)
 	case len(ft.ShardCRC32C) != (ft.N+ft.ShardExamples-1)/ft.ShardExamples:

@@ -50,7 +50,7 @@ func (s *folderFiles) load(d *Dataset) {
 			return
 		}
 		if err != nil {
-			s.read(d.rows[j], make([]float32, f)) // records the error
+			s.read(int(d.rows[j]), make([]float32, f)) // records the error
 			clear(pix[j*f : (j+1)*f])
 		}
 	}
@@ -81,9 +81,12 @@ func OpenImageFolderStream(root, split string, workers int) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(sc.paths) > maxViewRows {
+		return nil, fmt.Errorf("folder %s: %d images, more than the %d a stream reads", root, len(sc.paths), maxViewRows)
+	}
 	d := sc.dataset()
 	d.files = &folderFiles{paths: sc.paths, c: sc.c, h: sc.h, w: sc.w, workers: workers}
-	d.rows = allIndices(d.N)
+	d.rows = identityRows(d.N)
 	return d, nil
 }
 

@@ -2,6 +2,10 @@ package data
 
 import (
 	"bytes"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,4 +181,81 @@ func slicesEqual[T comparable](a, b []T) bool {
 		}
 	}
 	return true
+}
+
+// BenchmarkStreamDecode reads batches of 128 RGB 64x64 JPEGs (quality 90,
+// a tinted gradient with noise) from a streamed folder on 1 and 2 workers:
+// the per-image cost of data.stream.
+func BenchmarkStreamDecode(b *testing.B) {
+	root := b.TempDir()
+	const n, s = 256, 64
+	img := image.NewRGBA(image.Rect(0, 0, s, s))
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		dir := filepath.Join(root, "train", fmt.Sprintf("c%d", i%2))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		for p := range s * s {
+			x, y := p%s, p/s
+			img.Pix[4*p] = uint8(min(255, 2*x+r.IntN(64)))
+			img.Pix[4*p+1] = uint8(min(255, 2*y+r.IntN(64)))
+			img.Pix[4*p+2] = uint8(r.IntN(64) + 100)
+			img.Pix[4*p+3] = 255
+		}
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%04d.jpg", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := jpeg.Encode(f, img, &jpeg.Options{Quality: 90}); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			d, err := OpenImageFolderStream(root, "train", workers)
+			if err != nil {
+				b.Fatal(err)
+			}
+			idx := allIndices(128)
+			x := make([]float32, 128*d.FeatureLen())
+			b.ResetTimer()
+			for k := 0; k < b.N; k++ {
+				d.Gather(x, idx)
+			}
+			b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
+}
+
+// TestYCbCrFastPath: the direct YCbCr conversion gives, for every chroma
+// subsampling, the bytes of the generic per-pixel path.
+func TestYCbCrFastPath(t *testing.T) {
+	ratios := []image.YCbCrSubsampleRatio{
+		image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420,
+		image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410,
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, ratio := range ratios {
+		for _, size := range [][2]int{{13, 7}, {16, 16}, {1, 1}} {
+			w, h := size[0], size[1]
+			m := image.NewYCbCr(image.Rect(0, 0, w, h), ratio)
+			for _, p := range [][]uint8{m.Y, m.Cb, m.Cr} {
+				for i := range p {
+					p[i] = uint8(r.Uint32())
+				}
+			}
+			fast, slow := make([]uint8, 3*w*h), make([]uint8, 3*w*h)
+			if err := bytesInto(m, fast, 3, w, h); err != nil {
+				t.Fatal(err)
+			}
+			if err := writePixels(m, slow, 3, w, h, func(b uint8) uint8 { return b }, func(v uint16) (uint8, bool) { return uint8(v / 257), v%257 == 0 }); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(fast, slow) {
+				t.Errorf("%v %dx%d: the fast path differs", ratio, w, h)
+			}
+		}
+	}
 }
