@@ -18,6 +18,27 @@ func floatCopy(d *Dataset) *Dataset {
 // (so -0 differs from +0 and a NaN equals only the same NaN): testfix's
 // SameBits, which this package's tests cannot import (testfix imports
 // data).
+// sameBatches fails the test unless shuffled loaders over a and b (batch
+// size, seed) give bit-identical batches and the same labels for the given
+// number of epochs.
+func sameBatches(t *testing.T, a, b *Dataset, batch int, seed uint64, epochs int) {
+	t.Helper()
+	la, lb := NewLoader(a, batch, true, false, seed), NewLoader(b, batch, true, false, seed)
+	f := a.FeatureLen()
+	xa, xb := make([]float32, batch*f), make([]float32, batch*b.FeatureLen())
+	ya, yb := make([]int32, batch), make([]int32, batch)
+	for e := range epochs {
+		la.Epoch(e)
+		lb.Epoch(e)
+		for k := range la.NumBatches() {
+			na, nb := la.Batch(k, xa, ya), lb.Batch(k, xb, yb)
+			if na != nb || !bitsEqual(xa[:na*f], xb[:nb*f]) || !slicesEqual(ya[:na], yb[:nb]) {
+				t.Fatalf("epoch %d batch %d: the two data sets' batches differ", e, k)
+			}
+		}
+	}
+}
+
 func bitsEqual(a, b []float32) bool {
 	if len(a) != len(b) {
 		return false
@@ -87,25 +108,7 @@ func TestByteStorageBitIdentical(t *testing.T) {
 				if b.C != f.C || b.H != f.H || b.W != f.W {
 					t.Fatalf("shape (%d,%d,%d) vs (%d,%d,%d)", b.C, b.H, b.W, f.C, f.H, f.W)
 				}
-				lb := NewLoader(b, 64, true, false, 9)
-				lf := NewLoader(f, 64, true, false, 9)
-				xb, xf := make([]float32, 64*b.FeatureLen()), make([]float32, 64*f.FeatureLen())
-				yb, yf := make([]int32, 64), make([]int32, 64)
-				for e := range 2 {
-					lb.Epoch(e)
-					lf.Epoch(e)
-					for k := range lb.NumBatches() {
-						nb, nf := lb.Batch(k, xb, yb), lf.Batch(k, xf, yf)
-						if nb != nf || !bitsEqual(xb[:nb*b.FeatureLen()], xf[:nf*f.FeatureLen()]) {
-							t.Fatalf("epoch %d batch %d: values differ between byte and float storage", e, k)
-						}
-						for i := range nb {
-							if yb[i] != yf[i] {
-								t.Fatalf("epoch %d batch %d: labels differ", e, k)
-							}
-						}
-					}
-				}
+				sameBatches(t, b, f, 64, 9, 2)
 				// Example-by-example application agrees too.
 				raw := values(pair[0])
 				fl := pair[0].FeatureLen()

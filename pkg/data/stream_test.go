@@ -88,20 +88,7 @@ func TestStreamReadsAsMemory(t *testing.T) {
 						if s.Streamed() != Elementwise(cfg.Method) {
 							t.Errorf("streamed after Apply: %v, want %v", s.Streamed(), Elementwise(cfg.Method))
 						}
-						lm, ls := NewLoader(m, 5, true, false, 3), NewLoader(s, 5, true, false, 3)
-						f := m.FeatureLen()
-						xm, xs := make([]float32, 5*f), make([]float32, 5*f)
-						ym, ys := make([]int32, 5), make([]int32, 5)
-						for e := range 2 {
-							lm.Epoch(e)
-							ls.Epoch(e)
-							for b := range lm.NumBatches() {
-								nm, ns := lm.Batch(b, xm, ym), ls.Batch(b, xs, ys)
-								if nm != ns || !bitsEqual(xm[:nm*f], xs[:ns*f]) || !slicesEqual(ym[:nm], ys[:ns]) {
-									t.Fatalf("epoch %d batch %d differs", e, b)
-								}
-							}
-						}
+						sameBatches(t, m, s, 5, 3, 2)
 						if !bitsEqual(values(m.Mirrored()), values(s.Mirrored())) {
 							t.Fatal("mirrored stream differs")
 						}
