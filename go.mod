@@ -3,6 +3,7 @@ module github.com/nettrain/nettrain
 go 1.26
 
 require (
+	cogentcore.org/lab v0.1.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2

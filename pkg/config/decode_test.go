@@ -97,7 +97,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"key of two sections", "dir: x\n", `x.yaml:2: dir: unknown key; did you mean "data.dir" or "output.dir"?`},
 		{"pytorch name", "train: {learning_rate: 0.1}\n", `x.yaml:2: train.learning_rate: unknown key; did you mean "optimizer.lr"?`},
 		{"nothing close", "optimizer: {zzzzzz: 1}\n", `x.yaml:2: optimizer.zzzzzz: unknown key; known keys: type, lr, momentum, dampening, nesterov, betas, eps, alpha, centered, amsgrad, weight_decay, lr_decay, initial_accumulator, clip_grad_norm, clip_grad_value, groups`},
-		{"unknown section", "foo: {a: 1}\n", `x.yaml:2: foo: unknown key; known keys: version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, output, search`},
+		{"unknown section", "foo: {a: 1}\n", `x.yaml:2: foo: unknown key; known keys: version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, distributed, output, search`},
 		{"unknown key with null value", "train:\n  epoch:\n", `x.yaml:3: train.epoch: unknown key; did you mean "epochs"?`},
 		{"unknown layer key", "model:\n  arch: layers\n  layers:\n    - {type: linear, outt: 3}\n", `x.yaml:5: model.layers[0].outt: unknown key; did you mean "out"?`},
 		{"merge key", "optimizer:\n  <<: {lr: 0.1}\n", `x.yaml:3: optimizer.<<: merge keys (<<) are not supported; write the keys out`},
@@ -108,7 +108,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"duplicate data", "data: {dir: y}\n", `x.yaml:2: data: duplicate key (first set at line 1)`},
 		// Kinds.
 		{"scalar for section", "optimizer: sgd\n", `x.yaml:2: optimizer: must be a mapping with keys type, lr, momentum, dampening, nesterov, betas, eps, alpha, centered, amsgrad, weight_decay, lr_decay, initial_accumulator, clip_grad_norm, clip_grad_value, groups; got "sgd"`},
-		{"list for section", "train: [1]\n", `x.yaml:2: train: must be a mapping with keys epochs, batch_size, eval_batch_size, accumulate, divergence_factor, max_loss_factor, early_stopping, label_smoothing, mixup, cutmix, freeze, freeze_bn, unfreeze_at; got a list`},
+		{"list for section", "train: [1]\n", `x.yaml:2: train: must be a mapping with keys epochs, batch_size, eval_batch_size, accumulate, divergence_factor, max_loss_factor, early_stopping, label_smoothing, mixup, cutmix, freeze, ghost_batch_size, freeze_bn, unfreeze_at; got a list`},
 		{"mapping for scalar", "optimizer: {lr: {value: 1}}\n", `x.yaml:2: optimizer.lr: must be a number, got a mapping`},
 		{"list for scalar", "train: {epochs: [1]}\n", `x.yaml:2: train.epochs: must be an integer, got a list`},
 		{"scalar for list", "model: {hidden: 256}\n", `x.yaml:2: model.hidden: must be a list of integers, got 256; for one element write [256]`},
@@ -141,7 +141,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"null list element", "model:\n  hidden:\n    - 128\n    -\n", `x.yaml:5: model.hidden[1]: must be an integer, got null`},
 		{"float list element", "model: {hidden: [1.5]}\n", `x.yaml:2: model.hidden[0]: must be an integer, got 1.5`},
 		{"bad layer field", "model:\n  arch: layers\n  layers:\n    - {type: linear, out: 10, bias: maybe}\n", `x.yaml:5: model.layers[0].bias: must be true or false, got "maybe"`},
-		{"aliased section, unknown anchor holder", "x: &opt {lr: 0.3}\noptimizer: *opt\n", `x.yaml:2: x: unknown key; known keys: version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, output, search`},
+		{"aliased section, unknown anchor holder", "x: &opt {lr: 0.3}\noptimizer: *opt\n", `x.yaml:2: x: unknown key; known keys: version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, distributed, output, search`},
 		// Several errors: all reported, one per line.
 		{"several", "optimizer: {moment: 1, lr: x}\ntrain: {epochs: ten}\n",
 			"x.yaml:2: optimizer.moment: unknown key; did you mean \"momentum\"?\n" +

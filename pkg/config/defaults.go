@@ -46,11 +46,12 @@ func Default() *Config {
 			Mixup:         Mix{P: 1},
 			CutMix:        Mix{P: 1},
 		},
-		EMA:        EMA{Decay: 0.999},
-		SWA:        SWA{AnnealEpochs: 1, AnnealStrategy: "cos", BNUpdate: true},
-		Checkpoint: Checkpoint{Monitor: "val_acc", Mode: "max", KeepBest: 1},
-		Monitor:    Monitor{Every: 20, RatioLow: 1e-4, RatioHigh: 1e-1, Window: 10, HistogramsEvery: 1, HistogramBins: 64, TensorBoard: true},
-		Output:     Output{Dir: defaultOutputDir(defaultName)},
+		EMA:         EMA{Decay: 0.999},
+		SWA:         SWA{AnnealEpochs: 1, AnnealStrategy: "cos", BNUpdate: true},
+		Checkpoint:  Checkpoint{Monitor: "val_acc", Mode: "max", KeepBest: 1},
+		Monitor:     Monitor{Every: 20, RatioLow: 1e-4, RatioHigh: 1e-1, Window: 10, HistogramsEvery: 1, HistogramBins: 64, TensorBoard: true},
+		Distributed: Distributed{BucketCapMB: 1, Overlap: true, ChecksumEvery: 100},
+		Output:      Output{Dir: defaultOutputDir(defaultName)},
 	}
 }
 

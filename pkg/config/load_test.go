@@ -91,11 +91,12 @@ func TestLoadValidFixtures(t *testing.T) {
 					tr.Epochs, tr.BatchSize, tr.EvalBatchSize = 20, 64, 500
 					return tr
 				}(),
-				EMA:        Default().EMA,
-				SWA:        Default().SWA,
-				Checkpoint: Default().Checkpoint,
-				Monitor:    Default().Monitor,
-				Output:     Output{Dir: "out/full"},
+				EMA:         Default().EMA,
+				SWA:         Default().SWA,
+				Checkpoint:  Default().Checkpoint,
+				Monitor:     Default().Monitor,
+				Distributed: Default().Distributed,
+				Output:      Output{Dir: "out/full"},
 			}
 		}},
 		{"layers.yaml", func() *Config {
@@ -142,7 +143,7 @@ func TestLoadBadFixtures(t *testing.T) {
 			fixtures + "bad_range.yaml:6: optimizer.nesterov: requires optimizer.momentum > 0\n" +
 			fixtures + "bad_range.yaml:8: train.batch_size: must be >= 1, got 0"},
 		{"bad_syntax.yaml", fixtures + "bad_syntax.yaml:5: invalid YAML: mapping values are not allowed in this context"},
-		{"bad_not_mapping.yaml", fixtures + "bad_not_mapping.yaml:1: a config must be a mapping of sections (version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, output, search), got a list"},
+		{"bad_not_mapping.yaml", fixtures + "bad_not_mapping.yaml:1: a config must be a mapping of sections (version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, distributed, output, search), got a list"},
 		{"bad_duplicate.yaml", fixtures + "bad_duplicate.yaml:5: train.epochs: duplicate key (first set at line 4)"},
 		{"empty.yaml", fixtures + "empty.yaml: empty config: no keys (at least data.dir must be set)"},
 		{"nope.yaml", "config " + fixtures + "nope.yaml: no such file"},
@@ -187,8 +188,8 @@ func TestDocumentErrors(t *testing.T) {
 		{"comments only", "# nothing here\n\n", "x.yaml: empty config: no keys (at least data.dir must be set)"},
 		{"null document", "~\n", "x.yaml: empty config: no keys (at least data.dir must be set)"},
 		{"document marker only", "---\n", "x.yaml: empty config: no keys (at least data.dir must be set)"},
-		{"scalar", "hello\n", `x.yaml:1: a config must be a mapping of sections (version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, output, search), got "hello"`},
-		{"list", "\n- 1\n- 2\n", "x.yaml:2: a config must be a mapping of sections (version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, output, search), got a list"},
+		{"scalar", "hello\n", `x.yaml:1: a config must be a mapping of sections (version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, distributed, output, search), got "hello"`},
+		{"list", "\n- 1\n- 2\n", "x.yaml:2: a config must be a mapping of sections (version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, distributed, output, search), got a list"},
 		{"syntax: bad indent", "data:\n  dir: .\n bad: 1\n", "x.yaml:3: invalid YAML: did not find expected key"},
 		{"syntax: unclosed flow", "data: {dir: .\n", "x.yaml:1: invalid YAML: did not find expected ',' or '}'"},
 		{"syntax: unclosed flow on line 2", "data:\n  dir: [unclosed\n", "x.yaml:2: invalid YAML: did not find expected ',' or ']'"},

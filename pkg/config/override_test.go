@@ -64,7 +64,7 @@ func TestOverrideErrors(t *testing.T) {
 		{"unknown key in a flow mapping", "", []string{"optimizer={moment: 1}"}, `--set optimizer={moment: 1}: optimizer.moment: unknown key; did you mean "momentum"?`},
 		{"unknown key", "", []string{"optimizer.moment=0.9"}, `--set optimizer.moment=0.9: optimizer.moment: unknown key; did you mean "momentum"?`},
 		{"unknown section", "", []string{"optimiser.lr=0.1"}, `--set optimiser.lr=0.1: optimiser: unknown key; did you mean "optimizer"?`},
-		{"unknown, nothing close", "", []string{"train.qqqq=1"}, `--set train.qqqq=1: train.qqqq: unknown key; known keys: epochs, batch_size, eval_batch_size, accumulate, divergence_factor, max_loss_factor, early_stopping, label_smoothing, mixup, cutmix, freeze, freeze_bn, unfreeze_at`},
+		{"unknown, nothing close", "", []string{"train.qqqq=1"}, `--set train.qqqq=1: train.qqqq: unknown key; known keys: epochs, batch_size, eval_batch_size, accumulate, divergence_factor, max_loss_factor, early_stopping, label_smoothing, mixup, cutmix, freeze, ghost_batch_size, freeze_bn, unfreeze_at`},
 		{"key under a scalar key", "", []string{"optimizer.lr.x=1"}, `--set optimizer.lr.x=1: optimizer.lr: is a number, not a section: set it with --set optimizer.lr=VALUE`},
 		{"key under a list", "", []string{"model.hidden.0=1"}, `--set model.hidden.0=1: model.hidden: is a list of integers, not a section: set it whole, e.g. --set model.hidden=[...]`},
 		{"no =", "", []string{"optimizer.lr"}, `--set optimizer.lr: malformed override: want key.path=value, e.g. --set optimizer.lr=0.1`},
@@ -77,7 +77,7 @@ func TestOverrideErrors(t *testing.T) {
 		{"cross-key", "", []string{"optimizer.nesterov=true"}, `--set optimizer.nesterov=true: optimizer.nesterov: requires optimizer.momentum > 0`},
 		{"all malformed overrides reported", "", []string{"a", "b=1"},
 			"--set a: malformed override: want key.path=value, e.g. --set optimizer.lr=0.1\n" +
-				`--set b=1: b: unknown key; known keys: version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, output, search`},
+				`--set b=1: b: unknown key; known keys: version, name, seed, data, preprocess, augment, model, optimizer, regularization, schedule, train, ema, swa, checkpoint, monitor, distributed, output, search`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

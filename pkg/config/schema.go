@@ -59,6 +59,9 @@ type Config struct {
 	// Monitor says what is measured beside training: gradient norms,
 	// update ratios, histograms, TensorBoard (key "monitor").
 	Monitor Monitor `yaml:"monitor"`
+	// Distributed says how a run started by mpirun trains data-parallel
+	// (key "distributed"); a single process ignores it.
+	Distributed Distributed `yaml:"distributed"`
 	// Output says where the run writes its files (key "output").
 	Output Output `yaml:"output"`
 	// Search is the hyperparameter search `nettrain search` runs over this
@@ -119,6 +122,15 @@ type Train struct {
 	// costs only its forward pass. Every glob must match a parameter.
 	// Default empty (train everything).
 	Freeze []string `yaml:"freeze"`
+	// GhostBatchSize > 0 makes every batch norm normalize each part of
+	// about this many examples of a training batch with that part's own
+	// statistics — ghost batch norm (Hoffer et al. 2017) — instead of the
+	// whole batch's (key "train.ghost_batch_size"): a batch of n examples
+	// is cut into k = ceil(batch_size/ghost_batch_size) parts, examples
+	// [j·n/k, (j+1)·n/k). With batch_size = N·ghost_batch_size one process
+	// normalizes exactly as N data-parallel ranks do. Under mpirun it
+	// applies within each rank's part. >= 0; 0 (default) is off.
+	GhostBatchSize int `yaml:"ghost_batch_size" range:">=0; 0 = off"`
 	// FreezeBN also keeps the running statistics of the frozen batch norms
 	// (those whose weight train.freeze matches) fixed: they normalize with
 	// them in training too, as calling .eval() on those PyTorch modules
@@ -165,6 +177,37 @@ type EarlyStopping struct {
 	// MinDelta is the smallest change that counts as an improvement (key
 	// "train.early_stopping.min_delta"), >= 0. Default 0.
 	MinDelta float64 `yaml:"min_delta" range:">=0"`
+}
+
+// Distributed is the "distributed" section: synchronous data-parallel
+// training over the ranks of `mpirun -np N nettrain train` (a binary built
+// with -tags mpi). train.batch_size stays the global batch: each rank
+// computes on its 1/N of every batch, so a config means the same training
+// at any number of ranks.
+type Distributed struct {
+	// SyncBN sums the batch-norm statistics over the ranks, as PyTorch's
+	// SyncBatchNorm (key "distributed.sync_bn"): every rank normalizes with
+	// the statistics of the whole global batch, at the cost of two small
+	// all-reduces per batch norm and step. Default false: each rank
+	// normalizes with its own part of the batch (PyTorch DDP's default),
+	// which one process reproduces with train.ghost_batch_size.
+	SyncBN bool `yaml:"sync_bn"`
+	// BucketCapMB is the size of the gradient buckets in MiB (key
+	// "distributed.bucket_cap_mb", PyTorch DDP's bucket_cap_mb): gradients
+	// are summed over the ranks a bucket at a time, in backward order, each
+	// bucket starting as soon as the backward pass has finished its layers.
+	// > 0. Default 1 (DDP's 25 would put most CPU-sized models in one
+	// bucket, leaving nothing to overlap).
+	BucketCapMB float64 `yaml:"bucket_cap_mb" range:">0"`
+	// Overlap starts each gradient bucket's all-reduce while the backward
+	// pass still runs the layers before it (key "distributed.overlap").
+	// Default true; false reduces every bucket after the backward pass.
+	Overlap bool `yaml:"overlap"`
+	// ChecksumEvery compares a checksum of the parameters over the ranks
+	// every that many optimizer steps, and after the first, and stops the
+	// run with a clear message when a rank's weights differ (key
+	// "distributed.checksum_every"). >= 0; 0 turns it off. Default 100.
+	ChecksumEvery int `yaml:"checksum_every" range:">=0; 0 = off"`
 }
 
 // EMA is the "ema" section: an exponential moving average (Polyak

@@ -70,6 +70,10 @@ func (c *Config) validate() []*Error {
 	}
 	c.Checkpoint.validate(ck.At("checkpoint"), hasVal)
 	spec.CheckFields(ck.At("monitor"), c.Monitor)
+	spec.CheckFields(ck.At("distributed"), c.Distributed)
+	if c.Distributed.SyncBN && c.Train.GhostBatchSize > 0 {
+		ck.Add("distributed.sync_bn", "cannot be combined with train.ghost_batch_size (%d): synchronized batch norm normalizes over the whole global batch, ghost batch norm over its parts; set one", c.Train.GhostBatchSize)
+	}
 	if m := c.Monitor; m.RatioLow >= m.RatioHigh && m.RatioHigh > 0 {
 		ck.Add("monitor.ratio_low", "must be < monitor.ratio_high (%s), got %s", fmtFloat(m.RatioHigh), fmtFloat(m.RatioLow))
 	}

@@ -26,6 +26,9 @@ type Loader struct {
 	dropLast  bool
 	seed      uint64
 	order     []int // example indices of the current epoch, len d.N
+	// rank and ranks select this process's shard of every batch (see
+	// Shard); 0 and 1 without sharding.
+	rank, ranks int
 }
 
 // NewLoader returns a Loader over d with the given batch size, prepared for
@@ -46,6 +49,7 @@ func NewLoader(d *Dataset, batchSize int, shuffle bool, dropLast bool, seed uint
 		dropLast:  dropLast,
 		seed:      seed,
 		order:     make([]int, d.N),
+		ranks:     1,
 	}
 	l.Epoch(0)
 	return l
@@ -73,30 +77,58 @@ func (l *Loader) Epoch(e int) {
 	}
 }
 
+// Shard makes the loader yield rank's part of every batch of ranks equal
+// parts (data-parallel training): of a batch of n examples, the examples
+// [rank·n/ranks, (rank+1)·n/ranks) in batch order. The batches, their
+// order and the epochs' shuffles stay those of the whole job, so the ranks'
+// parts of a batch are disjoint and together are the unsharded batch. A
+// part may be empty when n < ranks. It panics unless 0 <= rank < ranks.
+func (l *Loader) Shard(rank, ranks int) {
+	if ranks < 1 || rank < 0 || rank >= ranks {
+		panic(fmt.Sprintf("data: Loader.Shard(%d, %d): want 0 <= rank < ranks", rank, ranks))
+	}
+	l.rank, l.ranks = rank, ranks
+}
+
+// GlobalLen returns the number of examples of batch b over all shards
+// (the batch size, or fewer for the last batch).
+func (l *Loader) GlobalLen(b int) int {
+	start := b * l.batchSize
+	return min(start+l.batchSize, l.d.N) - start
+}
+
+// span returns batch b's part of l.order: this shard's examples.
+func (l *Loader) span(b int) (start, end int) {
+	start = b * l.batchSize
+	n := min(start+l.batchSize, l.d.N) - start
+	return start + l.rank*n/l.ranks, start + (l.rank+1)*n/l.ranks
+}
+
 // Indices returns the data set indices of the examples of batch b
-// (0 <= b < NumBatches()) of the current epoch, in batch order: a view,
-// valid until the next call to Epoch. It panics if b is out of range.
+// (0 <= b < NumBatches()) of the current epoch, in batch order (this
+// shard's, see Shard): a view, valid until the next call to Epoch. It
+// panics if b is out of range.
 func (l *Loader) Indices(b int) []int {
 	if b < 0 || b >= l.NumBatches() {
 		panic(fmt.Sprintf("data: Loader.Indices(%d) out of range [0,%d)", b, l.NumBatches()))
 	}
-	start := b * l.batchSize
-	return l.order[start:min(start+l.batchSize, l.d.N)]
+	start, end := l.span(b)
+	return l.order[start:end]
 }
 
 // Batch copies batch b (0 <= b < NumBatches()) of the current epoch into x,
 // shape (bs, C, H, W), as [Dataset.Gather] reads it (a byte-stored data set
 // converted to float32 and preprocessed here, one example at a time), and
 // y, shape (bs,), and returns bs: batchSize, or
-// fewer for the last batch when not dropLast. x needs len >= bs*C*H*W and y
+// fewer for the last batch when not dropLast (this shard's part of them,
+// see Shard). x needs len >= bs*C*H*W and y
 // len >= bs; values beyond are left untouched. It panics if b is out of range
 // or x or y is too short.
 func (l *Loader) Batch(b int, x []float32, y []int32) int {
 	if b < 0 || b >= l.NumBatches() {
 		panic(fmt.Sprintf("data: Loader.Batch(%d) out of range [0,%d)", b, l.NumBatches()))
 	}
-	start := b * l.batchSize
-	end := min(start+l.batchSize, l.d.N)
+	start, end := l.span(b)
 	bs := end - start
 	f := l.d.FeatureLen()
 	if len(x) < bs*f || len(y) < bs {

@@ -67,6 +67,11 @@ type Plan struct {
 	Freeze     []string
 	FreezeBN   bool
 	UnfreezeAt int
+	// GhostBatchSize is train.ghost_batch_size (0: off).
+	GhostBatchSize int
+	// Distributed is the distributed section: how the ranks of an mpirun
+	// job train together (see Trainer.Distribute).
+	Distributed config.Distributed
 }
 
 // NewPlan resolves cfg (already validated) into the plan the loop runs.
@@ -85,6 +90,7 @@ func NewPlan(cfg *config.Config) (*Plan, error) {
 		Penalty: cfg.Regularization, EMA: cfg.EMA, SWA: cfg.SWA, EarlyStopping: tr.EarlyStopping, DivergenceFactor: tr.DivergenceFactor,
 		MaxLossFactor: tr.MaxLossFactor, Monitor: cfg.Monitor,
 		Freeze: tr.Freeze, FreezeBN: tr.FreezeBN, UnfreezeAt: tr.UnfreezeAt,
+		GhostBatchSize: tr.GhostBatchSize, Distributed: cfg.Distributed,
 		schedule: lrsched.Config{Spec: sc, BaseLR: base},
 	}
 	if pc := sc.Plateau; pc.Enabled {

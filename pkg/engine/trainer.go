@@ -107,8 +107,11 @@ type Trainer struct {
 	features *featureCache
 	from     int
 	// noFeatureCache turns the cache off, for tests that compare the two
-	// paths.
+	// paths (and in a data-parallel job).
 	noFeatureCache bool
+	// dp is the trainer's part of a data-parallel job (Distribute), nil in
+	// a single process.
+	dp *dataParallel
 }
 
 // Abort ends the run with err right after the current optimizer step's
@@ -250,8 +253,10 @@ func (t *Trainer) addPenalty(params []*nn.Param) float64 {
 // loss (unscaled) and the number of correct predictions (against the
 // dominant target for soft targets). Label smoothing applies to both.
 func (t *Trainer) forwardBackward(x *tensor.Tensor, y []int32, soft *tensor.Tensor, scale float64, micro int) (loss float64, correct int) {
-	k := t.Plan.Accumulate
-	t.ctx = nn.Context{Train: true, Seed: t.Plan.Seed, Step: t.Step*int64(k) + int64(micro), Pool: t.Pool}
+	t.ctx = nn.Context{Train: true, Seed: t.Plan.Seed, Step: t.dropoutStep(micro), Pool: t.Pool, GhostSplits: t.ghostSplits()}
+	if t.dp != nil && t.Plan.Distributed.SyncBN {
+		t.ctx.Sync = t.dp.comm
+	}
 	ctx := &t.ctx
 	logits := t.Model.Net.ForwardSteps(ctx, x, t.from, len(t.Model.Net.Steps()))
 	if soft != nil {
@@ -312,7 +317,7 @@ func (t *Trainer) Run() error {
 		if err := t.runEpoch(); err != nil {
 			return err
 		}
-		if t.Epoch < t.Plan.Epochs && t.StopReason == "" && t.Pause != nil && t.Pause() {
+		if t.Epoch < t.Plan.Epochs && t.StopReason == "" && t.pause() {
 			return ErrPaused
 		}
 	}
@@ -341,6 +346,11 @@ func (t *Trainer) runEpoch() error {
 		pipe, t.from = fc.batches, fc.from
 		defer func() { t.from = 0 }()
 	}
+	dp := t.dp
+	if dp != nil {
+		dp.planBuckets(t.Model.Net, t.trainable)
+		defer func() { t.Model.Net.AfterBackwardStep = nil }()
+	}
 	err := pipe.epochBatches(epoch, p.Batch, func(b int, buf *batchBuf) error {
 		x, y := &buf.x, buf.y[:buf.n]
 		if fc != nil {
@@ -353,14 +363,42 @@ func (t *Trainer) runEpoch() error {
 			t.micro = t.micro[:0]
 		}
 		groupN := min(n, last*bs) - first*bs
-		loss, c := t.forwardBackward(x, y, buf.targets(), float64(len(y))/float64(groupN), b-first)
+		if dp != nil && dp.overlap && b+1 == last {
+			// The group's last backward pass: reduce each bucket as soon
+			// as its layers are done.
+			t.Model.Net.AfterBackwardStep = dp.afterBackwardStep
+		}
+		var loss float64
+		var c int
+		if len(y) > 0 { // a rank's shard of a short last batch may be empty
+			loss, c = t.forwardBackward(x, y, buf.targets(), float64(len(y))/float64(groupN), b-first)
+		}
+		t.Model.Net.AfterBackwardStep = nil
 		t.micro = append(t.micro, microBatch{loss: loss, n: len(y), correct: c})
 		if b+1 < last {
 			return nil
 		}
+		if dp != nil {
+			if err := dp.finishGradients(); err != nil {
+				return err
+			}
+		}
 		lr := t.LR(int(t.Step)) * t.lrScale()
 		penalty := t.addPenalty(t.trainable)
-		if err := t.checkDiverged(epoch, lr); err != nil {
+		var sum float64
+		var seen, correct int
+		for _, m := range t.micro {
+			sum += (m.loss + penalty) * float64(m.n)
+			seen += m.n
+			correct += m.correct
+		}
+		if dp != nil {
+			var err error
+			if sum, correct, seen, err = dp.sumStats(sum, correct, seen); err != nil {
+				return err
+			}
+		}
+		if err := t.checkDiverged(epoch, lr, sum/float64(seen)); err != nil {
 			return err
 		}
 		measured := t.mon.due(t.Step + 1)
@@ -373,12 +411,10 @@ func (t *Trainer) runEpoch() error {
 		if measured {
 			ratios = t.mon.afterStep()
 		}
-		var sum float64
-		var seen, correct int
-		for _, m := range t.micro {
-			sum += (m.loss + penalty) * float64(m.n)
-			seen += m.n
-			correct += m.correct
+		if dp != nil && t.checksumDue() {
+			if err := t.compareChecksums(); err != nil {
+				return err
+			}
 		}
 		p.LossSum += sum
 		p.Correct += correct
@@ -392,13 +428,19 @@ func (t *Trainer) runEpoch() error {
 		if t.abort != nil {
 			return t.abort
 		}
-		if b+1 < nb && t.Pause != nil && t.Pause() {
+		if b+1 < nb && t.pause() {
+			if err := t.averageBuffers(); err != nil {
+				return err
+			}
 			return ErrPaused
 		}
 		return nil
 	})
 	p.Seconds += time.Since(start).Seconds()
 	if err != nil {
+		return err
+	}
+	if err := t.averageBuffers(); err != nil {
 		return err
 	}
 	if name := firstNonFinite(params); name != "" {
@@ -420,16 +462,13 @@ func (t *Trainer) runEpoch() error {
 	return nil
 }
 
-// checkDiverged stops the run before a step on a non-finite loss or
-// gradient, naming the step and the first parameter (in model order) whose
-// gradient is not finite.
-func (t *Trainer) checkDiverged(epoch int, lr float64) error {
+// checkDiverged stops the run before a step on a non-finite loss (the
+// step's mean loss, over all ranks) or gradient, naming the step and the
+// first parameter (in model order) whose gradient is not finite.
+func (t *Trainer) checkDiverged(epoch int, lr, loss float64) error {
 	var bad []string
-	for _, m := range t.micro {
-		if math.IsNaN(m.loss) || math.IsInf(m.loss, 0) {
-			bad = append(bad, fmt.Sprintf("the loss is %v", m.loss))
-			break
-		}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		bad = append(bad, fmt.Sprintf("the loss is %v", loss))
 	}
 	if name := firstNonFiniteGrad(t.Model.Params()); name != "" {
 		bad = append(bad, fmt.Sprintf("the gradient of %s (the first parameter with one) holds NaN or Inf", name))

@@ -20,6 +20,14 @@ type Context struct {
 	// their matrix multiplies over it. Nil runs everything on the calling
 	// goroutine. The results are the same bits for every pool size.
 	Pool *tensor.Pool
+	// GhostSplits > 1 makes every batch norm in training normalize each of
+	// that many equal parts of the batch (examples [j·n/k, (j+1)·n/k)) with
+	// its own statistics: ghost batch norm, which reproduces in one process
+	// the per-rank statistics of a data-parallel run of k ranks.
+	GhostSplits int
+	// Sync, when set in training, sums every batch norm's statistics over
+	// the ranks of a data-parallel job (synchronized batch norm).
+	Sync Reducer
 }
 
 // Param is one trainable tensor with its gradient.
@@ -120,6 +128,12 @@ type Sequential struct {
 	params []*Param
 	// stop is the first step Backward runs (see SetBackwardStop).
 	stop int
+	// AfterBackwardStep, when set, is called by Backward with the index i
+	// of each step (in Steps) right after that step's backward pass: the
+	// gradients of its parameters are then final for this pass, which lets
+	// a data-parallel trainer start reducing them while the steps before i
+	// still run.
+	AfterBackwardStep func(i int)
 }
 
 // NewSequential returns a container of the given named layers. Names must be
@@ -158,6 +172,9 @@ func (s *Sequential) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	steps := s.Steps()
 	for i := len(steps) - 1; i >= s.stop && dy != nil; i-- {
 		dy = steps[i].Layer.Backward(c, dy)
+		if s.AfterBackwardStep != nil {
+			s.AfterBackwardStep(i)
+		}
 	}
 	if s.stop > 0 {
 		return nil

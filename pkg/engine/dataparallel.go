@@ -1,0 +1,278 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math"
+
+	"github.com/nettrain/nettrain/pkg/dist"
+	"github.com/nettrain/nettrain/pkg/nn"
+	"github.com/nettrain/nettrain/pkg/tensor"
+)
+
+// dataParallel is a trainer's part of a data-parallel job: the
+// communicator, and the gradient buckets summed over the ranks after every
+// step's backward pass. Nil in a single process.
+type dataParallel struct {
+	comm dist.Comm
+	// buckets hold the trainable parameters' gradients in backward order
+	// (the last layer's first); next is the first bucket of the current
+	// step not started yet.
+	buckets []*gradBucket
+	next    int
+	// overlap starts a bucket as soon as the backward pass is done with
+	// its layers (distributed.overlap).
+	overlap bool
+	// capBytes is distributed.bucket_cap_mb in bytes.
+	capBytes int
+	// checksumEvery is distributed.checksum_every (0: off).
+	checksumEvery int
+	// stats is the step's [Σ loss·n, correct, seen] summed over the ranks.
+	stats [3]float64
+}
+
+// gradBucket is a group of gradients summed over the ranks as one message.
+type gradBucket struct {
+	grads []*tensor.Tensor
+	flat  []float32
+	// first is the lowest index (in the network's Steps) of a step whose
+	// parameters are in the bucket: the bucket is complete once Backward
+	// has finished that step. -1: parameters outside the steps.
+	first   int
+	pending *dist.Pending
+}
+
+// Distribute makes the trainer one rank of the data-parallel job of comm:
+// from now on it computes on its shard of every batch (see
+// data.Loader.Shard), sums the gradients over the ranks after every
+// backward pass, agrees with the other ranks on every decision (the step
+// loss, divergence, pausing) and averages the batch-norm running statistics
+// over the ranks at every epoch end and pause, so every rank holds the same
+// model. It first copies rank 0's parameters and buffers to every rank
+// (after a Restore, so a resumed job starts from one state) and checks that
+// they agree. A comm of one rank changes nothing: the run is bit for bit
+// the single-process one. Call it once, after Restore and before Run.
+func (t *Trainer) Distribute(comm dist.Comm) error {
+	if comm == nil || comm.Size() <= 1 {
+		return nil
+	}
+	d := t.Plan.Distributed
+	t.dp = &dataParallel{comm: comm, overlap: d.Overlap, capBytes: max(int(d.BucketCapMB*(1<<20)), 4), checksumEvery: d.ChecksumEvery}
+	t.loader.Shard(comm.Rank(), comm.Size())
+	t.noFeatureCache = true // the cache holds whole batches, not shards
+	for _, nt := range prefixed("", t.Model) {
+		if err := comm.Broadcast(nt.Tensor.Data, 0); err != nil {
+			return fmt.Errorf("broadcasting %s from rank 0: %w", nt.Name, err)
+		}
+	}
+	return t.compareChecksums()
+}
+
+// Ranks is the number of ranks the trainer computes with (1 in a single
+// process).
+func (t *Trainer) Ranks() int {
+	if t.dp == nil {
+		return 1
+	}
+	return t.dp.comm.Size()
+}
+
+// ghostSplits is the number of ghost parts of a training batch on this
+// rank: ceil(batch/ghost) for the rank's share of train.batch_size, 1
+// without ghost batch norm.
+func (t *Trainer) ghostSplits() int {
+	g := t.Plan.GhostBatchSize
+	if g <= 0 {
+		return 1
+	}
+	ranks := t.Ranks()
+	local := (t.Plan.BatchSize + ranks - 1) / ranks
+	return max((local+g-1)/g, 1)
+}
+
+// dropoutStep is the index the stochastic layers of mini-batch micro of
+// the current step draw from: step·accumulate + micro in one process, and
+// that times the number of ranks plus the rank in a job, so no two ranks
+// draw the same masks.
+func (t *Trainer) dropoutStep(micro int) int64 {
+	s := t.Step*int64(t.Plan.Accumulate) + int64(micro)
+	if t.dp == nil {
+		return s
+	}
+	return s*int64(t.dp.comm.Size()) + int64(t.dp.comm.Rank())
+}
+
+// planBuckets groups the gradients of the trainable parameters into
+// buckets of at most capBytes (a larger tensor alone), walking the
+// network's steps from the last to the first, as Backward finishes them.
+func (dp *dataParallel) planBuckets(net *nn.Sequential, trainable []*nn.Param) {
+	want := map[*tensor.Tensor]bool{}
+	for _, p := range trainable {
+		want[p.Grad] = true
+	}
+	dp.buckets = dp.buckets[:0]
+	var cur *gradBucket
+	size := 0
+	add := func(g *tensor.Tensor, step int) {
+		if !want[g] {
+			return
+		}
+		delete(want, g)
+		if cur == nil || size+4*len(g.Data) > dp.capBytes && size > 0 {
+			cur = &gradBucket{}
+			dp.buckets = append(dp.buckets, cur)
+			size = 0
+		}
+		cur.grads = append(cur.grads, g)
+		cur.first = step
+		size += 4 * len(g.Data)
+	}
+	steps := net.Steps()
+	for i := len(steps) - 1; i >= 0; i-- {
+		ps := steps[i].Layer.Params()
+		for j := len(ps) - 1; j >= 0; j-- {
+			add(ps[j].Grad, i)
+		}
+	}
+	for _, p := range trainable { // not in any step: summed last
+		if want[p.Grad] {
+			cur = nil
+			add(p.Grad, -1)
+		}
+	}
+	for _, b := range dp.buckets {
+		n := 0
+		for _, g := range b.grads {
+			n += len(g.Data)
+		}
+		b.flat = make([]float32, n)
+	}
+}
+
+// start packs bucket i's gradients and starts their sum over the ranks.
+func (dp *dataParallel) start(i int) {
+	b := dp.buckets[i]
+	off := 0
+	for _, g := range b.grads {
+		off += copy(b.flat[off:], g.Data)
+	}
+	b.pending = dp.comm.StartSumFloat32(b.flat)
+}
+
+// afterBackwardStep starts every bucket the backward pass has completed
+// with step i.
+func (dp *dataParallel) afterBackwardStep(i int) {
+	for dp.next < len(dp.buckets) && dp.buckets[dp.next].first >= i {
+		dp.start(dp.next)
+		dp.next++
+	}
+}
+
+// finishGradients starts the buckets not started yet, waits for all of
+// them and unpacks the sums into the gradients.
+func (dp *dataParallel) finishGradients() error {
+	for ; dp.next < len(dp.buckets); dp.next++ {
+		dp.start(dp.next)
+	}
+	dp.next = 0
+	for _, b := range dp.buckets {
+		if err := b.pending.Wait(); err != nil {
+			return fmt.Errorf("summing the gradients over the ranks: %w", err)
+		}
+		off := 0
+		for _, g := range b.grads {
+			off += copy(g.Data, b.flat[off:off+len(g.Data)])
+		}
+	}
+	return nil
+}
+
+// sumStats sums the step's loss sum, correct predictions and examples
+// over the ranks.
+func (dp *dataParallel) sumStats(sum float64, correct, seen int) (float64, int, int, error) {
+	dp.stats = [3]float64{sum, float64(correct), float64(seen)}
+	if err := dp.comm.SumFloat64(dp.stats[:]); err != nil {
+		return 0, 0, 0, fmt.Errorf("summing the step's loss over the ranks: %w", err)
+	}
+	return dp.stats[0], int(dp.stats[1]), int(dp.stats[2]), nil
+}
+
+// pause asks Pause on every rank and returns whether any rank wants to
+// pause, so all ranks stop at the same step.
+func (t *Trainer) pause() bool {
+	local := t.Pause != nil && t.Pause()
+	if t.dp == nil {
+		return local
+	}
+	v := []float64{0}
+	if local {
+		v[0] = 1
+	}
+	if err := t.dp.comm.MaxFloat64(v); err != nil {
+		t.Abort(fmt.Errorf("agreeing on a pause over the ranks: %w", err))
+		return false
+	}
+	return v[0] > 0
+}
+
+// averageBuffers replaces the batch-norm running statistics of every rank
+// by their mean over the ranks. Each rank's statistics follow its own part
+// of the batches; as they move linearly with the batch statistics, the mean
+// is what a single running average of the parts' statistics would hold.
+func (t *Trainer) averageBuffers() error {
+	if t.dp == nil {
+		return nil
+	}
+	inv := 1 / float32(t.dp.comm.Size())
+	for _, b := range t.Model.Buffers() {
+		d := b.Value.Data
+		if err := t.dp.comm.SumFloat32(d); err != nil {
+			return fmt.Errorf("averaging %s over the ranks: %w", b.Name, err)
+		}
+		for i := range d {
+			d[i] *= inv
+		}
+	}
+	return nil
+}
+
+// checksumDue reports whether the parameters are compared after the step
+// that made t.Step steps.
+func (t *Trainer) checksumDue() bool {
+	k := t.dp.checksumEvery
+	return k > 0 && (t.Step == 1 || t.Step%int64(k) == 0)
+}
+
+// paramChecksum is the FNV-1a hash of the bits of every parameter.
+func paramChecksum(params []*nn.Param) uint64 {
+	h := fnv.New64a()
+	var buf [4096]byte
+	for _, p := range params {
+		d := p.Value.Data
+		for len(d) > 0 {
+			n := min(len(d), len(buf)/4)
+			for i, v := range d[:n] {
+				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+			}
+			h.Write(buf[:4*n])
+			d = d[n:]
+		}
+	}
+	return h.Sum64()
+}
+
+// compareChecksums gathers every rank's parameter checksum and fails, on
+// every rank alike, when one differs from rank 0's.
+func (t *Trainer) compareChecksums() error {
+	sums, err := t.dp.comm.GatherUint64(paramChecksum(t.Model.Params()))
+	if err != nil {
+		return fmt.Errorf("comparing the parameters over the ranks: %w", err)
+	}
+	for r, s := range sums {
+		if s != sums[0] {
+			return fmt.Errorf("step %d: the parameters of rank %d differ from rank 0's (checksum %016x, rank 0 %016x): the ranks' models diverged — run every rank with the same binary, config and data; the checkpoints already written are intact", t.Step, r, s, sums[0])
+		}
+	}
+	return nil
+}
