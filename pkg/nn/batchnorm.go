@@ -86,8 +86,8 @@ type BatchNorm struct {
 	sync   Reducer        // the last training Forward's rank reducer, nil: none
 	sums   []float64      // (2C+1,) a synchronized pass's sums
 
-	y, dx  *tensor.Tensor
-	task   bnTask // the pass in progress, shared with its channel tasks
+	y, dx *tensor.Tensor
+	task  bnTask // the pass in progress, shared with its channel tasks
 }
 
 // NewBatchNorm returns a batch-norm layer over the given number of channels

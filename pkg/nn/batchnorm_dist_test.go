@@ -5,8 +5,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/nettrain/nettrain/pkg/nn/nntest"
 	"github.com/nettrain/nettrain/pkg/nn"
+	"github.com/nettrain/nettrain/pkg/nn/nntest"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
 
