@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/dist"
 	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
@@ -109,7 +110,11 @@ func (a *app) runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.
 			return err
 		}
 		defer pool.Close()
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(pool.Threads()))
+		procs := pool.Threads()
+		if dist.LaunchedSize() > 1 {
+			procs++ // the goroutine that drives MPI beside the compute
+		}
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		a.pool = pool
 		defer func() { a.pool = nil }()
 		return f(cmd, args)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/nettrain/nettrain/pkg/dist"
 	"github.com/nettrain/nettrain/pkg/run"
 	"github.com/spf13/cobra"
 )
@@ -80,15 +81,26 @@ func (a *app) train(o *trainOptions) error {
 	if a.terminal && !o.quiet {
 		progress = a.stderr
 	}
+	comm, err := dist.Open()
+	if err != nil {
+		return err
+	}
+	defer comm.Close()
+	if comm.Rank() > 0 {
+		progress = nil
+	}
 	interrupt, stop := a.catchSignals()
 	defer stop()
 	_, err = run.Train(cfg, run.Options{
 		ConfigPath: o.config.path, OutDir: out, Overwrite: o.overwrite, Stdout: a.stdout, Progress: progress,
 		Resume: o.resume != "", Force: o.force, Interrupt: interrupt.ch, StopAfterEpochs: o.stopAfterEpochs,
 		StopAtEpoch: o.stopAtEpoch, HParams: o.hparams,
-		Pool: a.pool,
+		Pool: a.pool, Comm: comm,
 	})
 	var in *run.Interrupted
+	if errors.As(err, &in) && comm.Rank() > 0 {
+		return nil // rank 0 says where the run stopped
+	}
 	if errors.As(err, &in) {
 		if sig := interrupt.received(); sig != nil {
 			return &interrupted{err: in, signal: sig}

@@ -4,6 +4,7 @@ package dist
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 
 	"cogentcore.org/lab/base/mpi"
@@ -19,6 +20,38 @@ type mpiComm struct {
 	work       chan func()
 	comm       *mpi.Comm
 	rank, size int
+	// The all-reduces send from and receive into buffers of their own,
+	// used by the MPI goroutine only: not in place, as the binding passes
+	// MPI_IN_PLACE ((void*)1 in OpenMPI) through an unsafe.Pointer, which
+	// Go's stack checks reject, and never into the caller's memory, which
+	// may share an allocation with Go pointers (cgo's pointer check).
+	s32, r32 []float32
+	s64, r64 []float64
+}
+
+// buffers32 returns the send buffer holding a copy of x and a receive
+// buffer of x's length.
+func (c *mpiComm) buffers32(x []float32) (send, recv []float32) {
+	if cap(c.s32) < len(x) {
+		c.s32, c.r32 = make([]float32, len(x)), make([]float32, len(x))
+	}
+	send, recv = c.s32[:len(x)], c.r32[:len(x)]
+	copy(send, x)
+	return send, recv
+}
+
+// allReduce64 replaces x by op over the ranks.
+func (c *mpiComm) allReduce64(op mpi.Op, x []float64) error {
+	if cap(c.s64) < len(x) {
+		c.s64, c.r64 = make([]float64, len(x)), make([]float64, len(x))
+	}
+	send, recv := c.s64[:len(x)], c.r64[:len(x)]
+	copy(send, x)
+	if err := c.comm.AllReduceF64(op, recv, send); err != nil {
+		return err
+	}
+	copy(x, recv)
+	return nil
 }
 
 // queueDepth bounds the collectives queued ahead of the MPI goroutine: a
@@ -76,7 +109,15 @@ func (c *mpiComm) StartSumFloat32(x []float32) *Pending {
 		if len(x) == 0 {
 			return nil
 		}
-		return c.comm.AllReduceF32(mpi.OpSum, x, nil)
+		// Not in place: the binding passes MPI_IN_PLACE ((void*)1 in
+		// OpenMPI) through an unsafe.Pointer, which Go's stack checks
+		// reject as a bad pointer.
+		send, recv := c.buffers32(x)
+		if err := c.comm.AllReduceF32(mpi.OpSum, recv, send); err != nil {
+			return err
+		}
+		copy(x, recv)
+		return nil
 	})
 }
 
@@ -85,7 +126,7 @@ func (c *mpiComm) SumFloat64(x []float64) error {
 		if len(x) == 0 {
 			return nil
 		}
-		return c.comm.AllReduceF64(mpi.OpSum, x, nil)
+		return c.allReduce64(mpi.OpSum, x)
 	})
 }
 
@@ -94,7 +135,7 @@ func (c *mpiComm) MaxFloat64(x []float64) error {
 		if len(x) == 0 {
 			return nil
 		}
-		return c.comm.AllReduceF64(mpi.OpMax, x, nil)
+		return c.allReduce64(mpi.OpMax, x)
 	})
 }
 
@@ -103,13 +144,32 @@ func (c *mpiComm) Broadcast(x []float32, root int) error {
 		if len(x) == 0 {
 			return nil
 		}
-		return c.comm.BcastF32(root, x)
+		buf, _ := c.buffers32(x)
+		if err := c.comm.BcastF32(root, buf); err != nil {
+			return err
+		}
+		copy(x, buf)
+		return nil
 	})
 }
 
 func (c *mpiComm) GatherUint64(v uint64) ([]uint64, error) {
 	out := make([]uint64, c.size)
-	err := c.do(func() error { return c.comm.AllGatherU64(out, []uint64{v}) })
+	err := c.do(func() error {
+		// A sum over float64s, through the comm's own buffers for the
+		// reason above: each rank fills its own two slots with the high
+		// and low 32 bits of v, which float64 holds exactly.
+		halves := make([]float64, 2*c.size)
+		halves[2*c.rank] = float64(v >> 32)
+		halves[2*c.rank+1] = float64(v & math.MaxUint32)
+		if err := c.allReduce64(mpi.OpSum, halves); err != nil {
+			return err
+		}
+		for i := range out {
+			out[i] = uint64(halves[2*i])<<32 | uint64(halves[2*i+1])
+		}
+		return nil
+	})
 	return out, err
 }
 

@@ -61,6 +61,7 @@ func (t *Trainer) Distribute(comm dist.Comm) error {
 	t.dp = &dataParallel{comm: comm, overlap: d.Overlap, capBytes: max(int(d.BucketCapMB*(1<<20)), 4), checksumEvery: d.ChecksumEvery}
 	t.loader.Shard(comm.Rank(), comm.Size())
 	t.noFeatureCache = true // the cache holds whole batches, not shards
+	t.dp.planBuckets(t.Model.Net, t.trainable)
 	for _, nt := range prefixed("", t.Model) {
 		if err := comm.Broadcast(nt.Tensor.Data, 0); err != nil {
 			return fmt.Errorf("broadcasting %s from rank 0: %w", nt.Name, err)
@@ -276,3 +277,50 @@ func (t *Trainer) compareChecksums() error {
 	}
 	return nil
 }
+
+// DistributedSummary is the line a data-parallel run prints at its start:
+// the ranks and their share of the global batch, the large-batch rules
+// applied (the learning rate's scaling and warmup) and how batch norm
+// normalizes. "" in a single process.
+func (t *Trainer) DistributedSummary() string {
+	if t.dp == nil {
+		return ""
+	}
+	p := t.Plan
+	n := t.dp.comm.Size()
+	sc := p.schedule.Spec
+	rule := "lr " + fmtG(p.BaseLR)
+	if sc.ScaleRule != "" && sc.ScaleRule != "none" {
+		rule += fmt.Sprintf(" (optimizer.lr scaled %s to the global batch %d from base_batch_size %d)", sc.ScaleRule, p.BatchSize, sc.BaseBatchSize)
+	} else {
+		rule += " (schedule.scale_rule none: not scaled with the batch)"
+	}
+	warm := "no warmup"
+	if w := p.WarmupSteps(p.StepsPerEpoch(t.loader.NumBatches())); w > 0 {
+		warm = fmt.Sprintf("warmup %d steps", w)
+	}
+	bn := "batch norm per rank"
+	switch {
+	case p.Distributed.SyncBN:
+		bn = "synchronized batch norm"
+	case p.GhostBatchSize > 0:
+		bn = fmt.Sprintf("ghost batch norm of %d within each rank", p.GhostBatchSize)
+	}
+	overlap := "overlapped with the backward pass"
+	if !p.Distributed.Overlap {
+		overlap = "after the backward pass"
+	}
+	share := fmt.Sprint(p.BatchSize / n)
+	if p.BatchSize%n != 0 {
+		share += fmt.Sprintf("–%d", p.BatchSize/n+1)
+	}
+	buckets := "1 bucket"
+	if len(t.dp.buckets) != 1 {
+		buckets = fmt.Sprintf("%d buckets", len(t.dp.buckets))
+	}
+	return fmt.Sprintf("data-parallel: %d ranks × %s examples = global batch %d; %s, %s; %s; gradients all-reduced in %s of ≤ %g MiB %s",
+		n, share, p.BatchSize, rule, warm, bn, buckets, p.Distributed.BucketCapMB, overlap)
+}
+
+// fmtG formats a rate compactly.
+func fmtG(v float64) string { return fmt.Sprintf("%g", v) }

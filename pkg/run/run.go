@@ -15,6 +15,7 @@ import (
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/dist"
 	"github.com/nettrain/nettrain/pkg/engine"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
@@ -64,6 +65,10 @@ type Options struct {
 	// HParams are config keys recorded as TensorBoard hyperparameters
 	// beside HParamKeys: a search passes the keys it varies.
 	HParams []string
+	// Comm is the data-parallel job this process is a rank of (see
+	// dist.Open); nil or one rank trains alone. Every rank trains its
+	// shard of each batch; only rank 0 writes the run folder and prints.
+	Comm dist.Comm
 	// Hooks are the caller's own hooks (a search's reporter, a test's
 	// probe), added after the run's, each in its phase.
 	Hooks []engine.Attached
@@ -100,6 +105,10 @@ type Result struct {
 	// average (swa.enabled), and SWAVal its validation score.
 	SWA    *engine.EvalMetrics `json:"swa,omitempty"`
 	SWAVal *engine.EvalMetrics `json:"swa_val,omitempty"`
+	// Distributed is the data-parallel line of the last invocation, as
+	// printed (ranks, batch shares, the large-batch rules applied, batch
+	// norm); empty in a single process.
+	Distributed string `json:"distributed,omitempty"`
 }
 
 // SWACheckpoint is the file name of the stochastic weight average.
@@ -123,6 +132,10 @@ const (
 func Train(cfg *config.Config, opt Options) (*Result, error) {
 	begin := time.Now()
 	out := opt.stdout()
+	writer := dist.Rank0(opt.Comm) // rank 0 writes and prints; the others only compute
+	if !writer {
+		out, opt.Progress, opt.Hooks = io.Discard, nil, nil
+	}
 	runDir := cfg.Output.Dir
 	if opt.OutDir != "" {
 		runDir = opt.OutDir
@@ -162,7 +175,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if resume == nil {
+	if resume == nil && writer {
 		if err := prepareRunDir(runDir, opt.Overwrite); err != nil {
 			return nil, err
 		}
@@ -174,7 +187,12 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	// A resumed run's config.yaml is rewritten only once the checkpoint
 	// has been restored into the model: a config (forced) that cannot take
 	// the checkpoint must leave the run folder as it was.
-	writeConfig := func() error { return checkpoint.WriteFileAtomic(filepath.Join(runDir, ConfigFile), cfgYAML) }
+	writeConfig := func() error {
+		if !writer {
+			return nil
+		}
+		return checkpoint.WriteFileAtomic(filepath.Join(runDir, ConfigFile), cfgYAML)
+	}
 	if resume == nil {
 		if err := writeConfig(); err != nil {
 			return nil, err
@@ -201,6 +219,9 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 		return nil, err
 	}
 
+	if !writer {
+		return trainRank(t, resume, runDir, opt)
+	}
 	// The run folder's hooks (the trainer added the plan's own), each in its
 	// phase; see engine.Phase for the order they run in.
 	ck := cfg.Checkpoint
@@ -246,6 +267,13 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 		}
 		fmt.Fprintf(out, "resuming %s at epoch %d, batch %d (step %d)\n", runDir, t.Epoch+1, t.Position(), t.Step)
 	}
+	if err := t.Distribute(opt.Comm); err != nil {
+		return nil, err
+	}
+	if line := t.DistributedSummary(); line != "" {
+		res.Distributed = line
+		fmt.Fprintln(out, line)
+	}
 	for _, line := range []string{t.FreezeSummary(t.Epoch), t.FeatureCacheSummary(t.Epoch)} {
 		if line != "" {
 			fmt.Fprintln(out, line)
@@ -255,17 +283,7 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 		return nil, err
 	}
 	defer csv.close()
-	startEpoch, startStep := t.Epoch, t.Step
-	t.Pause = func() bool {
-		select {
-		case <-opt.Interrupt:
-			return true
-		default:
-		}
-		return (opt.StopAfterSteps > 0 && t.Step-startStep >= opt.StopAfterSteps) ||
-			(opt.StopAfterEpochs > 0 && t.Epoch-startEpoch >= opt.StopAfterEpochs) ||
-			(opt.StopAtEpoch > 0 && t.Epoch >= opt.StopAtEpoch)
-	}
+	t.Pause = pauseFor(t, opt)
 	if opt.StopAtEpoch > 0 && t.Epoch >= opt.StopAtEpoch && t.Epoch < t.Plan.Epochs && t.Position() == 0 {
 		// Resumed at or past the requested epoch: nothing to train.
 		return nil, &Interrupted{RunDir: runDir, Epoch: t.Epoch, Batches: t.BatchesPerEpoch(), Step: t.Step}
@@ -330,6 +348,48 @@ func Train(cfg *config.Config, opt Options) (*Result, error) {
 	fmt.Fprintf(out, "best epoch %d (%s %.4f) → %s\n", res.Best.Epoch, res.BestMetric, engine.MetricValue(res.Best, res.BestMetric), bestPath)
 	fmt.Fprintf(out, "test accuracy %.4f  loss %.4f  (n=%d)  trained in %.1fs, peak memory %.0f MiB\n", res.Test.Accuracy, res.Test.Loss, res.Test.N, res.TrainSeconds, float64(res.PeakMemoryBytes)/(1<<20))
 	return res, nil
+}
+
+// trainRank is Train on a rank other than 0 of a data-parallel job: the
+// same training, restored from the same checkpoint when resuming, with no
+// file written and nothing printed (rank 0 does both). It returns the
+// run's position as Train does, without a test score.
+func trainRank(t *engine.Trainer, resume *checkpoint.File, runDir string, opt Options) (*Result, error) {
+	if resume != nil {
+		if err := t.Restore(resume, filepath.Join(runDir, CheckpointDir, LastCheckpoint)); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.Distribute(opt.Comm); err != nil {
+		return nil, err
+	}
+	t.Pause = pauseFor(t, opt)
+	if err := t.Run(); errors.Is(err, engine.ErrPaused) {
+		epoch := t.Epoch
+		if t.Position() > 0 {
+			epoch++
+		}
+		return nil, &Interrupted{RunDir: runDir, Epoch: epoch, Batch: t.Position(), Batches: t.BatchesPerEpoch(), Step: t.Step}
+	} else if err != nil {
+		return nil, err
+	}
+	return &Result{RunDir: runDir, Epochs: nil, StopReason: t.StopReason}, nil
+}
+
+// pauseFor is the Pause of a trainer run with opt: an interrupt, or one of
+// the --stop-after limits counted from where it starts.
+func pauseFor(t *engine.Trainer, opt Options) func() bool {
+	startEpoch, startStep := t.Epoch, t.Step
+	return func() bool {
+		select {
+		case <-opt.Interrupt:
+			return true
+		default:
+		}
+		return (opt.StopAfterSteps > 0 && t.Step-startStep >= opt.StopAfterSteps) ||
+			(opt.StopAfterEpochs > 0 && t.Epoch-startEpoch >= opt.StopAfterEpochs) ||
+			(opt.StopAtEpoch > 0 && t.Epoch >= opt.StopAtEpoch)
+	}
 }
 
 func nval(s *engine.Splits) int {
