@@ -7,12 +7,18 @@ GO      ?= go
 BIN     := bin/nettrain
 DATADIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: all build run test race bench data lint fuzz clean
+.PHONY: all build build-mpi run test race bench data lint fuzz clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/nettrain
+
+# The MPI build: cgo to OpenMPI (Debian: libopenmpi-dev, openmpi-bin), for
+#   mpirun -np N bin/nettrain-mpi train -c CONFIG
+# The default build above stays pure Go and static, one process.
+build-mpi:
+	CGO_ENABLED=1 $(GO) build -tags mpi -o bin/nettrain-mpi ./cmd/nettrain
 
 run: build
 	./$(BIN) train -c configs/quickstart.yaml --out runs/quickstart --overwrite
@@ -72,6 +78,8 @@ data:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@if command -v mpicc >/dev/null 2>&1; then CGO_ENABLED=1 $(GO) vet -tags mpi ./pkg/dist ./cmd/nettrain; \
+	else echo "lint: no OpenMPI (mpicc), -tags mpi not vetted"; fi
 
 # Longer fuzzing of every parser (make test runs only their seed corpora): IDX, CSV, image folder
 # entries, packed files, checkpoints, configs, safetensors exports, search state and metrics, curve tables,

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/nettrain/nettrain/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/checkpoint"
@@ -180,5 +184,99 @@ func TestMPIDataParallel(t *testing.T) {
 	two("two-sync", "-c", cfg, "--set", "train.ghost_batch_size=0", "--set", "distributed.sync_bn=true")
 	if d := maxWeightDiff(t, last(runDir("one-whole")), last(runDir("two-sync"))); d > mpiTolerance {
 		t.Errorf("2 ranks with sync_bn vs one process: max weight difference %.3g > %g", d, mpiTolerance)
+	}
+}
+
+// rankPID is the process of MPI rank rank among the children of the
+// mpirun process parent (found through /proc: a rank's environment holds
+// OMPI_COMM_WORLD_RANK), or 0 while it is not running.
+func rankPID(parent, rank int) int {
+	entries, _ := os.ReadDir("/proc")
+	want := fmt.Sprintf("OMPI_COMM_WORLD_RANK=%d", rank)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so count
+		// from the last ')'.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 || fields[1] != fmt.Sprint(parent) {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			if string(kv) == want {
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
+// TestMPIRankDies kills rank 1 of a 2-rank run (SIGKILL) once the run has
+// written its first checkpoint: the job ends with a non-zero status and a
+// message naming the rank, the last checkpoint is whole, and the run
+// resumes from it in one process.
+func TestMPIRankDies(t *testing.T) {
+	bin, mpirun := mpiBinary(t)
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "dp.yaml", fmt.Sprintf(mpiConfig, testfix.SmallData(t)))
+	run := filepath.Join(dir, "run")
+	last := filepath.Join(run, "checkpoints", "last.ckpt")
+	cmd := exec.Command(mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", bin,
+		"train", "-q", "-c", cfg, "--out", run, "--set", "train.epochs=5000")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	victim := 0
+	for victim == 0 {
+		if _, err := os.Stat(last); err == nil {
+			victim = rankPID(cmd.Process.Pid, 1)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the run ended (%v) before rank 1 could be killed:\n%s", err, out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("no checkpoint or no rank 1 after 2 minutes:\n%s", out.String())
+		}
+	}
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("the job did not end within 2 minutes of rank 1's death:\n%s", out.String())
+	}
+	if err == nil {
+		t.Fatalf("the job succeeded although rank 1 was killed:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "rank 1") || !strings.Contains(out.String(), "signal 9") {
+		t.Errorf("the job's output does not say that rank 1 died of signal 9:\n%s", out.String())
+	}
+	if _, err := checkpoint.Load(last); err != nil {
+		t.Fatalf("the last checkpoint after rank 1's death: %v", err)
+	}
+	code, stdout, errs := nettrain(t, "train", "--resume", run, "--stop-after-epochs", "1")
+	if code != 0 || !strings.Contains(stdout, "resuming") {
+		t.Fatalf("resuming after rank 1's death: exit %d\n%s%s", code, stdout, errs)
 	}
 }

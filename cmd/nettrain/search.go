@@ -96,7 +96,7 @@ func (a *app) search(o *searchOptions) error {
 		progress = a.stderr
 	}
 	opt.Progress = progress
-	interrupt, stop := a.catchSignals()
+	interrupt, stop := a.catchSignals(nil)
 	defer stop()
 	opt.Interrupt = interrupt.ch
 	_, err = runner.Run(opt)

@@ -123,3 +123,11 @@ func Open() (Comm, error) {
 // Rank0 reports whether c is nil or its rank is 0: the process that writes
 // the run's files and prints.
 func Rank0(c Comm) bool { return c == nil || c.Rank() == 0 }
+
+// Size is c's number of ranks, 1 for nil.
+func Size(c Comm) int {
+	if c == nil {
+		return 1
+	}
+	return c.Size()
+}
