@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -187,12 +188,16 @@ func TestMPIDataParallel(t *testing.T) {
 	}
 }
 
-// rankPID is the process of MPI rank rank among the children of the
-// mpirun process parent (found through /proc: a rank's environment holds
-// OMPI_COMM_WORLD_RANK), or 0 while it is not running.
-func rankPID(parent, rank int) int {
+// process is a running process: its id, its parent's, its environment.
+type process struct {
+	pid, ppid int
+	env       []string
+}
+
+// processes lists the running processes (Linux /proc).
+func processes() []process {
+	var out []process
 	entries, _ := os.ReadDir("/proc")
-	want := fmt.Sprintf("OMPI_COMM_WORLD_RANK=%d", rank)
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -205,17 +210,34 @@ func rankPID(parent, rank int) int {
 		// pid (comm) state ppid ...: comm may hold spaces, so count
 		// from the last ')'.
 		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		if len(fields) < 2 || fields[1] != fmt.Sprint(parent) {
+		if len(fields) < 2 {
 			continue
 		}
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err != nil {
-			continue
+		ppid, _ := strconv.Atoi(fields[1])
+		env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		out = append(out, process{pid: pid, ppid: ppid, env: strings.Split(string(env), "\x00")})
+	}
+	return out
+}
+
+// rankPID is the process of MPI rank rank among the children of the
+// mpirun process parent (a rank's environment holds OMPI_COMM_WORLD_RANK),
+// or 0 while it is not running.
+func rankPID(parent, rank int) int {
+	want := fmt.Sprintf("OMPI_COMM_WORLD_RANK=%d", rank)
+	for _, p := range processes() {
+		if p.ppid == parent && slices.Contains(p.env, want) {
+			return p.pid
 		}
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			if string(kv) == want {
-				return pid
-			}
+	}
+	return 0
+}
+
+// childPID is a child process of parent, or 0 if it has none.
+func childPID(parent int) int {
+	for _, p := range processes() {
+		if p.ppid == parent {
+			return p.pid
 		}
 	}
 	return 0
@@ -279,4 +301,139 @@ func TestMPIRankDies(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "resuming") {
 		t.Fatalf("resuming after rank 1's death: exit %d\n%s%s", code, stdout, errs)
 	}
+}
+
+// searchJobs counts the jobs (trial process starts) in a search folder's
+// trial logs, in all and on rank 1.
+func searchJobs(t *testing.T, dir string) (all, onRank1 int) {
+	t.Helper()
+	logs, err := filepath.Glob(filepath.Join(dir, "trials", "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all += strings.Count(string(b), " nettrain --threads")
+		onRank1 += strings.Count(string(b), "[rank 1] nettrain --threads")
+	}
+	return all, onRank1
+}
+
+// TestMPISearch runs searchYAML's 3×3 grid (6 epochs per trial, 1 thread,
+// one trial at a time per rank) in one process and with `mpirun -np 2`:
+// the 2-rank search trains every trial exactly once, on both ranks, and
+// ends with the same search.csv (timings aside). Then, in a second 2-rank
+// search, a trial process of rank 1 is killed (SIGKILL) mid-trial: only
+// that trial is rerun, from its last checkpoint, and the search.csv is
+// still the same. Then rank 1 itself is killed: the job ends, and
+// `mpirun -np 2 nettrain search --resume` finishes it, every trial done
+// once, the same search.csv again.
+func TestMPISearch(t *testing.T) {
+	bin, mpirun := mpiBinary(t)
+	work := t.TempDir()
+	cfg := writeFile(t, work, "grid.yaml", fmt.Sprintf(searchYAML, testfix.SmallData(t)))
+	args := func(more ...string) []string {
+		return append([]string{"--threads", "1", "search", "-q", "--parallel", "1"}, more...)
+	}
+	one := filepath.Join(work, "one")
+	if out, err := exec.Command(bin, args("-c", cfg, "--out", one)...).CombinedOutput(); err != nil {
+		t.Fatalf("one-process search: %v\n%s", err, out)
+	}
+	want := testfix.SearchCSVWithoutTimes(t, one)
+
+	two := filepath.Join(work, "two")
+	out := mpiRun(t, mpirun, bin, 2, args("-c", cfg, "--out", two)...)
+	if !strings.Contains(out, "distributed search: 2 ranks × 1 trials at once") {
+		t.Errorf("no distributed-search line:\n%s", out)
+	}
+	if n := finishedTrials(two); n != 9 {
+		t.Fatalf("2 ranks: %d trials finished, want 9\n%s", n, out)
+	}
+	if all, r1 := searchJobs(t, two); all != 9 || r1 == 0 || r1 == 9 {
+		t.Errorf("2 ranks: %d jobs, %d on rank 1; want 9, on both ranks", all, r1)
+	}
+	if got := testfix.SearchCSVWithoutTimes(t, two); got != want {
+		t.Errorf("2-rank search.csv:\n%s\none process:\n%s", got, want)
+	}
+
+	// start runs a 2-rank search in the background and waits until a
+	// trial process of rank 1 runs with at least one trial finished; it
+	// returns the command, its output, its end, and that trial process.
+	start := func(dir string) (*exec.Cmd, *bytes.Buffer, chan error, int, int) {
+		t.Helper()
+		cmd := exec.Command(mpirun, append([]string{"--allow-run-as-root", "--oversubscribe", "-np", "2", bin}, args("-c", cfg, "--out", dir)...)...)
+		var buf bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &buf, &buf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			rank1 := rankPID(cmd.Process.Pid, 1)
+			if trial := childPID(rank1); rank1 != 0 && trial != 0 && finishedTrials(dir) >= 1 {
+				return cmd, &buf, done, rank1, trial
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("the search ended (%v) before a trial of rank 1 could be killed:\n%s", err, buf.String())
+			case <-time.After(10 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				t.Fatalf("no trial process on rank 1 after 2 minutes:\n%s", buf.String())
+			}
+		}
+	}
+
+	lost := filepath.Join(work, "lost")
+	_, buf, done, _, trial := start(lost)
+	if err := syscall.Kill(trial, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the search with a killed trial failed: %v\n%s", err, buf.String())
+	}
+	if !strings.Contains(buf.String(), "lost: its process was killed by signal 9 (killed); rerun 1 of 2 from its last checkpoint") {
+		t.Errorf("the search does not report the lost trial:\n%s", buf.String())
+	}
+	if n := finishedTrials(lost); n != 9 {
+		t.Fatalf("after a lost trial: %d trials finished, want 9\n%s", n, buf.String())
+	}
+	if all, _ := searchJobs(t, lost); all != 10 {
+		t.Errorf("after a lost trial: %d jobs, want 9 and the rerun", all)
+	}
+	if got := testfix.SearchCSVWithoutTimes(t, lost); got != want {
+		t.Errorf("search.csv after a lost trial:\n%s\none process:\n%s", got, want)
+	}
+
+	dead := filepath.Join(work, "dead")
+	_, buf, done, rank1, _ := start(dead)
+	before := finishedTrials(dead)
+	if err := syscall.Kill(rank1, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("the job succeeded although rank 1 was killed:\n%s", buf.String())
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the job did not end within 2 minutes of rank 1's death:\n%s", buf.String())
+	}
+	if !strings.Contains(buf.String(), "rank 1") {
+		t.Errorf("the job's output does not name rank 1:\n%s", buf.String())
+	}
+	out = mpiRun(t, mpirun, bin, 2, "--threads", "1", "search", "-q", "--parallel", "1", "--resume", dead)
+	if n := finishedTrials(dead); n != 9 {
+		t.Fatalf("resumed after rank 1's death: %d trials finished, want 9\n%s", n, out)
+	}
+	if got := testfix.SearchCSVWithoutTimes(t, dead); got != want {
+		t.Errorf("search.csv after rank 1's death and resume:\n%s\none process:\n%s", got, want)
+	}
+	t.Logf("rank 1 killed with %d of 9 trials finished; resumed to 9. The job's output at the death:\n%s", before, buf.String())
 }

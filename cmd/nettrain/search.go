@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/nettrain/nettrain/pkg/dist"
 	"github.com/nettrain/nettrain/pkg/search/runner"
 	"github.com/spf13/cobra"
 )
@@ -52,7 +53,46 @@ from their checkpoints, the rungs and promotions are restored.`,
 	return cmd
 }
 
-func (a *app) search(o *searchOptions) error {
+func (a *app) search(o *searchOptions) (err error) {
+	comm, err := dist.Open()
+	if err != nil {
+		return err
+	}
+	defer comm.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("search: cannot find the nettrain executable for the trials: %w", err)
+	}
+	local := runner.Process{Exe: exe}
+	interrupt, stop := a.catchSignals(comm, "stopping the running trials at their next step, each writing its checkpoints/last.ckpt (continue with --resume)")
+	defer stop()
+	if comm.Rank() > 0 {
+		// A worker of a distributed search: rank 0 validates, schedules
+		// and reports; this rank trains what it is given.
+		return runner.Work(comm, local, interrupt.ch)
+	}
+	threads := a.threads
+	if threads <= 0 {
+		threads = max(runtime.NumCPU()/dist.LocalSize(), 1)
+	}
+	parallel := o.parallel
+	if parallel <= 0 {
+		parallel = threads
+	}
+	var launcher runner.Launcher = local
+	slots := parallel
+	if comm.Size() > 1 {
+		// Started before the flags are checked: Close then tells the
+		// other ranks to stop, whatever ends the search.
+		ranks := runner.NewRanks(comm, local, parallel)
+		defer func() {
+			if cerr := ranks.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		launcher, slots = ranks, ranks.Slots()
+		fmt.Fprintf(a.stdout, "distributed search: %d ranks × %d trials at once\n", comm.Size(), parallel)
+	}
 	switch {
 	case o.resume == "" && o.config.path == "":
 		return &inputError{errors.New(`required flag "config" not set: pass -c CONFIG, or --resume DIR`)}
@@ -65,17 +105,9 @@ func (a *app) search(o *searchOptions) error {
 	case o.parallel < 0:
 		return &inputError{fmt.Errorf("--parallel: must be >= 0, got %d", o.parallel)}
 	}
-	threads := a.threads
-	if threads <= 0 {
-		threads = runtime.NumCPU()
-	}
-	parallel := o.parallel
-	if parallel == 0 {
-		parallel = threads
-	}
 	opt := runner.Options{
 		ConfigPath: o.config.path, Dir: o.out, Overwrite: o.overwrite,
-		Parallel: parallel, Threads: max(1, threads/parallel), Stdout: a.stdout,
+		Parallel: slots, Threads: max(1, threads/parallel), Stdout: a.stdout, Launcher: launcher,
 	}
 	if o.resume != "" {
 		opt.Resume, opt.Dir = true, o.resume
@@ -86,18 +118,11 @@ func (a *app) search(o *searchOptions) error {
 		}
 		opt.Config = cfg
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("search: cannot find the nettrain executable for the trials: %w", err)
-	}
-	opt.Launcher = runner.Process{Exe: exe}
 	var progress io.Writer
 	if a.terminal && !o.quiet {
 		progress = a.stderr
 	}
 	opt.Progress = progress
-	interrupt, stop := a.catchSignals(nil)
-	defer stop()
 	opt.Interrupt = interrupt.ch
 	_, err = runner.Run(opt)
 	var in *runner.Interrupted

@@ -89,7 +89,13 @@ func (a *app) train(o *trainOptions) error {
 	if comm.Rank() > 0 {
 		progress = nil
 	}
-	interrupt, stop := a.catchSignals(comm)
+	doing := "finishing the current step and writing checkpoints/last.ckpt"
+	if comm.Size() > 1 {
+		// mpirun forwards a user's signal to every rank, and sends one to
+		// the survivors when a rank dies: they cannot finish a step then.
+		doing = fmt.Sprintf("finishing the current step with the other %d ranks and writing checkpoints/last.ckpt (if a rank died, the job ends and the last checkpoint written stands)", comm.Size()-1)
+	}
+	interrupt, stop := a.catchSignals(comm, doing)
 	defer stop()
 	_, err = run.Train(cfg, run.Options{
 		ConfigPath: o.config.path, OutDir: out, Overwrite: o.overwrite, Stdout: a.stdout, Progress: progress,
@@ -129,19 +135,14 @@ func (s *signalState) received() os.Signal {
 }
 
 // catchSignals makes the first SIGINT or SIGTERM close the returned
-// channel (training then finishes its step, writes last.ckpt and returns)
-// and a second one exit at once. stop restores the default handling. comm
-// is the data-parallel job (nil: one process), whose rank 0 alone says so.
-func (a *app) catchSignals(comm dist.Comm) (*signalState, func()) {
-	doing := "finishing the current step and writing checkpoints/last.ckpt"
+// channel (the caller then stops resumably; doing says how, in the line
+// printed) and a second one exit at once. stop restores the default
+// handling. comm is the MPI job (nil: one process), whose rank 0 alone
+// prints the line.
+func (a *app) catchSignals(comm dist.Comm, doing string) (*signalState, func()) {
 	say := a.stderr
 	if !dist.Rank0(comm) {
 		say = io.Discard // rank 0 speaks for the job
-	}
-	if ranks := dist.Size(comm); ranks > 1 {
-		// mpirun forwards a user's signal to every rank, and sends one to
-		// the survivors when a rank dies: they cannot finish a step then.
-		doing = fmt.Sprintf("finishing the current step with the other %d ranks and writing checkpoints/last.ckpt (if a rank died, the job ends and the last checkpoint written stands)", ranks-1)
 	}
 	s := &signalState{ch: make(chan struct{}), sig: make(chan os.Signal, 2)}
 	signal.Notify(s.sig, os.Interrupt, syscall.SIGTERM)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // Comm is the communicator of one job's ranks. Collectives must be called
@@ -94,6 +95,28 @@ func LaunchedSize() int {
 	return 1
 }
 
+// launcherPrefixes begin the names of the environment variables an MPI
+// launcher gives the processes it starts (OpenMPI's, PMI's, PMIx's).
+var launcherPrefixes = []string{"OMPI_", "PMIX_", "PMI_", "OPAL_", "MPI_LOCALNRANKS="}
+
+// WithoutLauncher is env (KEY=VALUE entries, as os.Environ) without the
+// MPI launcher's variables: the environment of a process a rank starts on
+// its own (a search's trial), which must not take itself for a member of
+// the job.
+func WithoutLauncher(env []string) []string {
+	var out []string
+next:
+	for _, kv := range env {
+		for _, p := range launcherPrefixes {
+			if strings.HasPrefix(kv, p) {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
 // LocalSize returns the number of this job's processes on this machine
 // (OMPI_COMM_WORLD_LOCAL_SIZE or MPI_LOCALNRANKS), 1 when unknown: how many
 // ways the machine's cores are shared.
@@ -107,11 +130,12 @@ func LocalSize() int {
 }
 
 // Open returns the communicator of this process: the MPI one when the
-// binary was built with -tags mpi and started by mpirun, Local otherwise.
-// A binary built without MPI but started with more than one process is an
-// error, since each process would train alone.
+// binary was built with -tags mpi and started by mpirun with more than one
+// process, Local otherwise (an MPI build started on its own does not
+// initialize MPI). A binary built without MPI but started with more than
+// one process is an error, since each process would train alone.
 func Open() (Comm, error) {
-	if LaunchedSize() <= 1 && !Built {
+	if LaunchedSize() <= 1 {
 		return Local{}, nil
 	}
 	if !Built {

@@ -1,8 +1,11 @@
 package dist_test
 
 import (
+	"bytes"
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -108,5 +111,62 @@ func TestOpenRefusesMPIJobWithoutMPI(t *testing.T) {
 	t.Setenv("OMPI_COMM_WORLD_SIZE", "1")
 	if c, err := dist.Open(); err != nil || c.Size() != 1 {
 		t.Fatalf("Open in a 1-process job: %v, %v", c, err)
+	}
+}
+
+// TestExchange: every rank gets every rank's message, of any length
+// (empty ones included), byte for byte, also bytes that make float32 NaN
+// patterns; Local returns its own message.
+func TestExchange(t *testing.T) {
+	msgFor := func(r, round int) []byte {
+		switch {
+		case r == 1 && round == 0:
+			return nil // a rank with nothing to say
+		case r == 0 && round == 1:
+			return []byte{0x01, 0x00, 0x80, 0xff, 0xff, 0xff, 0xbf, 0x7f, 0x55} // sNaN and qNaN words, then a tail
+		}
+		return []byte(strings.Repeat(fmt.Sprintf("rank %d round %d;", r, round), r+round+1))
+	}
+	for _, n := range []int{1, 2, 3} {
+		comms := dist.NewGroup(n)
+		got := make([][][][]byte, n)
+		errs := make([]error, n)
+		onRanks(comms, func(c dist.Comm) {
+			defer c.Close()
+			for round := range 2 {
+				msgs, err := dist.Exchange(c, msgFor(c.Rank(), round))
+				if err != nil {
+					errs[c.Rank()] = err
+					return
+				}
+				got[c.Rank()] = append(got[c.Rank()], msgs)
+			}
+		})
+		for r := range n {
+			if errs[r] != nil {
+				t.Fatalf("%d ranks, rank %d: %v", n, r, errs[r])
+			}
+			for round, msgs := range got[r] {
+				for from, m := range msgs {
+					if want := msgFor(from, round); !bytes.Equal(m, want) {
+						t.Fatalf("%d ranks, round %d: rank %d got %q from rank %d, want %q", n, round, r, m, from, want)
+					}
+				}
+			}
+		}
+	}
+	msgs, err := dist.Exchange(dist.Local{}, []byte("alone"))
+	if err != nil || len(msgs) != 1 || string(msgs[0]) != "alone" {
+		t.Fatalf("Local: %q %v", msgs, err)
+	}
+}
+
+// TestWithoutLauncher drops the launcher's variables and keeps the rest.
+func TestWithoutLauncher(t *testing.T) {
+	env := []string{"PATH=/bin", "OMPI_COMM_WORLD_SIZE=2", "PMIX_RANK=1", "PMI_SIZE=2", "OPAL_PREFIX=/usr", "MPI_LOCALNRANKS=2", "HOME=/root", "OMPIX=1", "CI=true"}
+	got := dist.WithoutLauncher(env)
+	want := []string{"PATH=/bin", "HOME=/root", "OMPIX=1", "CI=true"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("WithoutLauncher = %q, want %q", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package dist
 
 import (
 	"fmt"
+	"math"
 	"sync"
 )
 
@@ -153,9 +154,16 @@ func (m *member) MaxFloat64(x []float64) error {
 
 func (m *member) Broadcast(x []float32, root int) error {
 	return m.start(func() error {
-		in := m.exchange(f32to64(x))
+		// As bit patterns, which a float64 holds exactly (a NaN's
+		// payload would not survive float32 → float64 → float32): a
+		// broadcast copies bytes, as MPI's does.
+		bits := make([]float64, len(x))
+		for i, v := range x {
+			bits[i] = float64(math.Float32bits(v))
+		}
+		in := m.exchange(bits)
 		for i := range x {
-			x[i] = float32(in[root][i])
+			x[i] = math.Float32frombits(uint32(in[root][i]))
 		}
 		return nil
 	}).Wait()

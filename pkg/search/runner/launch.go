@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/nettrain/nettrain/pkg/dist"
 )
 
 // Job is one invocation of a trial's training: from where its run folder
@@ -29,6 +31,9 @@ type Job struct {
 	// HParams are the searched keys, recorded as TensorBoard
 	// hyperparameters of the trial (train --hparams).
 	HParams []string
+	// Rank is the rank of a distributed search that trains the job (0 in
+	// a search of one process), noted in the log.
+	Rank int
 }
 
 // Outcome is how a job ended.
@@ -40,6 +45,10 @@ const (
 	Diverged                // training diverged (exit status 3)
 	Failed                  // any other error
 	Stopped                 // stopped by the search's interrupt; resumable
+	// Lost: the process was killed by a signal the search did not send
+	// (the kernel's OOM killer, an operator, a lost node); the trial is
+	// rerun from its last checkpoint.
+	Lost
 )
 
 // JobResult is what a job reports.
@@ -90,9 +99,15 @@ func (p Process) Launch(j Job, interrupt <-chan struct{}) JobResult {
 	}
 	defer log.Close()
 	args := p.Args(j)
-	fmt.Fprintf(log, "# %s nettrain %s\n", time.Now().Format(time.RFC3339), strings.Join(args, " "))
+	where := ""
+	if j.Rank > 0 {
+		where = fmt.Sprintf("[rank %d] ", j.Rank)
+	}
+	fmt.Fprintf(log, "# %s %snettrain %s\n", time.Now().Format(time.RFC3339), where, strings.Join(args, " "))
 	var tail lastLines
 	cmd := exec.Command(p.Exe, args...)
+	// A trial is a process of its own, also under mpirun: not a rank.
+	cmd.Env = dist.WithoutLauncher(os.Environ())
 	cmd.Stdout = log
 	cmd.Stderr = &teeWriter{log, &tail}
 	setDeathSignal(cmd)
@@ -125,6 +140,9 @@ func (p Process) Launch(j Job, interrupt <-chan struct{}) JobResult {
 		// Stopped by the search, or by the same Ctrl-C (the terminal
 		// signals the whole process group): last.ckpt holds its position.
 		return JobResult{Outcome: Stopped}
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return JobResult{Outcome: Lost, Err: fmt.Sprintf("its process was killed by signal %d (%v)", int(ws.Signal()), ws.Signal())}
 	}
 	msg := tail.last()
 	if msg == "" {

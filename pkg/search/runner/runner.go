@@ -20,6 +20,10 @@ import (
 	"github.com/nettrain/nettrain/pkg/search"
 )
 
+// MaxReruns is how many times a trial whose job was lost (Lost: its
+// process killed from outside) is rerun before it is marked failed.
+const MaxReruns = 2
+
 // Search-folder layout.
 const (
 	ConfigFile = "search.yaml" // the resolved config the search started from
@@ -351,6 +355,17 @@ func (s *searcher) runStage(stage *StageState) error {
 			if d.res.Outcome == Stopped {
 				d.t.Seconds += d.secs
 				stopping = true
+				if err := s.save(); err != nil {
+					return err
+				}
+				continue
+			}
+			if d.res.Outcome == Lost && d.t.Reruns < MaxReruns {
+				// Still running as far as the state goes: next() starts
+				// it again, from its last checkpoint.
+				d.t.Seconds += d.secs
+				d.t.Reruns++
+				fmt.Fprintf(s.progress.out(s.opt.Stdout), "trial %d lost: %s; rerun %d of %d from its last checkpoint\n", d.t.ID, d.res.Err, d.t.Reruns, MaxReruns)
 				if err := s.save(); err != nil {
 					return err
 				}

@@ -65,6 +65,9 @@ type Trial struct {
 	HasMetric bool    `json:"has_metric"`
 	Seconds   float64 `json:"seconds"` // wall time of its jobs
 	Error     string  `json:"error,omitempty"`
+	// Reruns counts the jobs of the trial that were lost (their process
+	// killed from outside) and rerun from its last checkpoint.
+	Reruns int `json:"reruns,omitempty"`
 }
 
 // value is the trial's metric, NaN when it has none.
