@@ -42,6 +42,8 @@ test:
 #     and the stochastic-depth tests.
 #   data: TestZCAFashionMNIST (24): one 784x784 eigendecomposition; TestPreprocessDeterministic
 #     runs the parallel covariance and Apply.
+#   search/runner: TestLostJobsRerun (two sequential searches; TestRanksInProcess races the
+#     distributed launcher).
 #   run, report: TestPreprocessMethodsEndToEnd pca, pca_whiten_variance, zca (47: PCA fits);
 #     TestRegularizedRunDeterministic (52), TestAugmentResume (42), TestSanity (28),
 #     TestInitDiagnostics (20), TestLayerDiagnosticsReference (12): ResNet runs in Go kernels. The prefetcher with augmentation, cutmix and per-batch
@@ -50,7 +52,7 @@ test:
 # A test renamed or added runs here unless listed: the list can cost time, never coverage. The
 # whole race run takes about 2 minutes on 2 cores (without the list, about 9).
 RACEPKGS := ./pkg/tensor ./pkg/nn ./pkg/augment ./pkg/data ./pkg/engine ./pkg/run ./pkg/report ./pkg/search/runner
-RACE_SKIP := TestConv2dGradients|TestBasicBlockGradients|TestZCAFashionMNIST|TestPreprocessMethodsEndToEnd/^(pca|pca_whiten_variance|zca)$$|TestRegularizedRunDeterministic|TestAugmentResume|TestSanity$$|TestInitDiagnostics|TestLayerDiagnosticsReference
+RACE_SKIP := TestLostJobsRerun|TestConv2dGradients|TestBasicBlockGradients|TestZCAFashionMNIST|TestPreprocessMethodsEndToEnd/^(pca|pca_whiten_variance|zca)$$|TestRegularizedRunDeterministic|TestAugmentResume|TestSanity$$|TestInitDiagnostics|TestLayerDiagnosticsReference
 race:
 	CGO_ENABLED=1 $(GO) test -race -tags purego -count=1 -skip '$(RACE_SKIP)' $(RACEPKGS)
 
