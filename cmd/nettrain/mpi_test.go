@@ -98,27 +98,12 @@ func mpiRun(t *testing.T, mpirun, bin string, n int, args ...string) string {
 // two checkpoints, which must hold the same names and shapes.
 func maxWeightDiff(t *testing.T, a, b string) float64 {
 	t.Helper()
-	fa, err := checkpoint.Load(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fb, err := checkpoint.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fa.Tensors) != len(fb.Tensors) {
-		t.Fatalf("%s: %d tensors, %s: %d", a, len(fa.Tensors), b, len(fb.Tensors))
-	}
 	worst := 0.0
-	for i, ta := range fa.Tensors {
-		tb := fb.Tensors[i]
-		if ta.Name != tb.Name || len(ta.Data) != len(tb.Data) {
-			t.Fatalf("tensor %d: %s (%d) vs %s (%d)", i, ta.Name, len(ta.Data), tb.Name, len(tb.Data))
+	tensorPairs(t, a, b, func(_ string, x, y []float32) {
+		for j := range x {
+			worst = math.Max(worst, math.Abs(float64(x[j])-float64(y[j])))
 		}
-		for j := range ta.Data {
-			worst = math.Max(worst, math.Abs(float64(ta.Data[j])-float64(tb.Data[j])))
-		}
-	}
+	})
 	return worst
 }
 

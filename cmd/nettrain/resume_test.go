@@ -19,8 +19,9 @@ import (
 	"github.com/nettrain/nettrain/pkg/checkpoint"
 )
 
-// sameTensors fails unless the two checkpoints hold bit-identical tensors.
-func sameTensors(t *testing.T, a, b string) {
+// tensorPairs calls f with the name and data of each tensor of checkpoint
+// a and its counterpart in b, which must hold the same names and lengths.
+func tensorPairs(t *testing.T, a, b string, f func(name string, x, y []float32)) {
 	t.Helper()
 	fa, err := checkpoint.Load(a)
 	if err != nil {
@@ -31,19 +32,27 @@ func sameTensors(t *testing.T, a, b string) {
 		t.Fatal(err)
 	}
 	if len(fa.Tensors) != len(fb.Tensors) {
-		t.Fatalf("%d vs %d tensors", len(fa.Tensors), len(fb.Tensors))
+		t.Fatalf("%s: %d tensors, %s: %d", a, len(fa.Tensors), b, len(fb.Tensors))
 	}
 	for i, ta := range fa.Tensors {
 		tb := fb.Tensors[i]
 		if ta.Name != tb.Name || len(ta.Data) != len(tb.Data) {
-			t.Fatalf("tensor %d: %s vs %s", i, ta.Name, tb.Name)
+			t.Fatalf("tensor %d: %s (%d) vs %s (%d)", i, ta.Name, len(ta.Data), tb.Name, len(tb.Data))
 		}
-		for j := range ta.Data {
-			if math.Float32bits(ta.Data[j]) != math.Float32bits(tb.Data[j]) {
-				t.Fatalf("%s[%d]: %v vs %v", ta.Name, j, ta.Data[j], tb.Data[j])
+		f(ta.Name, ta.Data, tb.Data)
+	}
+}
+
+// sameTensors fails unless the two checkpoints hold bit-identical tensors.
+func sameTensors(t *testing.T, a, b string) {
+	t.Helper()
+	tensorPairs(t, a, b, func(name string, x, y []float32) {
+		for j := range x {
+			if math.Float32bits(x[j]) != math.Float32bits(y[j]) {
+				t.Fatalf("%s[%d]: %v vs %v", name, j, x[j], y[j])
 			}
 		}
-	}
+	})
 }
 
 // TestResumeCLI: train 2 epochs in one go, or 1 epoch then --resume; the
