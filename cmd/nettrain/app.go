@@ -35,6 +35,39 @@ type app struct {
 	started        bool
 	threads        int
 	pool           *tensor.Pool // the command's compute threads, while it runs
+	// comm is the job's communicator once a command opened it (openComm);
+	// execute closes it, or aborts the job when this rank failed.
+	comm dist.Comm
+}
+
+// openComm opens the process's communicator (dist.Open) for the command;
+// execute ends it after the command's error is reported.
+func (a *app) openComm() (dist.Comm, error) {
+	comm, err := dist.Open()
+	if err != nil {
+		return nil, err
+	}
+	a.comm = comm
+	return comm, nil
+}
+
+// endComm ends the communicator after the command returned err, reported
+// with exit status code: a clean end (MPI_Finalize on every rank) when the
+// command succeeded or every rank stopped together on a signal, and the
+// end of the whole job otherwise. A rank that failed alone (rank 0 finding
+// the run folder taken, a checkpoint it cannot write) cannot finalize: the
+// other ranks would wait forever in the next collective.
+func (a *app) endComm(err error, code int) {
+	if a.comm == nil {
+		return
+	}
+	var in *interrupted
+	var sin *searchInterrupted
+	if code != exitOK && a.comm.Size() > 1 && !errors.As(err, &in) && !errors.As(err, &sin) {
+		a.comm.Abort(code)
+	}
+	_ = a.comm.Close()
+	a.comm = nil
 }
 
 // checkFailed reports a check that ran and did not pass; its report is
@@ -88,8 +121,12 @@ func (a *app) report(err error) int {
 	case errors.As(err, &ie), engine.IsInputError(err):
 		code = exitUsage
 	}
+	who := ""
+	if a.comm != nil && a.comm.Rank() > 0 {
+		who = fmt.Sprintf("rank %d: ", a.comm.Rank())
+	}
 	for _, l := range errorLines(err.Error()) {
-		fmt.Fprintf(a.stderr, "nettrain: %s%s\n", l, hint)
+		fmt.Fprintf(a.stderr, "nettrain: %s%s%s\n", who, l, hint)
 	}
 	return code
 }

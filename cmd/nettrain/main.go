@@ -28,5 +28,7 @@ func execute(args []string, stdout, stderr io.Writer, stderrIsTerminal bool) int
 	root := app.rootCommand()
 	root.SetArgs(args)
 	err := root.Execute()
-	return app.report(err)
+	code := app.report(err)
+	app.endComm(err, code)
+	return code
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/testfix"
 	"github.com/nettrain/nettrain/pkg/checkpoint"
+	"github.com/nettrain/nettrain/pkg/search/runner"
 )
 
 // mpiConfig is a small CNN with batch norm on the in-repo subset: global
@@ -421,4 +424,49 @@ func TestMPISearch(t *testing.T) {
 		t.Errorf("search.csv after rank 1's death and resume:\n%s\none process:\n%s", got, want)
 	}
 	t.Logf("rank 1 killed with %d of 9 trials finished; resumed to 9. The job's output at the death:\n%s", before, buf.String())
+}
+
+// TestMPIRankFailsAlone starts 2-rank jobs in which rank 0 fails on its
+// own (the folder it would write holds a run or a search) while rank 1
+// waits for it in the job's first collective: the job must end with rank
+// 0's message and its exit status, not hang.
+func TestMPIRankFailsAlone(t *testing.T) {
+	bin, mpirun := mpiBinary(t)
+	work := t.TempDir()
+	data := testfix.SmallData(t)
+	for _, tc := range []struct {
+		name, yaml, taken string // taken: a file that marks the folder as used
+		args                      []string
+		want                      string
+	}{
+		{"train", fmt.Sprintf(mpiConfig, data), "metrics.csv", []string{"train", "-q"}, "already holds a run"},
+		{"search", fmt.Sprintf(searchYAML, data), runner.StateFile, []string{"--threads", "1", "search", "-q", "--parallel", "1"}, "already holds a search"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := writeFile(t, work, tc.name+".yaml", tc.yaml)
+			dir := filepath.Join(work, tc.name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, dir, tc.taken, "")
+			args := append([]string{"--allow-run-as-root", "--oversubscribe", "-np", "2", bin}, tc.args...)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, mpirun, append(args, "-c", cfg, "--out", dir)...)
+			// On a hang, SIGTERM lets mpirun take its ranks down with it.
+			cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+			cmd.WaitDelay = 10 * time.Second
+			out, err := cmd.CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatalf("the job hung (killed after 2 minutes):\n%s", out)
+			}
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != exitUsage {
+				t.Fatalf("exit %v, want status %d:\n%s", err, exitUsage, out)
+			}
+			if !strings.Contains(string(out), "nettrain: ") || !strings.Contains(string(out), tc.want) {
+				t.Errorf("no %q message from rank 0:\n%s", tc.want, out)
+			}
+		})
+	}
 }

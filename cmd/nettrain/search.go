@@ -54,11 +54,10 @@ from their checkpoints, the rungs and promotions are restored.`,
 }
 
 func (a *app) search(o *searchOptions) (err error) {
-	comm, err := dist.Open()
+	comm, err := a.openComm()
 	if err != nil {
 		return err
 	}
-	defer comm.Close()
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("search: cannot find the nettrain executable for the trials: %w", err)

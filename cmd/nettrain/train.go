@@ -81,11 +81,10 @@ func (a *app) train(o *trainOptions) error {
 	if a.terminal && !o.quiet {
 		progress = a.stderr
 	}
-	comm, err := dist.Open()
+	comm, err := a.openComm()
 	if err != nil {
 		return err
 	}
-	defer comm.Close()
 	if comm.Rank() > 0 {
 		progress = nil
 	}

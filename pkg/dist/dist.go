@@ -31,8 +31,15 @@ type Comm interface {
 	// before it and returns at once; x must not be touched until Wait on
 	// the result has returned.
 	StartSumFloat32(x []float32) *Pending
-	// Close ends the job's use of the communicator (MPI_Finalize).
+	// Close ends the job's use of the communicator (MPI_Finalize). Every
+	// rank must call it; a rank that fails alone calls Abort instead.
 	Close() error
+	// Abort ends the whole job after a failure of this rank that the
+	// other ranks cannot know of (they may be waiting in a collective this
+	// rank will never join): under MPI the process exits with code at once,
+	// without MPI_Finalize, and mpirun stops every other rank. Local and
+	// in-process ranks do nothing: the caller goes on to return as usual.
+	Abort(code int)
 }
 
 // Pending is work handed to Comm.Start.
@@ -82,6 +89,9 @@ func (Local) StartSumFloat32([]float32) *Pending {
 
 // Close does nothing.
 func (Local) Close() error { return nil }
+
+// Abort does nothing: a single process ends by returning its error.
+func (Local) Abort(int) {}
 
 // LaunchedSize returns the number of processes the MPI launcher started
 // this job with, read from its environment (OpenMPI's OMPI_COMM_WORLD_SIZE,

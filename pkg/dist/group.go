@@ -189,6 +189,9 @@ func (m *member) Close() error {
 	return nil
 }
 
+// Abort does nothing: in-process ranks end by returning their errors.
+func (m *member) Abort(int) {}
+
 // f32to64 widens x (exactly).
 func f32to64(x []float32) []float64 {
 	out := make([]float64, len(x))

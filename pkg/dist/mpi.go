@@ -5,6 +5,7 @@ package dist
 import (
 	"fmt"
 	"math"
+	"os"
 	"runtime"
 
 	"cogentcore.org/lab/base/mpi"
@@ -181,4 +182,15 @@ func (c *mpiComm) Close() error {
 	})
 	close(c.work)
 	return err
+}
+
+// Abort exits the process with code without finalizing MPI: mpirun sees a
+// rank end before MPI_Finalize and stops the others, which may be blocked
+// in a collective this rank will not join. (The binding's MPI_Abort
+// passes error code 0, which would end the job with a success status.)
+func (c *mpiComm) Abort(code int) {
+	if code == 0 {
+		code = 1
+	}
+	os.Exit(code)
 }
