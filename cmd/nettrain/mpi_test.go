@@ -436,8 +436,8 @@ func TestMPIRankFailsAlone(t *testing.T) {
 	data := testfix.SmallData(t)
 	for _, tc := range []struct {
 		name, yaml, taken string // taken: a file that marks the folder as used
-		args                      []string
-		want                      string
+		args              []string
+		want              string
 	}{
 		{"train", fmt.Sprintf(mpiConfig, data), "metrics.csv", []string{"train", "-q"}, "already holds a run"},
 		{"search", fmt.Sprintf(searchYAML, data), runner.StateFile, []string{"--threads", "1", "search", "-q", "--parallel", "1"}, "already holds a search"},
