@@ -21,11 +21,12 @@ type mpiComm struct {
 	work       chan func()
 	comm       *mpi.Comm
 	rank, size int
-	// The all-reduces send from and receive into buffers of their own,
-	// used by the MPI goroutine only: not in place, as the binding passes
-	// MPI_IN_PLACE ((void*)1 in OpenMPI) through an unsafe.Pointer, which
-	// Go's stack checks reject, and never into the caller's memory, which
-	// may share an allocation with Go pointers (cgo's pointer check).
+	// The collectives receive into buffers of their own, used by the MPI
+	// goroutine only, and copy the result back: not in place, as the
+	// binding passes MPI_IN_PLACE ((void*)1 in OpenMPI) through an
+	// unsafe.Pointer, which Go's stack checks reject. The float32 sum
+	// sends straight from the caller's slice (a float32 array holds no Go
+	// pointers, so cgo's pointer check passes); the others send a copy.
 	s32, r32 []float32
 	s64, r64 []float64
 }
@@ -39,6 +40,14 @@ func (c *mpiComm) buffers32(x []float32) (send, recv []float32) {
 	send, recv = c.s32[:len(x)], c.r32[:len(x)]
 	copy(send, x)
 	return send, recv
+}
+
+// recv32 returns the comm's receive buffer with length n.
+func (c *mpiComm) recv32(n int) []float32 {
+	if cap(c.r32) < n {
+		c.s32, c.r32 = make([]float32, n), make([]float32, n)
+	}
+	return c.r32[:n]
 }
 
 // allReduce64 replaces x by op over the ranks.
@@ -110,11 +119,11 @@ func (c *mpiComm) StartSumFloat32(x []float32) *Pending {
 		if len(x) == 0 {
 			return nil
 		}
-		// Not in place: the binding passes MPI_IN_PLACE ((void*)1 in
-		// OpenMPI) through an unsafe.Pointer, which Go's stack checks
-		// reject as a bad pointer.
-		send, recv := c.buffers32(x)
-		if err := c.comm.AllReduceF32(mpi.OpSum, recv, send); err != nil {
+		// Not in place (see mpiComm): x is sent as it is (a float32
+		// array holds no Go pointers) and the sum received into the
+		// comm's buffer, then copied back.
+		recv := c.recv32(len(x))
+		if err := c.comm.AllReduceF32(mpi.OpSum, recv, x); err != nil {
 			return err
 		}
 		copy(x, recv)

@@ -21,6 +21,15 @@ type dataParallel struct {
 	// step not started yet.
 	buckets []*gradBucket
 	next    int
+	// blockRows is the rows per block of each gradient too large for one
+	// bucket (see nn.GradWatcher): one bucket per block.
+	blockRows map[*nn.Param]int
+	// final is, during the last backward pass of a step, the number of
+	// leading values of each gradient reported final by its layer
+	// (RowsDone); finished is the lowest step whose backward pass is done
+	// (math.MaxInt before the first).
+	final    map[*tensor.Tensor]int
+	finished int
 	// overlap starts a bucket as soon as the backward pass is done with
 	// its layers (distributed.overlap).
 	overlap bool
@@ -32,15 +41,26 @@ type dataParallel struct {
 	stats [3]float64
 }
 
-// gradBucket is a group of gradients summed over the ranks as one message.
+// gradBucket is a group of gradients, or one block of rows of a large
+// one, summed over the ranks as one message. Every gradient's Data is a
+// view into one array that the buckets' flat slices divide (as DDP's
+// gradient_as_bucket_view), so the backward pass writes the messages and
+// the sums land in the gradients, with no copy in or out.
 type gradBucket struct {
-	grads []*tensor.Tensor
-	flat  []float32
+	pieces []gradPiece
+	flat   []float32
 	// first is the lowest index (in the network's Steps) of a step whose
 	// parameters are in the bucket: the bucket is complete once Backward
-	// has finished that step. -1: parameters outside the steps.
+	// has finished that step, or earlier when the layers report every
+	// piece final. -1: parameters outside the steps.
 	first   int
 	pending *dist.Pending
+}
+
+// gradPiece is the values [lo, hi) of a gradient.
+type gradPiece struct {
+	grad   *tensor.Tensor
+	lo, hi int
 }
 
 // Distribute makes the trainer one rank of the data-parallel job of comm:
@@ -105,88 +125,156 @@ func (t *Trainer) dropoutStep(micro int) int64 {
 }
 
 // planBuckets groups the gradients of the trainable parameters into
-// buckets of at most capBytes (a larger tensor alone), walking the
-// network's steps from the last to the first, as Backward finishes them.
+// buckets of at most capBytes, walking the network's steps from the last
+// to the first, as Backward finishes them. A gradient larger than
+// capBytes is split into blocks of whole rows (its first dimension), one
+// bucket each, which a layer that computes them block by block (Linear)
+// lets start before it is done. The gradients become views into the
+// buckets' memory.
 func (dp *dataParallel) planBuckets(net *nn.Sequential, trainable []*nn.Param) {
 	want := map[*tensor.Tensor]bool{}
 	for _, p := range trainable {
 		want[p.Grad] = true
 	}
 	dp.buckets = dp.buckets[:0]
+	dp.blockRows = map[*nn.Param]int{}
+	dp.final = map[*tensor.Tensor]int{}
 	var cur *gradBucket
 	size := 0
-	add := func(g *tensor.Tensor, step int) {
+	open := func(step int) {
+		cur = &gradBucket{first: step}
+		dp.buckets = append(dp.buckets, cur)
+		size = 0
+	}
+	var order []*tensor.Tensor // the gradients in memory order
+	add := func(p *nn.Param, step int) {
+		g := p.Grad
 		if !want[g] {
 			return
 		}
 		delete(want, g)
-		if cur == nil || size+4*len(g.Data) > dp.capBytes && size > 0 {
-			cur = &gradBucket{}
-			dp.buckets = append(dp.buckets, cur)
-			size = 0
+		order = append(order, g)
+		n := len(g.Data)
+		if rows := g.Shape[0]; 4*n > dp.capBytes && len(g.Shape) > 1 && rows > 1 {
+			per := max(dp.capBytes/(4*(n/rows)), 1)
+			dp.blockRows[p] = per
+			for r := 0; r < rows; r += per {
+				open(step)
+				cur.pieces = []gradPiece{{g, r * (n / rows), min(r+per, rows) * (n / rows)}}
+			}
+			cur = nil
+			return
 		}
-		cur.grads = append(cur.grads, g)
+		if cur == nil || size+4*n > dp.capBytes && size > 0 {
+			open(step)
+		}
+		cur.pieces = append(cur.pieces, gradPiece{g, 0, n})
 		cur.first = step
-		size += 4 * len(g.Data)
+		size += 4 * n
 	}
 	steps := net.Steps()
+	dp.finished = math.MaxInt
 	for i := len(steps) - 1; i >= 0; i-- {
 		ps := steps[i].Layer.Params()
 		for j := len(ps) - 1; j >= 0; j-- {
-			add(ps[j].Grad, i)
+			add(ps[j], i)
 		}
 	}
 	for _, p := range trainable { // not in any step: summed last
 		if want[p.Grad] {
 			cur = nil
-			add(p.Grad, -1)
+			add(p, -1)
 		}
 	}
+	// One array in bucket order; a gradient split into blocks lies in
+	// consecutive buckets, in the order of its rows, so it stays whole.
+	total := 0
+	for _, g := range order {
+		total += len(g.Data)
+	}
+	mem := make([]float32, total)
+	start := map[*tensor.Tensor]int{}
+	off := 0
 	for _, b := range dp.buckets {
-		n := 0
-		for _, g := range b.grads {
-			n += len(g.Data)
+		from := off
+		for _, pc := range b.pieces {
+			if pc.lo == 0 {
+				start[pc.grad] = off
+			}
+			off += pc.hi - pc.lo
 		}
-		b.flat = make([]float32, n)
+		b.flat = mem[from:off:off]
+	}
+	for _, g := range order {
+		o := start[g]
+		view := mem[o : o+len(g.Data) : o+len(g.Data)]
+		copy(view, g.Data)
+		g.Data = view
 	}
 }
 
-// start packs bucket i's gradients and starts their sum over the ranks.
+// start starts the sum of bucket i's gradients over the ranks.
 func (dp *dataParallel) start(i int) {
 	b := dp.buckets[i]
-	off := 0
-	for _, g := range b.grads {
-		off += copy(b.flat[off:], g.Data)
-	}
 	b.pending = dp.comm.StartSumFloat32(b.flat)
 }
 
-// afterBackwardStep starts every bucket the backward pass has completed
-// with step i.
-func (dp *dataParallel) afterBackwardStep(i int) {
-	for dp.next < len(dp.buckets) && dp.buckets[dp.next].first >= i {
+// ready reports whether every value of bucket b is final in this pass.
+func (dp *dataParallel) ready(b *gradBucket) bool {
+	if b.first >= dp.finished {
+		return true
+	}
+	for _, pc := range b.pieces {
+		if dp.final[pc.grad] < pc.hi {
+			return false
+		}
+	}
+	return true
+}
+
+// startReady starts the buckets, in order, that are ready.
+func (dp *dataParallel) startReady() {
+	for dp.next < len(dp.buckets) && dp.ready(dp.buckets[dp.next]) {
 		dp.start(dp.next)
 		dp.next++
 	}
 }
 
-// finishGradients starts the buckets not started yet, waits for all of
-// them and unpacks the sums into the gradients.
+// afterBackwardStep starts every bucket the backward pass has completed
+// with step i.
+func (dp *dataParallel) afterBackwardStep(i int) {
+	dp.finished = i
+	dp.startReady()
+}
+
+// BlockRows is the rows per block of p's gradient (nn.GradWatcher).
+func (dp *dataParallel) BlockRows(p *nn.Param) int { return dp.blockRows[p] }
+
+// RowsDone starts the buckets completed by rows [0, rows) of p's
+// gradient (nn.GradWatcher).
+func (dp *dataParallel) RowsDone(p *nn.Param, rows int) {
+	g := p.Grad
+	dp.final[g] = rows * (len(g.Data) / g.Shape[0])
+	dp.startReady()
+}
+
+// finishGradients starts the buckets not started yet and waits for all of
+// them: the gradients then hold their sums over the ranks. It readies the
+// watch of the next pass.
 func (dp *dataParallel) finishGradients() error {
 	for ; dp.next < len(dp.buckets); dp.next++ {
 		dp.start(dp.next)
 	}
 	dp.next = 0
+	dp.finished = math.MaxInt
+	clear(dp.final)
+	var err error
 	for _, b := range dp.buckets {
-		if err := b.pending.Wait(); err != nil {
-			return fmt.Errorf("summing the gradients over the ranks: %w", err)
-		}
-		off := 0
-		for _, g := range b.grads {
-			off += copy(g.Data, b.flat[off:off+len(g.Data)])
+		if werr := b.pending.Wait(); werr != nil && err == nil {
+			err = fmt.Errorf("summing the gradients over the ranks: %w", werr)
 		}
 	}
-	return nil
+	return err
 }
 
 // sumStats sums the step's loss sum, correct predictions and examples

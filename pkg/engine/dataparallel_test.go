@@ -70,6 +70,10 @@ func TestDataParallelMatchesOneProcess(t *testing.T) {
 		{"mlp/2", 2, nil, nil, nil},
 		{"mlp/3/accumulate", 3, []string{"train.batch_size=30", "train.accumulate=2"}, nil, nil},
 		{"mlp/2/no_overlap", 2, []string{"distributed.overlap=false", "distributed.bucket_cap_mb=0.01"}, nil, nil},
+		// Weights above the cap are summed in blocks of rows as Linear
+		// computes them (and as the step ends for a conv).
+		{"mlp/2/row_blocks", 2, []string{"distributed.bucket_cap_mb=0.004"}, nil, nil},
+		{"cnn_bn/2/ghost/row_blocks", 2, append(cnn, "distributed.bucket_cap_mb=0.0005"), []string{"train.ghost_batch_size=16"}, nil},
 		{"cnn_bn/2/ghost", 2, cnn, []string{"train.ghost_batch_size=16"}, nil},
 		{"cnn_bn/3/ghost", 3, append(cnn, "train.batch_size=30"), []string{"train.ghost_batch_size=10"}, nil},
 		{"cnn_bn/2/sync_bn", 2, cnn, nil, []string{"distributed.sync_bn=true"}},

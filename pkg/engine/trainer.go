@@ -91,13 +91,17 @@ type Trainer struct {
 	loader  *data.Loader
 	batches *batchPipeline
 	ce      nn.SoftmaxCrossEntropy
-	ctx     nn.Context    // reused by every step
-	hooks   []Attached    // by phase, then in the order added
-	pos     epochPos      // where the current epoch stands
-	last    *EpochMetrics // metrics of the last finished epoch, nil before the first
-	micro   []microBatch  // the mini-batches of the current accumulation group
-	abort   error         // set by Abort: ends the run after the current step
-	mon     *monitor      // nil when monitor.every is 0
+	ctx     nn.Context // reused by every step
+	// grads watches the gradients of the backward pass that ends a step of
+	// a data-parallel job, so buckets start as blocks are final (nil
+	// otherwise).
+	grads nn.GradWatcher
+	hooks []Attached    // by phase, then in the order added
+	pos   epochPos      // where the current epoch stands
+	last  *EpochMetrics // metrics of the last finished epoch, nil before the first
+	micro []microBatch  // the mini-batches of the current accumulation group
+	abort error         // set by Abort: ends the run after the current step
+	mon   *monitor      // nil when monitor.every is 0
 	// trainable are the parameters not frozen in the current epoch (all of
 	// them without train.freeze): the ones penalized and clipped.
 	trainable []*nn.Param
@@ -257,6 +261,9 @@ func (t *Trainer) forwardBackward(x *tensor.Tensor, y []int32, soft *tensor.Tens
 	if t.dp != nil && t.Plan.Distributed.SyncBN {
 		t.ctx.Sync = t.dp.comm
 	}
+	if t.grads != nil {
+		t.ctx.Grads = t.grads
+	}
 	ctx := &t.ctx
 	logits := t.Model.Net.ForwardSteps(ctx, x, t.from, len(t.Model.Net.Steps()))
 	if soft != nil {
@@ -367,13 +374,14 @@ func (t *Trainer) runEpoch() error {
 			// The group's last backward pass: reduce each bucket as soon
 			// as its layers are done.
 			t.Model.Net.AfterBackwardStep = dp.afterBackwardStep
+			t.grads = dp
 		}
 		var loss float64
 		var c int
 		if len(y) > 0 { // a rank's shard of a short last batch may be empty
 			loss, c = t.forwardBackward(x, y, buf.targets(), float64(len(y))/float64(groupN), b-first)
 		}
-		t.Model.Net.AfterBackwardStep = nil
+		t.Model.Net.AfterBackwardStep, t.grads = nil, nil
 		t.micro = append(t.micro, microBatch{loss: loss, n: len(y), correct: c})
 		if b+1 < last {
 			return nil
@@ -484,10 +492,8 @@ func (t *Trainer) checkDiverged(epoch int, lr, loss float64) error {
 // holds a NaN or an infinity, or "".
 func firstNonFiniteGrad(params []*nn.Param) string {
 	for _, p := range params {
-		for _, v := range p.Grad.Data {
-			if v-v != 0 { // NaN or ±Inf
-				return p.Name
-			}
+		if !tensor.AllFinite(p.Grad.Data) {
+			return p.Name
 		}
 	}
 	return ""
@@ -497,10 +503,8 @@ func firstNonFiniteGrad(params []*nn.Param) string {
 // an infinity, or "".
 func firstNonFinite(params []*nn.Param) string {
 	for _, p := range params {
-		for _, v := range p.Value.Data {
-			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return p.Name
-			}
+		if !tensor.AllFinite(p.Value.Data) {
+			return p.Name
 		}
 	}
 	return ""

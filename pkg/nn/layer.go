@@ -28,6 +28,22 @@ type Context struct {
 	// Sync, when set in training, sums every batch norm's statistics over
 	// the ranks of a data-parallel job (synchronized batch norm).
 	Sync Reducer
+	// Grads, when set in training, is told as soon as parts of the
+	// parameters' gradients are final for this backward pass, and may ask
+	// a layer to compute a large weight gradient in blocks of rows so the
+	// first blocks can be used (summed over the ranks) while the layer
+	// still computes the rest. The gradients are the same bits either way.
+	Grads GradWatcher
+}
+
+// GradWatcher follows the gradients of one backward pass (Context.Grads).
+type GradWatcher interface {
+	// BlockRows is the number of rows (first dimension) of p's gradient
+	// to compute at a time; 0 or at least the rows: all at once.
+	BlockRows(p *Param) int
+	// RowsDone says that the first rows rows of p's gradient are final
+	// for this pass.
+	RowsDone(p *Param, rows int)
 }
 
 // Param is one trainable tensor with its gradient.

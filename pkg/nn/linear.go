@@ -74,21 +74,12 @@ func (l *Linear) Forward(c *Context, x *tensor.Tensor) *tensor.Tensor {
 	return l.y
 }
 
-// Backward: dy is (N, out); accumulates dW += dyᵀ·x, db += Σₙ dy and returns
+// Backward: dy is (N, out); accumulates db += Σₙ dy, dW += dyᵀ·x and returns
 // dx = dy·W (N, in). Under DropConnect W is the masked W⊙M of the last
-// Forward and dW += (dyᵀ·x)⊙M.
+// Forward and dW += (dyᵀ·x)⊙M. With c.Grads set it reports db, then dW in
+// blocks of c.Grads.BlockRows output rows, as each is final.
 func (l *Linear) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 	n := dy.Shape[0]
-	w, dw, beta := l.Weight.Value.Data, l.Weight.Grad.Data, float32(1)
-	if l.dc.active {
-		w, dw, beta = l.dc.w, reuseFloats(l.dc.dw, len(dw)), 0
-		l.dc.dw = dw
-	}
-	// dW (out,in) += dyᵀ (out,N) · x (N,in)
-	c.Pool.Gemm(true, false, l.Out, l.In, n, 1, dy.Data, l.Out, l.x.Data, l.In, beta, dw, l.In)
-	if l.dc.active {
-		l.dc.accumulate(l.Weight.Grad.Data)
-	}
 	if l.Bias != nil {
 		db := l.Bias.Grad.Data
 		for i := 0; i < n; i++ {
@@ -96,6 +87,35 @@ func (l *Linear) Backward(c *Context, dy *tensor.Tensor) *tensor.Tensor {
 			for j, v := range row {
 				db[j] += v
 			}
+		}
+		if c.Grads != nil {
+			c.Grads.RowsDone(l.Bias, l.Out)
+		}
+	}
+	w, dw, beta := l.Weight.Value.Data, l.Weight.Grad.Data, float32(1)
+	if l.dc.active {
+		w, dw, beta = l.dc.w, reuseFloats(l.dc.dw, len(dw)), 0
+		l.dc.dw = dw
+	}
+	block := l.Out
+	if c.Grads != nil && !l.dc.active {
+		if r := c.Grads.BlockRows(l.Weight); r > 0 {
+			block = min(r, l.Out)
+		}
+	}
+	for r0 := 0; r0 < l.Out; r0 += block {
+		r1 := min(r0+block, l.Out)
+		// dW[r0:r1] (r1−r0,in) += dyᵀ[r0:r1] (r1−r0,N) · x (N,in): the rows
+		// of dW are independent, so blocks give the bits of one multiply.
+		c.Pool.Gemm(true, false, r1-r0, l.In, n, 1, dy.Data[r0:], l.Out, l.x.Data, l.In, beta, dw[r0*l.In:], l.In)
+		if c.Grads != nil && !l.dc.active {
+			c.Grads.RowsDone(l.Weight, r1)
+		}
+	}
+	if l.dc.active {
+		l.dc.accumulate(l.Weight.Grad.Data)
+		if c.Grads != nil {
+			c.Grads.RowsDone(l.Weight, l.Out)
 		}
 	}
 	if l.NoInputGrad {

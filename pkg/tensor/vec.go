@@ -119,6 +119,19 @@ func LinComb2(dst, x, y []float32, a, b, c float32) {
 	}
 }
 
+// AllFinite reports whether x holds no NaN and no infinity.
+func AllFinite(x []float32) bool {
+	if useVecAsm && len(x) > 0 {
+		return allFiniteAVX512(&x[0], len(x))
+	}
+	for _, v := range x {
+		if v-v != 0 { // NaN − NaN and ∞ − ∞ are NaN
+			return false
+		}
+	}
+	return true
+}
+
 // redLanes is the number of float64 partial sums the reductions keep: four
 // 8-lane accumulators over blocks of 32 values (then blocks of 8 into the
 // first), combined pairwise at the end, and the last n%8 values added in

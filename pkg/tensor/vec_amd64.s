@@ -861,3 +861,61 @@ spLast:
 spDone:
 	VZEROUPPER
 	RET
+
+// func allFiniteAVX512(x *float32, n int) bool
+//
+// Whether no x[i] is a NaN or an infinity: the largest exponent field
+// (bits 23-30) over the values, kept as unsigned maxima in four
+// accumulators over blocks of 64 values, then one over vectors of 16 and
+// the masked tail, is all ones only if some value is not finite.
+TEXT ·allFiniteAVX512(SB), NOSPLIT, $0-17
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), BX
+	MOVL $0x7f800000, AX
+	VPBROADCASTD AX, Z4
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ BX, DX
+	SHRQ $6, DX
+	JZ fin16
+
+fin64:
+	VPANDD (SI), Z4, Z0
+	VPANDD 64(SI), Z4, Z1
+	VPANDD 128(SI), Z4, Z2
+	VPANDD 192(SI), Z4, Z3
+	VPMAXUD Z0, Z8, Z8
+	VPMAXUD Z1, Z9, Z9
+	VPMAXUD Z2, Z10, Z10
+	VPMAXUD Z3, Z11, Z11
+	ADDQ $256, SI
+	DECQ DX
+	JNZ fin64
+
+fin16:
+	ANDQ $63, BX
+	TAILMASK(BX)
+	TESTQ BX, BX
+	JZ finTail
+
+fin16Loop:
+	VPANDD (SI), Z4, Z0
+	VPMAXUD Z0, Z8, Z8
+	ADDQ $64, SI
+	DECQ BX
+	JNZ fin16Loop
+
+finTail:
+	VMOVDQU32.Z (SI), K1, Z0
+	VPANDD Z0, Z4, Z0
+	VPMAXUD Z0, Z8, Z8
+	VPMAXUD Z9, Z8, Z8
+	VPMAXUD Z11, Z10, Z10
+	VPMAXUD Z10, Z8, Z8
+	VPCMPEQD Z4, Z8, K2
+	KORTESTW K2, K2
+	SETEQ ret+16(FP)
+	VZEROUPPER
+	RET

@@ -38,3 +38,4 @@ func linComb2NormAVX512(dst, dy, x *float32, n int, a, bc, c, s, t, gamma, beta 
 func shiftPlanesAVX512(dst *float32, dstPlane int, src *float32, srcPlane, planes, shift int, valid *uint16, nvec, lastMask int) {
 	panic("unreachable")
 }
+func allFiniteAVX512(x *float32, n int) bool { panic("unreachable") }

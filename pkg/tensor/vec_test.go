@@ -319,6 +319,43 @@ func TestReductions(t *testing.T) {
 	}
 }
 
+// TestAllFinite puts one NaN, ±Inf, the largest finite value or a
+// subnormal at every position of slices around the kernel's block sizes.
+func TestAllFinite(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{0, 1, 15, 16, 17, 63, 64, 65, 200, 256, 1000} {
+		for _, c := range []struct {
+			name   string
+			v      float32
+			finite bool
+		}{
+			{"NaN", float32(math.NaN()), false}, {"+Inf", float32(math.Inf(1)), false}, {"-Inf", float32(math.Inf(-1)), false},
+			{"max", math.MaxFloat32, true}, {"-max", -math.MaxFloat32, true}, {"subnormal", math.SmallestNonzeroFloat32, true},
+		} {
+			withVecAsm(t, func(t *testing.T, impl string) {
+				x := randFloats(r, n)
+				if !AllFinite(x) {
+					t.Fatalf("%s n=%d: finite values reported non-finite", impl, n)
+				}
+				for i := range x {
+					saved := x[i]
+					x[i] = c.v
+					if got := AllFinite(x); got != c.finite {
+						t.Fatalf("%s n=%d: %s at %d: AllFinite = %v, want %v", impl, n, c.name, i, got, c.finite)
+					}
+					x[i] = saved
+				}
+				if n > 0 && !c.finite {
+					x[n-1] = c.v // past the slice x[:n-1]: must not be read
+					if !AllFinite(x[:n-1]) {
+						t.Fatalf("%s n=%d: a value past the slice was read", impl, n)
+					}
+				}
+			})
+		}
+	}
+}
+
 func BenchmarkVec(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 8))
 	const n = 1 << 16
@@ -334,6 +371,7 @@ func BenchmarkVec(b *testing.B) {
 		{"SumDotNormReLU", func() { SumDotNorm(x, y, 1, 0, 1, 0, true) }},
 		{"NormAffineReLU", func() { NormAffine(dst, x, 1.5, 0.5, 0.8, 0.1, true) }},
 		{"AddRows28", func() { AddRows(dst, 28, x, 28, n/28, 28) }},
+		{"AllFinite", func() { AllFinite(x) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(4 * n)
