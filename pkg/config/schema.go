@@ -195,9 +195,11 @@ type Distributed struct {
 	// BucketCapMB is the size of the gradient buckets in MiB (key
 	// "distributed.bucket_cap_mb", PyTorch DDP's bucket_cap_mb): gradients
 	// are summed over the ranks a bucket at a time, in backward order, each
-	// bucket starting as soon as the backward pass has finished its layers.
-	// > 0. Default 1 (DDP's 25 would put most CPU-sized models in one
-	// bucket, leaving nothing to overlap).
+	// bucket starting as soon as the backward pass has finished its layers;
+	// a larger gradient is summed in blocks of rows of this size, which a
+	// linear layer computes and hands over one by one. > 0. Default 1
+	// (DDP's 25 would put most CPU-sized models in one bucket, leaving
+	// nothing to overlap).
 	BucketCapMB float64 `yaml:"bucket_cap_mb" range:">0"`
 	// Overlap starts each gradient bucket's all-reduce while the backward
 	// pass still runs the layers before it (key "distributed.overlap").
