@@ -38,17 +38,51 @@ type app struct {
 	// comm is the job's communicator once a command opened it (openComm);
 	// execute closes it, or aborts the job when this rank failed.
 	comm dist.Comm
+	// control is the job's control network when it has more than one
+	// rank: how a rank learns that another died.
+	control *dist.Control
 }
 
-// openComm opens the process's communicator (dist.Open) for the command;
-// execute ends it after the command's error is reported.
+// openComm opens the process's communicator (dist.Open) for the command
+// and, under mpirun, connects the ranks' control network (a.control);
+// execute ends both after the command's error is reported.
 func (a *app) openComm() (dist.Comm, error) {
 	comm, err := dist.Open()
 	if err != nil {
 		return nil, err
 	}
 	a.comm = comm
+	if comm.Size() > 1 {
+		if a.control, err = dist.ConnectControl(comm); err != nil {
+			return nil, err
+		}
+		if comm.Rank() == 0 && dist.RecoveryEnabled() {
+			fmt.Fprintln(a.stdout, "mpirun --enable-recovery: a rank that dies does not stop the others, and mpirun's exit status is 0 whatever the ranks end with (OpenMPI 4.1): the outcome is in this output and the folder's summary.json or search.json")
+		}
+	}
 	return comm, nil
+}
+
+// endWithPeers ends this rank of a data-parallel job when another rank is
+// gone: the collectives would wait for it forever (under mpirun
+// --enable-recovery; without it mpirun stops every rank itself).
+func (a *app) endWithPeers(resume string) {
+	if a.control == nil {
+		return
+	}
+	ctl, comm := a.control, a.comm
+	go func() {
+		for e := range ctl.Events() {
+			if e.Gone != nil {
+				who := ""
+				if comm.Rank() > 0 {
+					who = fmt.Sprintf("rank %d: ", comm.Rank())
+				}
+				fmt.Fprintf(a.stderr, "nettrain: %s%v; a data-parallel job cannot go on without it: continue from the last checkpoint with `mpirun … train --resume %s`\n", who, e.Gone, resume)
+				comm.Abort(exitFailed)
+			}
+		}
+	}()
 }
 
 // endComm ends the communicator after the command returned err, reported
@@ -66,7 +100,18 @@ func (a *app) endComm(err error, code int) {
 	if code != exitOK && a.comm.Size() > 1 && !errors.As(err, &in) && !errors.As(err, &sin) {
 		a.comm.Abort(code)
 	}
-	_ = a.comm.Close()
+	finalize := true
+	if a.control != nil {
+		// After a rank died (mpirun --enable-recovery kept this one
+		// running), MPI_Finalize would wait for it forever: the process
+		// ends without it, its files already written.
+		finalize = !a.control.PeerLost()
+		_ = a.control.Close()
+		a.control = nil
+	}
+	if finalize {
+		_ = a.comm.Close()
+	}
 	a.comm = nil
 }
 

@@ -234,60 +234,79 @@ func childPID(parent int) int {
 // TestMPIRankDies kills rank 1 of a 2-rank run (SIGKILL) once the run has
 // written its first checkpoint: the job ends with a non-zero status and a
 // message naming the rank, the last checkpoint is whole, and the run
-// resumes from it in one process.
+// resumes from it in one process. Plain mpirun stops rank 0 itself; under
+// `mpirun --enable-recovery` it lets rank 0 run, and rank 0, which would
+// wait for rank 1 in the next all-reduce forever, learns of the death from
+// the control connection and ends with a message (mpirun's status is then
+// 0, as for any job under --enable-recovery).
 func TestMPIRankDies(t *testing.T) {
 	bin, mpirun := mpiBinary(t)
-	dir := t.TempDir()
-	cfg := writeFile(t, dir, "dp.yaml", fmt.Sprintf(mpiConfig, testfix.SmallData(t)))
-	run := filepath.Join(dir, "run")
-	last := filepath.Join(run, "checkpoints", "last.ckpt")
-	cmd := exec.Command(mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", bin,
-		"train", "-q", "-c", cfg, "--out", run, "--set", "train.epochs=5000")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(2 * time.Minute)
-	victim := 0
-	for victim == 0 {
-		if _, err := os.Stat(last); err == nil {
-			victim = rankPID(cmd.Process.Pid, 1)
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("the run ended (%v) before rank 1 could be killed:\n%s", err, out.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("no checkpoint or no rank 1 after 2 minutes:\n%s", out.String())
-		}
-	}
-	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(2 * time.Minute):
-		_ = cmd.Process.Kill()
-		t.Fatalf("the job did not end within 2 minutes of rank 1's death:\n%s", out.String())
-	}
-	if err == nil {
-		t.Fatalf("the job succeeded although rank 1 was killed:\n%s", out.String())
-	}
-	if !strings.Contains(out.String(), "rank 1") || !strings.Contains(out.String(), "signal 9") {
-		t.Errorf("the job's output does not say that rank 1 died of signal 9:\n%s", out.String())
-	}
-	if _, err := checkpoint.Load(last); err != nil {
-		t.Fatalf("the last checkpoint after rank 1's death: %v", err)
-	}
-	code, stdout, errs := nettrain(t, "train", "--resume", run, "--stop-after-epochs", "1")
-	if code != 0 || !strings.Contains(stdout, "resuming") {
-		t.Fatalf("resuming after rank 1's death: exit %d\n%s%s", code, stdout, errs)
+	for _, tc := range []struct {
+		name     string
+		mpiFlags []string
+		want     []string // in the job's output
+	}{
+		{"mpirun", nil, []string{"rank 1", "signal 9"}},
+		{"enable-recovery", []string{"--enable-recovery"}, []string{"exit status is 0 whatever", "nettrain: rank 1 is gone: its connection closed", "cannot go on without it", "--resume"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := writeFile(t, dir, "dp.yaml", fmt.Sprintf(mpiConfig, testfix.SmallData(t)))
+			run := filepath.Join(dir, "run")
+			last := filepath.Join(run, "checkpoints", "last.ckpt")
+			flags := append([]string{"--allow-run-as-root", "--oversubscribe", "-np", "2"}, tc.mpiFlags...)
+			cmd := exec.Command(mpirun, append(flags, bin, "train", "-q", "-c", cfg, "--out", run, "--set", "train.epochs=5000")...)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			deadline := time.Now().Add(2 * time.Minute)
+			victim := 0
+			for victim == 0 {
+				if _, err := os.Stat(last); err == nil {
+					victim = rankPID(cmd.Process.Pid, 1)
+				}
+				select {
+				case err := <-done:
+					t.Fatalf("the run ended (%v) before rank 1 could be killed:\n%s", err, out.String())
+				case <-time.After(50 * time.Millisecond):
+				}
+				if time.Now().After(deadline) {
+					_ = cmd.Process.Kill()
+					t.Fatalf("no checkpoint or no rank 1 after 2 minutes:\n%s", out.String())
+				}
+			}
+			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(2 * time.Minute):
+				_ = cmd.Process.Kill()
+				t.Fatalf("the job did not end within 2 minutes of rank 1's death:\n%s", out.String())
+			}
+			// Under --enable-recovery OpenMPI's mpirun exits 0 whatever
+			// its ranks did: the message is what tells.
+			if err == nil && tc.mpiFlags == nil {
+				t.Fatalf("the job succeeded although rank 1 was killed:\n%s", out.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("the job's output does not say %q:\n%s", w, out.String())
+				}
+			}
+			if _, err := checkpoint.Load(last); err != nil {
+				t.Fatalf("the last checkpoint after rank 1's death: %v", err)
+			}
+			code, stdout, errs := nettrain(t, "train", "--resume", run, "--stop-after-epochs", "1")
+			if code != 0 || !strings.Contains(stdout, "resuming") {
+				t.Fatalf("resuming after rank 1's death: exit %d\n%s%s", code, stdout, errs)
+			}
+		})
 	}
 }
 
@@ -318,7 +337,9 @@ func searchJobs(t *testing.T, dir string) (all, onRank1 int) {
 // that trial is rerun, from its last checkpoint, and the search.csv is
 // still the same. Then rank 1 itself is killed: the job ends, and
 // `mpirun -np 2 nettrain search --resume` finishes it, every trial done
-// once, the same search.csv again.
+// once, the same search.csv again. Last, rank 1 is killed under `mpirun
+// --enable-recovery`: the search goes on without it, reruns the trial it
+// was training, and ends with the same search.csv.
 func TestMPISearch(t *testing.T) {
 	bin, mpirun := mpiBinary(t)
 	work := t.TempDir()
@@ -350,9 +371,10 @@ func TestMPISearch(t *testing.T) {
 	// start runs a 2-rank search in the background and waits until a
 	// trial process of rank 1 runs with at least one trial finished; it
 	// returns the command, its output, its end, and that trial process.
-	start := func(dir string) (*exec.Cmd, *bytes.Buffer, chan error, int, int) {
+	start := func(dir string, mpiFlags ...string) (*exec.Cmd, *bytes.Buffer, chan error, int, int) {
 		t.Helper()
-		cmd := exec.Command(mpirun, append([]string{"--allow-run-as-root", "--oversubscribe", "-np", "2", bin}, args("-c", cfg, "--out", dir)...)...)
+		flags := append([]string{"--allow-run-as-root", "--oversubscribe", "-np", "2"}, mpiFlags...)
+		cmd := exec.Command(mpirun, append(append(flags, bin), args("-c", cfg, "--out", dir)...)...)
 		var buf bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &buf, &buf
 		if err := cmd.Start(); err != nil {
@@ -424,6 +446,35 @@ func TestMPISearch(t *testing.T) {
 		t.Errorf("search.csv after rank 1's death and resume:\n%s\none process:\n%s", got, want)
 	}
 	t.Logf("rank 1 killed with %d of 9 trials finished; resumed to 9. The job's output at the death:\n%s", before, buf.String())
+
+	// Under `mpirun --enable-recovery` the job outlives rank 1: its
+	// running trial is lost and rerun on rank 0, and the search ends as
+	// the others did.
+	survived := filepath.Join(work, "survived")
+	_, buf, done, rank1, _ = start(survived, "--enable-recovery")
+	if err := syscall.Kill(rank1, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the search did not outlive rank 1 under --enable-recovery: %v\n%s", err, buf.String())
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("the search did not end within 3 minutes of rank 1's death:\n%s", buf.String())
+	}
+	if !strings.Contains(buf.String(), "lost: rank 1 is gone: its connection closed") || !strings.Contains(buf.String(), "rerun 1 of 2") {
+		t.Errorf("the search does not report rank 1's lost trial:\n%s", buf.String())
+	}
+	if n := finishedTrials(survived); n != 9 {
+		t.Fatalf("after rank 1's death: %d trials finished, want 9\n%s", n, buf.String())
+	}
+	if all, _ := searchJobs(t, survived); all != 10 {
+		t.Errorf("after rank 1's death: %d jobs, want 9 and the rerun\n%s", all, buf.String())
+	}
+	if got := testfix.SearchCSVWithoutTimes(t, survived); got != want {
+		t.Errorf("search.csv after rank 1's death:\n%s\none process:\n%s", got, want)
+	}
 }
 
 // TestMPIRankFailsAlone starts 2-rank jobs in which rank 0 fails on its

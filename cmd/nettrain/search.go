@@ -68,7 +68,7 @@ func (a *app) search(o *searchOptions) (err error) {
 	if comm.Rank() > 0 {
 		// A worker of a distributed search: rank 0 validates, schedules
 		// and reports; this rank trains what it is given.
-		return runner.Work(comm, local, interrupt.ch)
+		return runner.Work(a.control, local, interrupt.ch)
 	}
 	threads := a.threads
 	if threads <= 0 {
@@ -83,14 +83,18 @@ func (a *app) search(o *searchOptions) (err error) {
 	if comm.Size() > 1 {
 		// Started before the flags are checked: Close then tells the
 		// other ranks to stop, whatever ends the search.
-		ranks := runner.NewRanks(comm, local, parallel)
+		ranks := runner.NewRanks(a.control, local, parallel)
 		defer func() {
 			if cerr := ranks.Close(); err == nil {
 				err = cerr
 			}
 		}()
 		launcher, slots = ranks, ranks.Slots()
-		fmt.Fprintf(a.stdout, "distributed search: %d ranks × %d trials at once\n", comm.Size(), parallel)
+		survive := "a rank that dies loses its running trials, which are rerun on the other ranks"
+		if !dist.RecoveryEnabled() {
+			survive = "a rank that dies ends the job (start it with `mpirun --enable-recovery` to go on without that rank)"
+		}
+		fmt.Fprintf(a.stdout, "distributed search: %d ranks × %d trials at once; %s\n", comm.Size(), parallel, survive)
 	}
 	switch {
 	case o.resume == "" && o.config.path == "":

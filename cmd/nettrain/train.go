@@ -88,6 +88,11 @@ func (a *app) train(o *trainOptions) error {
 	if comm.Rank() > 0 {
 		progress = nil
 	}
+	runDir := out
+	if runDir == "" {
+		runDir = cfg.Output.Dir
+	}
+	a.endWithPeers(runDir)
 	doing := "finishing the current step and writing checkpoints/last.ckpt"
 	if comm.Size() > 1 {
 		// mpirun forwards a user's signal to every rank, and sends one to

@@ -105,6 +105,15 @@ func LaunchedSize() int {
 	return 1
 }
 
+// RecoveryEnabled reports whether mpirun was told to keep the job running
+// when a rank dies (`mpirun --enable-recovery`, which OpenMPI passes its
+// processes as OMPI_MCA_orte_enable_recovery=1). Without it mpirun stops
+// every rank when one dies.
+func RecoveryEnabled() bool {
+	v := strings.ToLower(os.Getenv("OMPI_MCA_orte_enable_recovery"))
+	return v == "1" || v == "true" || v == "yes"
+}
+
 // launcherPrefixes begin the names of the environment variables an MPI
 // launcher gives the processes it starts (OpenMPI's, PMI's, PMIx's).
 var launcherPrefixes = []string{"OMPI_", "PMIX_", "PMI_", "OPAL_", "MPI_LOCALNRANKS="}

@@ -14,6 +14,14 @@
 // until the sum is done: how gradient buckets are reduced while the
 // backward pass still runs.
 //
+// Control is the job's other channel: a TCP connection between rank 0 and
+// every other rank (addresses exchanged through the communicator, a random
+// token proving a connection is the job's, pings every second). MPI cannot
+// say that a rank died, a closed connection can: a distributed search
+// sends its orders and results over it and goes on without a dead rank,
+// and a data-parallel job ends with a message instead of waiting in a
+// collective forever.
+//
 // A default (CGO_ENABLED=0) build started under mpirun with more than one
 // process refuses to run, with a message saying how to build the MPI one,
 // instead of training N unrelated copies of the model.

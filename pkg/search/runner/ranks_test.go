@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/testfix"
+	"github.com/nettrain/nettrain/pkg/config"
 	"github.com/nettrain/nettrain/pkg/dist"
 )
 
@@ -65,44 +67,76 @@ func TestLostJobsRerun(t *testing.T) {
 	}
 }
 
+// connectRanks connects n in-process ranks (dist.NewGroup) over their
+// control network.
+func connectRanks(t *testing.T, n int) []*dist.Control {
+	t.Helper()
+	comms := dist.NewGroup(n)
+	ctls, err := dist.ConnectGroup(comms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for r := range n {
+			ctls[r].Close()
+			comms[r].Close()
+		}
+	})
+	return ctls
+}
+
+// distResult is what a distributed search in a test ended with.
+type distResult struct {
+	ranks   *Ranks
+	sum     *Summary
+	err     error   // the search's
+	workers []error // each worker's Work, by rank
+}
+
+// distributed runs the search of cfg in dir over the ranks of ctls, one
+// job at a time on each, rank r training with workers[r]; during runs
+// beside the search.
+func distributed(t *testing.T, ctls []*dist.Control, workers []Launcher, cfg *config.Config, dir string, during func(*Ranks)) distResult {
+	t.Helper()
+	errs := make([]error, len(ctls))
+	var wg sync.WaitGroup
+	for r := 1; r < len(ctls); r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[r] = Work(ctls[r], workers[r], nil)
+		}()
+	}
+	ranks := NewRanks(ctls[0], workers[0], 1)
+	if during != nil {
+		go during(ranks)
+	}
+	sum, err := Run(Options{Config: cfg, Dir: dir, Launcher: ranks, Parallel: ranks.Slots(), Threads: 1})
+	if cerr := ranks.Close(); err == nil {
+		err = cerr
+	}
+	wg.Wait()
+	return distResult{ranks, sum, err, errs}
+}
+
 // TestRanksInProcess runs the grid as a distributed search over 3
-// in-process ranks (dist.NewGroup), 1 job at a time on each: every trial
-// is trained once, by all three ranks together, and search.csv is the
-// one-process search's.
+// in-process ranks, 1 job at a time on each: every trial is trained once,
+// by all three ranks together, and search.csv is the one-process search's.
 func TestRanksInProcess(t *testing.T) {
 	cfg := searchConfig(t, "search.method=grid", gridSpace)
 	one := t.TempDir()
 	runSearch(t, Options{Config: cfg, Dir: one, Launcher: &inProcess{}})
 
-	comms := dist.NewGroup(3)
-	workers := make([]*inProcess, 3)
-	errs := make([]error, 3)
-	var wg sync.WaitGroup
-	for r := 1; r < 3; r++ {
-		workers[r] = &inProcess{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer comms[r].Close()
-			errs[r] = Work(comms[r], workers[r], nil)
-		}()
-	}
-	workers[0] = &inProcess{}
-	ranks := NewRanks(comms[0], workers[0], 1)
+	workers := []*inProcess{{}, {}, {}}
 	dir := t.TempDir()
-	_, err := Run(Options{Config: cfg, Dir: dir, Launcher: ranks, Parallel: ranks.Slots(), Threads: 1})
-	if cerr := ranks.Close(); err == nil {
-		err = cerr
-	}
-	comms[0].Close()
-	wg.Wait()
-	if err != nil {
-		t.Fatal(err)
+	res := distributed(t, connectRanks(t, 3), []Launcher{workers[0], workers[1], workers[2]}, cfg, dir, nil)
+	if res.err != nil {
+		t.Fatal(res.err)
 	}
 	total := 0
 	for r, w := range workers {
-		if errs[r] != nil {
-			t.Fatalf("rank %d: %v", r, errs[r])
+		if res.workers[r] != nil {
+			t.Fatalf("rank %d: %v", r, res.workers[r])
 		}
 		if len(w.jobs) == 0 {
 			t.Errorf("rank %d trained no trial", r)
@@ -119,5 +153,69 @@ func TestRanksInProcess(t *testing.T) {
 	}
 	if a, b := testfix.SearchCSVWithoutTimes(t, one), testfix.SearchCSVWithoutTimes(t, dir); a != b {
 		t.Errorf("distributed search.csv:\n%s\none process:\n%s", b, a)
+	}
+}
+
+// stalling holds its first job until it is stopped, then reports it
+// Stopped: a rank that falls silent mid-trial.
+type stalling struct {
+	inProcess
+	started chan Job
+	once    sync.Once
+}
+
+func (l *stalling) Launch(j Job, interrupt <-chan struct{}) JobResult {
+	first := false
+	l.once.Do(func() { first = true })
+	if !first {
+		return l.inProcess.Launch(j, interrupt)
+	}
+	l.started <- j
+	<-interrupt
+	return JobResult{Outcome: Stopped}
+}
+
+// TestRanksRankLost: a rank lost in the middle of a trial (taken for
+// gone) loses only that trial's job, which is rerun on another rank; the
+// search finishes every trial with one process's search.csv, trains
+// nothing more on the lost rank, and tells it to stop.
+func TestRanksRankLost(t *testing.T) {
+	cfg := searchConfig(t, "search.method=grid", gridSpace)
+	one := t.TempDir()
+	runSearch(t, Options{Config: cfg, Dir: one, Launcher: &inProcess{}})
+
+	lost := &stalling{started: make(chan Job, 1)}
+	workers := []Launcher{&inProcess{}, &inProcess{}, lost}
+	dir := t.TempDir()
+	var lostJob Job
+	res := distributed(t, connectRanks(t, 3), workers, cfg, dir, func(r *Ranks) {
+		lostJob = <-lost.started
+		r.lose(2, errors.New("rank 2 is gone: no word from it (test)"))
+	})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	for r, e := range res.workers {
+		if e != nil {
+			t.Errorf("rank %d: %v", r, e)
+		}
+	}
+	if gone := res.ranks.Lost(); gone[2] == nil || gone[1] != nil {
+		t.Errorf("lost ranks %v, want rank 2 only", gone)
+	}
+	if n := len(lost.jobs); n != 0 {
+		t.Errorf("the lost rank trained %d more jobs", n)
+	}
+	for _, tr := range res.sum.Trials {
+		want := 0
+		if tr.ID == lostJob.Trial {
+			want = 1
+		}
+		if tr.Status != StatusDone || tr.Reruns != want {
+			t.Errorf("trial %d: %s after %d reruns, want done after %d", tr.ID, tr.Status, tr.Reruns, want)
+		}
+	}
+	if a, b := testfix.SearchCSVWithoutTimes(t, one), testfix.SearchCSVWithoutTimes(t, dir); a != b {
+		t.Errorf("search.csv with a lost rank:\n%s\none process:\n%s", b, a)
 	}
 }
