@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/nettrain/nettrain/pkg/dist"
+	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
@@ -412,3 +413,14 @@ func (t *Trainer) DistributedSummary() string {
 
 // fmtG formats a rate compactly.
 func fmtG(v float64) string { return fmt.Sprintf("%g", v) }
+
+// evaluateVal scores m on the validation split, shared by the ranks of a
+// data-parallel job (each scores its share of the batches; every rank gets
+// the one-process metrics).
+func (t *Trainer) evaluateVal(m *model.Model) (EvalMetrics, error) {
+	var comm dist.Comm
+	if t.dp != nil {
+		comm = t.dp.comm
+	}
+	return EvaluateRanks(m, t.Val, t.Plan.EvalBatchSize, t.Pool, comm)
+}

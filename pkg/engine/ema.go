@@ -92,7 +92,10 @@ func (h *emaHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
 		return nil
 	}
 	start := time.Now()
-	v := Evaluate(h.ema.Model, t.Val, t.Plan.EvalBatchSize, t.Pool)
+	v, err := t.evaluateVal(h.ema.Model)
+	if err != nil {
+		return err
+	}
 	m.HasEMA, m.EMAValLoss, m.EMAValAcc = true, v.Loss, v.Accuracy
 	m.EpochSeconds += time.Since(start).Seconds()
 	return ReadError(t.Val)
@@ -138,7 +141,10 @@ func (validationHook) EpochEnd(t *Trainer, m *EpochMetrics) error {
 		return nil
 	}
 	start := time.Now()
-	v := Evaluate(t.Model, t.Val, t.Plan.EvalBatchSize, t.Pool)
+	v, err := t.evaluateVal(t.Model)
+	if err != nil {
+		return err
+	}
 	m.HasVal, m.ValLoss, m.ValAcc = true, v.Loss, v.Accuracy
 	m.EpochSeconds += time.Since(start).Seconds()
 	return ReadError(t.Val)

@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"fmt"
+
 	"github.com/nettrain/nettrain/pkg/data"
+	"github.com/nettrain/nettrain/pkg/dist"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/nn"
 	"github.com/nettrain/nettrain/pkg/tensor"
@@ -26,10 +29,25 @@ type EvalMetrics struct {
 // checkpoint scores the same wherever, and on however many threads, it is
 // evaluated.
 func Evaluate(m *model.Model, d *data.Dataset, batchSize int, pool *tensor.Pool) EvalMetrics {
+	res, _ := EvaluateRanks(m, d, batchSize, pool, nil) // one rank: no error
+	return res
+}
+
+// EvaluateRanks is Evaluate shared by the ranks of comm (nil or one rank:
+// Evaluate itself). Rank r scores the batches b with b mod size = r; the
+// counts and each batch's loss are then summed over the ranks (a batch's
+// loss comes from one rank, the others add zero: exact) and the losses
+// added in batch order, so every rank gets Evaluate's metrics bit for bit.
+// Every rank of comm must call it.
+func EvaluateRanks(m *model.Model, d *data.Dataset, batchSize int, pool *tensor.Pool, comm dist.Comm) (EvalMetrics, error) {
 	c := m.Classes
 	res := newEvalMetrics(d.N, c)
 	if d.N == 0 {
-		return res
+		return res, nil
+	}
+	rank, size := 0, dist.Size(comm)
+	if comm != nil {
+		rank = comm.Rank()
 	}
 	loader := data.NewLoader(d, batchSize, false, false, 0)
 	loader.Epoch(0)
@@ -38,21 +56,39 @@ func Evaluate(m *model.Model, d *data.Dataset, batchSize int, pool *tensor.Pool)
 	ybuf := make([]int32, batchSize)
 	ctx := &nn.Context{Train: false, Pool: pool}
 	var ce nn.SoftmaxCrossEntropy
-	var lossSum float64
-	for b := 0; b < loader.NumBatches(); b++ {
+	batches := loader.NumBatches()
+	// sums: each batch's summed loss, then Correct, then the confusion
+	// matrix row by row: what the ranks add up.
+	sums := make([]float64, batches+1+c*c)
+	for b := rank; b < batches; b += size {
 		n := loader.Batch(b, xbuf, ybuf)
 		x := tensor.FromData(xbuf[:n*feat], n, d.C, d.H, d.W)
 		logits := m.Net.Forward(ctx, x)
 		loss, correct := ce.Forward(logits, ybuf[:n])
-		lossSum += loss * float64(n)
-		res.Correct += correct
+		sums[b] = loss * float64(n)
+		sums[batches] += float64(correct)
 		for i := 0; i < n; i++ {
-			res.Confusion[ybuf[i]][argmax(logits.Data[i*c:(i+1)*c])]++
+			sums[batches+1+int(ybuf[i])*c+argmax(logits.Data[i*c:(i+1)*c])]++
+		}
+	}
+	if size > 1 {
+		if err := comm.SumFloat64(sums); err != nil {
+			return res, fmt.Errorf("evaluation over %d ranks: %w", size, err)
+		}
+	}
+	var lossSum float64
+	for _, l := range sums[:batches] {
+		lossSum += l
+	}
+	res.Correct = int(sums[batches])
+	for t := range c {
+		for p := range c {
+			res.Confusion[t][p] = int(sums[batches+1+t*c+p])
 		}
 	}
 	res.Loss = lossSum / float64(d.N)
 	res.finish()
-	return res
+	return res, nil
 }
 
 // newEvalMetrics returns empty metrics of n examples and classes classes.

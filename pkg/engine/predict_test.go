@@ -2,9 +2,12 @@ package engine
 
 import (
 	"math"
+	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/testfix"
+	"github.com/nettrain/nettrain/pkg/dist"
 )
 
 // TestScoreMatchesEvaluate: the probabilities scored by Score give
@@ -32,6 +35,43 @@ func TestScoreMatchesEvaluate(t *testing.T) {
 		for j := range want.Confusion[i] {
 			if got.Confusion[i][j] != want.Confusion[i][j] {
 				t.Fatalf("confusion[%d][%d] = %d, Evaluate %d", i, j, got.Confusion[i][j], want.Confusion[i][j])
+			}
+		}
+	}
+}
+
+// TestEvaluateRanksIsEvaluate: the validation of a data-parallel job,
+// shared by 1 to 4 in-process ranks (a batch count that no rank count
+// divides, a short last batch), gives every rank Evaluate's metrics bit
+// for bit.
+func TestEvaluateRanksIsEvaluate(t *testing.T) {
+	tr, _, _ := newTestTrainerOn(t, testfix.Config(t), nil)
+	d := tr.Train // 500 examples: 7 batches of 64, the last of 52
+	want := Evaluate(tr.Model, d, 64, nil)
+	for _, n := range []int{1, 2, 3, 4} {
+		comms := dist.NewGroup(n)
+		models := make([]*Trainer, n) // a rank's own model: layers keep buffers
+		for r := range n {
+			models[r], _, _ = newTestTrainerOn(t, testfix.Config(t), nil)
+		}
+		got := make([]EvalMetrics, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for r := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer comms[r].Close()
+				got[r], errs[r] = EvaluateRanks(models[r].Model, models[r].Train, 64, nil, comms[r])
+			}()
+		}
+		wg.Wait()
+		for r := range n {
+			if errs[r] != nil {
+				t.Fatalf("%d ranks, rank %d: %v", n, r, errs[r])
+			}
+			if !reflect.DeepEqual(got[r], want) || math.Float64bits(got[r].Loss) != math.Float64bits(want.Loss) {
+				t.Errorf("%d ranks, rank %d: loss %v, %d correct; Evaluate: %v, %d", n, r, got[r].Loss, got[r].Correct, want.Loss, want.Correct)
 			}
 		}
 	}
