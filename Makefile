@@ -85,7 +85,7 @@ lint:
 
 # Longer fuzzing of every parser (make test runs only their seed corpora): IDX, CSV, image folder
 # entries, packed files, checkpoints, configs, safetensors exports, search state and metrics, curve tables,
-# TensorBoard files. FUZZTIME=10m for the issue-16 budget.
+# TensorBoard files, the MPI ranks' control frames. FUZZTIME=10m for the issue-16 budget.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadIDX -fuzztime $(FUZZTIME) ./pkg/data/
@@ -99,6 +99,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoadState -fuzztime $(FUZZTIME) ./pkg/search/runner/
 	$(GO) test -run '^$$' -fuzz FuzzReadTable -fuzztime $(FUZZTIME) ./pkg/curves/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./pkg/tboard/
+	$(GO) test -run '^$$' -fuzz FuzzControlFrames -fuzztime $(FUZZTIME) ./pkg/dist/
 
 clean:
 	rm -rf bin runs

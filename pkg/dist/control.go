@@ -245,12 +245,17 @@ func (ctl *Control) read(p *peer) {
 				ctl.deliver(Event{From: p.rank, Left: true})
 				return
 			case "msg":
+				if len(f.Msg) == 0 {
+					err = errors.New("it sent a message without content")
+					break
+				}
 				if !ctl.deliver(Event{From: p.rank, Msg: f.Msg}) {
 					return
 				}
 				continue
+			default:
+				err = fmt.Errorf("it sent an unknown frame %q", f.Kind)
 			}
-			err = fmt.Errorf("unknown frame %q", f.Kind)
 		}
 		var ne net.Error
 		switch {

@@ -1,6 +1,8 @@
 package dist
 
 import (
+	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +135,47 @@ func TestControlGone(t *testing.T) {
 	if e.From != 0 || e.Gone == nil || !strings.Contains(e.Gone.Error(), "rank 0 is gone") {
 		t.Fatalf("rank 2 got %+v, want rank 0 gone", e)
 	}
+}
+
+// FuzzControlFrames feeds arbitrary bytes to a control connection's
+// reader, as a broken or hostile peer would send: it never panics or
+// hangs, delivers only whole JSON messages, and ends with exactly one
+// Gone or Left event.
+func FuzzControlFrames(f *testing.F) {
+	for _, seed := range []string{
+		`{"k":"msg","m":{"seq":1}}` + "\n" + `{"k":"bye"}` + "\n",
+		`{"k":"ping"}` + "\n" + `{"k":"msg","m":[1,2,3]}`,
+		`{"k":"hello","r":3,"t":"x"}`,
+		`{"k":"msg","m":`,
+		"\x00\xff{",
+		"",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ours, theirs := net.Pipe()
+		ctl := &Control{rank: 0, size: 2, events: make(chan Event, 64), peers: map[int]*peer{}, done: make(chan struct{}), pingEvery: time.Hour, silence: 5 * time.Second}
+		p := &peer{rank: 1, conn: ours, enc: json.NewEncoder(ours)}
+		ctl.peers[1] = p
+		ctl.wg.Add(1)
+		go ctl.read(p)
+		go func() {
+			_, _ = theirs.Write(b)
+			theirs.Close()
+		}()
+		for {
+			select {
+			case e := <-ctl.events:
+				if e.Gone != nil || e.Left {
+					ctl.wg.Wait()
+					return
+				}
+				if !json.Valid(e.Msg) {
+					t.Fatalf("delivered a message that is not JSON: %q", e.Msg)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the reader neither delivered nor ended")
+			}
+		}
+	})
 }
