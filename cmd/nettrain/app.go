@@ -90,7 +90,9 @@ func (a *app) endWithPeers(resume string) {
 // command succeeded or every rank stopped together on a signal, and the
 // end of the whole job otherwise. A rank that failed alone (rank 0 finding
 // the run folder taken, a checkpoint it cannot write) cannot finalize: the
-// other ranks would wait forever in the next collective.
+// other ranks would wait forever in the next collective. Nor can a rank
+// that lost a peer (mpirun --enable-recovery kept it running): MPI_Finalize
+// would wait for the dead rank. The control network closes first.
 func (a *app) endComm(err error, code int) {
 	if a.comm == nil {
 		return
