@@ -9,8 +9,9 @@ import (
 // (empty for "nothing to say"): every rank calls it with its own message
 // and gets every rank's, indexed by rank. It costs one all-reduce of the
 // lengths and one broadcast per rank with a message, so a round in which
-// only a few ranks speak is cheap. It suits small control messages (a
-// search's job assignments and results), not bulk data.
+// only a few ranks speak is cheap. It suits small messages every rank
+// sends at the same point (the control network's rendezvous), not bulk
+// data.
 func Exchange(c Comm, msg []byte) ([][]byte, error) {
 	n := c.Size()
 	lengths := make([]float64, n)
