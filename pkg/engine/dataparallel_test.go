@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/testfix"
@@ -20,18 +19,11 @@ func runRanks(t *testing.T, comms []dist.Comm, cfgFor func(rank int) []string) (
 	for r := range n {
 		trs[r], _, _ = newTestTrainerOn(t, testfix.Config(t, cfgFor(r)...), nil)
 	}
-	var wg sync.WaitGroup
-	for r := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer comms[r].Close()
-			if errs[r] = trs[r].Distribute(comms[r]); errs[r] == nil {
-				errs[r] = trs[r].Run()
-			}
-		}()
-	}
-	wg.Wait()
+	eachRank(comms, func(r int) {
+		if errs[r] = trs[r].Distribute(comms[r]); errs[r] == nil {
+			errs[r] = trs[r].Run()
+		}
+	})
 	return trs, errs
 }
 

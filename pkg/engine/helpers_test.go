@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/nettrain/nettrain/pkg/config"
+	"github.com/nettrain/nettrain/pkg/dist"
 	"github.com/nettrain/nettrain/pkg/model"
 	"github.com/nettrain/nettrain/pkg/tensor"
 )
@@ -35,4 +37,20 @@ func newTestTrainerOn(t testing.TB, cfg *config.Config, pool *tensor.Pool) (*Tra
 		t.Fatal(err)
 	}
 	return tr, m, s
+}
+
+// eachRank runs f(r) for every rank r of comms at once, each on its own
+// goroutine as a rank of a job would, closes the rank's communicator when
+// f returns, and waits for all of them.
+func eachRank(comms []dist.Comm, f func(r int)) {
+	var wg sync.WaitGroup
+	for r := range comms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer comms[r].Close()
+			f(r)
+		}()
+	}
+	wg.Wait()
 }

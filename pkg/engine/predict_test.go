@@ -3,7 +3,6 @@ package engine
 import (
 	"math"
 	"reflect"
-	"sync"
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/testfix"
@@ -56,16 +55,9 @@ func TestEvaluateRanksIsEvaluate(t *testing.T) {
 		}
 		got := make([]EvalMetrics, n)
 		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for r := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer comms[r].Close()
-				got[r], errs[r] = EvaluateRanks(models[r].Model, models[r].Train, 64, nil, comms[r])
-			}()
-		}
-		wg.Wait()
+		eachRank(comms, func(r int) {
+			got[r], errs[r] = EvaluateRanks(models[r].Model, models[r].Train, 64, nil, comms[r])
+		})
 		for r := range n {
 			if errs[r] != nil {
 				t.Fatalf("%d ranks, rank %d: %v", n, r, errs[r])
